@@ -321,49 +321,32 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   private void commitUnit(List<Slice> unit) {
     Decoded<K, V> decoded = decode(unit);
-    if (decoded.failed != null) {
-      if (s.deadLetters() == null) {
-        ConsumerRecord<byte[], byte[]> bad = decoded.failed;
-        throw new PoisonRecordException(
-            s.group(),
-            partition(bad),
-            bad.offset(),
-            DeadLetter.Stage.DESERIALIZATION,
-            "",
-            decoded.error);
+    Throwable failure = decoded.error;
+    if (failure == null) {
+      try {
+        commitWithRetry(unit, decoded.batch, Kind.RECORDS, null);
+        return;
+      } catch (ProcessingFailure f) {
+        failure = f.getCause();
       }
-      commitOneByOne(unit);
+    }
+    int count = unit.stream().mapToInt(sl -> sl.records.size()).sum();
+    if (count == 1) {
+      poison(unit.get(0), decoded);
       return;
     }
-    try {
-      commitWithRetry(unit, decoded.batch, Kind.RECORDS, null);
-    } catch (ProcessingFailure f) {
-      int count = decoded.batch.size();
-      if (s.deadLetters() == null) {
-        ConsumerRecord<K, V> only = count == 1 ? decoded.batch.records().get(0) : null;
-        throw new PoisonRecordException(
-            s.group(),
-            unit.get(0).range.partition(),
-            only == null ? -1 : only.offset(),
-            DeadLetter.Stage.PROCESSING,
-            ranges(unit).toString(),
-            f.getCause());
-      }
-      if (count == 1) {
-        deadLetter(unit.get(0), decoded.batch.records().get(0), DeadLetter.Stage.PROCESSING, f);
-      } else {
-        log.warn(
-            "group={}: batch {} failed ({}); replaying it record by record to isolate the poison"
-                + " record",
-            s.group(),
-            ranges(unit),
-            f.getCause().toString());
-        commitOneByOne(unit);
-      }
-    }
+    // Which record failed is not known from a batch: replay one record per commit, so the records
+    // before the poison one commit, and the poison one is named exactly (and dead-lettered).
+    log.warn(
+        "group={}: batch {} failed ({}); replaying it record by record to isolate the poison"
+            + " record",
+        s.group(),
+        ranges(unit),
+        failure.toString());
+    commitOneByOne(unit);
   }
 
-  /** Replays a failed batch one record per commit; a record that fails alone is dead-lettered. */
+  /** Replays a failed batch one record per commit. */
   private void commitOneByOne(List<Slice> unit) {
     for (Slice slice : unit) {
       long[] offsets = slice.records.stream().mapToLong(ConsumerRecord::offset).toArray();
@@ -379,23 +362,35 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         }
         Slice single = new Slice(slice.tp, r, List.of(slice.records.get(i)), slice.epoch);
         Decoded<K, V> d = decode(List.of(single));
-        if (d.failed != null) {
-          deadLetter(single, null, DeadLetter.Stage.DESERIALIZATION, d.error);
-          continue;
+        if (d.error == null) {
+          try {
+            commitWithRetry(List.of(single), d.batch, Kind.RECORDS, null);
+            continue;
+          } catch (ProcessingFailure f) {
+            d = new Decoded<>(d.batch, single.records.get(0), f.getCause());
+          }
         }
-        try {
-          commitWithRetry(List.of(single), d.batch, Kind.RECORDS, null);
-        } catch (ProcessingFailure f) {
-          deadLetter(single, d.batch.records().get(0), DeadLetter.Stage.PROCESSING, f.getCause());
-        }
+        poison(single, d);
       }
     }
+  }
+
+  /** One record failed on its own: stop with it, or dead-letter it. */
+  private void poison(Slice single, Decoded<K, V> d) {
+    ConsumerRecord<byte[], byte[]> raw = single.records.get(0);
+    boolean decodedOk = d.batch != null;
+    DeadLetter.Stage stage =
+        decodedOk ? DeadLetter.Stage.PROCESSING : DeadLetter.Stage.DESERIALIZATION;
+    if (s.deadLetters() == null) {
+      throw new PoisonRecordException(s.group(), partition(raw), raw.offset(), stage, d.error);
+    }
+    deadLetter(single, decodedOk ? d.batch.records().get(0) : null, stage, d.error);
   }
 
   private void deadLetter(
       Slice single, ConsumerRecord<K, V> decoded, DeadLetter.Stage stage, Throwable error) {
     ConsumerRecord<byte[], byte[]> raw = single.records.get(0);
-    Throwable cause = error instanceof ProcessingFailure ? error.getCause() : error;
+    Throwable cause = error;
     log.warn(
         "group={}: dead-lettering {}@{} ({} failed: {})",
         s.group(),
@@ -962,7 +957,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   /** A decoded unit, or the first record that failed to decode. */
   private record Decoded<K, V>(
-      Batch<K, V> batch, ConsumerRecord<byte[], byte[]> failed, RuntimeException error) {}
+      Batch<K, V> batch, ConsumerRecord<byte[], byte[]> failed, Throwable error) {}
 
   /** The processor, sink or writer threw something not retriable; the cause is what it threw. */
   private static final class ProcessingFailure extends RuntimeException {

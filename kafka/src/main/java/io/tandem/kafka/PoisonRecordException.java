@@ -20,26 +20,24 @@ public final class PoisonRecordException extends TandemConsumerException {
    *
    * @param group the Tandem group
    * @param partition the record's partition
-   * @param offset the record's offset, or -1 when a whole batch failed and the record is not known
+   * @param offset the record's offset
    * @param stage where it failed
-   * @param detail which batch failed, when the record is not known; may be empty
    * @param cause what the deserializer, processor or sink threw
    */
   public PoisonRecordException(
-      String group,
-      Partition partition,
-      long offset,
-      DeadLetter.Stage stage,
-      String detail,
-      Throwable cause) {
+      String group, Partition partition, long offset, DeadLetter.Stage stage, Throwable cause) {
     super(
         (stage == DeadLetter.Stage.DESERIALIZATION ? "Cannot deserialize" : "Processing failed for")
-            + (offset >= 0 ? " record " + partition + "@" + offset : " batch " + detail)
+            + " record "
+            + partition
+            + "@"
+            + offset
             + " in group '"
             + group
             + "': "
             + cause
-            + ". The stored position was not moved past it. Fix the "
+            + ". Records before it were committed; the stored position was not moved past it. Fix"
+            + " the "
             + (stage == DeadLetter.Stage.DESERIALIZATION ? "deserializer or the data" : "processor")
             + ", configure deadLetters(...) to set such records aside, or skip it with an offset"
             + " overwrite.",
@@ -62,7 +60,7 @@ public final class PoisonRecordException extends TandemConsumerException {
   /**
    * The failed record's offset.
    *
-   * @return the offset, or -1 when a whole batch failed and the record is not known
+   * @return the offset
    */
   public long offset() {
     return offset;

@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -224,14 +225,21 @@ public final class KafkaBroker implements AutoCloseable {
       // describes every partition, so the first produce does not race topic creation.
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (true) {
-        int seen =
-            admin
-                .describeTopics(List.of(name))
-                .allTopicNames()
-                .get(30, TimeUnit.SECONDS)
-                .get(name)
-                .partitions()
-                .size();
+        int seen = 0;
+        try {
+          seen =
+              admin
+                  .describeTopics(List.of(name))
+                  .allTopicNames()
+                  .get(30, TimeUnit.SECONDS)
+                  .get(name)
+                  .partitions()
+                  .size();
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+            throw e;
+          }
+        }
         if (seen == partitions) {
           return;
         }
