@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * happen together under the store's lock, so a commit is all or nothing and concurrent commits of
  * one range cannot both succeed.
  */
-final class MemoryOffsetStore implements OffsetStore<MemoryOffsetStore.Tx> {
+class MemoryOffsetStore implements OffsetStore<MemoryOffsetStore.Tx> {
 
   /** The handle: buffered result writes, applied only if the commit succeeds. */
   static final class Tx {
