@@ -1,0 +1,67 @@
+package io.tandem.kafka;
+
+import static io.tandem.kafka.ConsumerRuntimeIT.awaitCounted;
+import static io.tandem.kafka.ConsumerRuntimeIT.builder;
+import static io.tandem.kafka.ConsumerRuntimeIT.recording;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tandem.kafka.MemoryOffsetStore.Tx;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Micrometer meters and the plain stats, against the real broker. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class MetricsIT {
+
+  @Test
+  void metersCountRecordsCommitsConflictsRetriesAndLag() throws Exception {
+    String topic = Kit.topic("metrics", 2);
+    String group = Kit.unique("g");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    MemoryOffsetStore real = new MemoryOffsetStore();
+    FaultyStore<Tx> store = new FaultyStore<>(real).failBefore(2);
+    Kit.produce(topic, 2, "v", 80);
+    TandemConsumer<String, String, Tx> c =
+        builder(store, group).topics(topic).processor(recording()).meterRegistry(registry).build();
+    try (Kit.Running run = Kit.start(c)) {
+      awaitCounted(real, "v", 80);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                Gauge lag = registry.find("tandem.consumer.lag").tag("group", group).gauge();
+                assertThat(lag).isNotNull();
+                assertThat(lag.value()).isZero();
+                assertThat(c.stats().lag()).isZero();
+                assertThat(c.stats().assignedPartitions()).isEqualTo(2);
+              });
+      assertThat(registry.get("tandem.consumer.records").tag("group", group).counter().count())
+          .isEqualTo(80.0);
+      assertThat(registry.get("tandem.consumer.retries").tag("group", group).counter().count())
+          .isEqualTo(2.0);
+      Timer committed =
+          registry
+              .get("tandem.consumer.commit")
+              .tags("group", group, "outcome", "committed")
+              .timer();
+      Timer unavailable =
+          registry
+              .get("tandem.consumer.commit")
+              .tags("group", group, "outcome", "unavailable")
+              .timer();
+      assertThat(committed.count()).isEqualTo(c.stats().batches());
+      assertThat(unavailable.count()).isEqualTo(2);
+      assertThat(registry.get("tandem.consumer.batches").tag("group", group).counter().count())
+          .isEqualTo((double) c.stats().batches());
+    }
+    // Closing removes the consumer's meters, so a restarted consumer starts clean.
+    assertThat(registry.find("tandem.consumer.records").tag("group", group).counter()).isNull();
+    assertThat(c.stats().records()).isEqualTo(80);
+  }
+}
