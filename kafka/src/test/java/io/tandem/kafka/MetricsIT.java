@@ -10,14 +10,44 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tandem.kafka.MemoryOffsetStore.Tx;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Micrometer meters and the plain stats, against the real broker. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class MetricsIT {
+
+  /** A clock that moves forward by a fixed step at every reading. */
+  static final class SteppingClock extends Clock {
+    private final AtomicLong nanos = new AtomicLong();
+    private final Duration step;
+
+    SteppingClock(Duration step) {
+      this.step = step;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.EPOCH.plusNanos(nanos.addAndGet(step.toNanos()));
+    }
+  }
 
   @Test
   void metersCountRecordsCommitsConflictsRetriesAndLag() throws Exception {
@@ -28,7 +58,12 @@ class MetricsIT {
     FaultyStore<Tx> store = new FaultyStore<>(real).failBefore(2);
     Kit.produce(topic, 2, "v", 80);
     TandemConsumer<String, String, Tx> c =
-        builder(store, group).topics(topic).processor(recording()).meterRegistry(registry).build();
+        builder(store, group)
+            .topics(topic)
+            .processor(recording())
+            .meterRegistry(registry)
+            .clock(new SteppingClock(Duration.ofMillis(5)))
+            .build();
     try (Kit.Running run = Kit.start(c)) {
       awaitCounted(real, "v", 80);
       await()
@@ -56,6 +91,8 @@ class MetricsIT {
               .tags("group", group, "outcome", "unavailable")
               .timer();
       assertThat(committed.count()).isEqualTo(c.stats().batches());
+      // The injected clock advances 5 ms per reading, and a commit is timed by two readings.
+      assertThat(committed.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(5.0 * committed.count());
       assertThat(unavailable.count()).isEqualTo(2);
       assertThat(registry.get("tandem.consumer.batches").tag("group", group).counter().count())
           .isEqualTo((double) c.stats().batches());
