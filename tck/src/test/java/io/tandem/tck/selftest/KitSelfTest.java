@@ -19,6 +19,7 @@ import io.tandem.tck.selftest.Kits.StoresPositionsAsDouble;
 import io.tandem.tck.selftest.Kits.TransactionalReference;
 import io.tandem.tck.selftest.Kits.WritesOutsideTransaction;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +41,22 @@ class KitSelfTest {
   void transactionalReferencePassesEveryRule() {
     KitRun run = KitRun.of(TransactionalReference.class);
     assertPasses(run, TRANSACTIONAL_UNBOUNDED_SKIPS);
+  }
+
+  @Test
+  void referencePassesWithTestsRunningInParallel() {
+    // Unique names per test and per-instance state are what make parallel runs safe.
+    KitRun run =
+        KitRun.run(
+            TransactionalReference.class,
+            Map.of(
+                "junit.jupiter.execution.parallel.enabled", "true",
+                "junit.jupiter.execution.parallel.mode.default", "concurrent",
+                "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
+                "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                "junit.jupiter.execution.parallel.config.fixed.parallelism", "4"));
+    assertPasses(run, TRANSACTIONAL_UNBOUNDED_SKIPS);
+    assertThat(run.maxConcurrentTests.get()).as("tests running at once").isGreaterThan(1);
   }
 
   @Test
