@@ -155,9 +155,13 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
             caps.description());
       }
       return store;
-    } catch (StoreUnavailableException e) {
+    } catch (StoreConfigurationException | StoreUnavailableException e) {
       store.close();
-      // A wrong database number or credentials surface as a failed connection: say so.
+      throw e;
+    } catch (OffsetStoreException e) {
+      store.close();
+      // A wrong database number or credentials fail the first connection with a server error
+      // ("ERR DB index is out of range", "WRONGPASS"): a configuration error, not an outage.
       Throwable cause = rootJedisDataError(e.getCause());
       if (cause != null) {
         throw new StoreConfigurationException(
@@ -371,6 +375,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
           // one retry on a fresh connection hides that.
           if (!staleRetried) {
             staleRetried = true;
+            dropIdleConnections();
             round--;
             continue;
           }
@@ -495,11 +500,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       } catch (JedisException e) {
         throw Failures.map(describe(group, ranges), e);
       } finally {
-        if (!clean) {
-          // Unknown state (MULTI or WATCH may be pending): never hand this connection out again.
-          j.disconnect();
-        }
-        j.close();
+        release(j, !clean);
       }
     }
 
@@ -753,17 +754,48 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
    */
   private <R> R call(String what, boolean retryOnce, Function<Jedis, R> op) {
     for (int attempt = 0; ; attempt++) {
-      try (Jedis j = borrow(what)) {
+      Jedis j = borrow(what);
+      try {
         return op.apply(j);
       } catch (JedisConnectionException e) {
         if (retryOnce && attempt == 0) {
           log.debug("{} at {}: connection failed, retrying once", what, config.address(), e);
+          dropIdleConnections();
           continue;
         }
         throw Failures.map(what + " at " + config.address(), e);
       } catch (JedisException e) {
         throw Failures.map(what + " at " + config.address(), e);
+      } finally {
+        release(j, false);
       }
+    }
+  }
+
+  /** After a connection failed, the idle ones probably died with it (a server restart). */
+  private void dropIdleConnections() {
+    try {
+      pool.clear();
+    } catch (RuntimeException e) {
+      log.debug("Clearing idle Redis connections failed", e);
+    }
+  }
+
+  /**
+   * Gives a connection back to the pool; a broken one is dropped (Jedis marks it on any I/O error).
+   * Never throws: dropping a connection to a dead server can fail, and must not hide the
+   * operation's own outcome.
+   *
+   * @param dirty the connection may be inside MULTI or hold a WATCH: close it instead of reusing
+   */
+  private static void release(Jedis j, boolean dirty) {
+    try {
+      if (dirty) {
+        j.disconnect();
+      }
+      j.close();
+    } catch (RuntimeException e) {
+      log.debug("Dropping a Redis connection failed", e);
     }
   }
 

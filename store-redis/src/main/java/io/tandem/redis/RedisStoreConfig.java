@@ -90,6 +90,32 @@ public final class RedisStoreConfig {
   }
 
   /**
+   * A builder holding this configuration's values, to derive a changed one.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.host = host;
+    b.port = port;
+    b.ssl = ssl;
+    b.verifyHostname = verifyHostname;
+    b.user = user;
+    b.password = password;
+    b.database = database;
+    b.connectTimeout = connectTimeout;
+    b.timeout = timeout;
+    b.clientName = clientName;
+    b.keyPrefix = keyPrefix;
+    b.poolSize = poolSize;
+    b.waitReplicas = waitReplicas;
+    b.waitTimeout = waitTimeout;
+    b.maxRangesPerCommit = maxRangesPerCommit;
+    b.watchRetries = watchRetries;
+    return b;
+  }
+
+  /**
    * Reads a configuration from a URI and options.
    *
    * @param uri {@code redis://...} or {@code rediss://...}
@@ -125,7 +151,11 @@ public final class RedisStoreConfig {
               + masked
               + "': no host. Expected redis[s]://[user[:password]@]host[:port][/database]");
     }
-    Builder b = builder().host(parsed.getHost()).ssl(scheme.equals("rediss"));
+    String host = parsed.getHost();
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1); // IPv6 literal
+    }
+    Builder b = builder().host(host).ssl(scheme.equals("rediss"));
     if (parsed.getPort() >= 0) {
       b.port(parsed.getPort());
     }

@@ -134,6 +134,20 @@ public final class RedisServer implements AutoCloseable {
    * @return the running server
    */
   public static RedisServer startPrivate(String appendfsync, boolean appendonly) {
+    return startPrivate(appendfsync, appendonly, List.of());
+  }
+
+  /**
+   * Starts an embedded server of one's own with extra configuration lines (such as {@code
+   * rename-command CONFIG ""} or {@code replicaof 127.0.0.1 <port>}). The caller closes it.
+   *
+   * @param appendfsync {@code always}, {@code everysec} or {@code no}
+   * @param appendonly whether AOF is on
+   * @param extraConfig lines appended to the generated {@code redis.conf}
+   * @return the running server
+   */
+  public static RedisServer startPrivate(
+      String appendfsync, boolean appendonly, List<String> extraConfig) {
     if (!List.of("always", "everysec", "no").contains(appendfsync)) {
       throw new IllegalArgumentException(
           "appendfsync must be always, everysec or no, got '" + appendfsync + "'");
@@ -150,7 +164,7 @@ public final class RedisServer implements AutoCloseable {
               appendfsync,
               null,
               null);
-      s.writeConfig(appendonly);
+      s.writeConfig(appendonly, extraConfig);
       s.port = FreePorts.next();
       s.launch();
       return s;
@@ -261,6 +275,7 @@ public final class RedisServer implements AutoCloseable {
   public synchronized void close() {
     if (binary != null) {
       stopProcess(false);
+      deleteDir();
     }
     if (container != null) {
       try {
@@ -268,6 +283,14 @@ public final class RedisServer implements AutoCloseable {
       } catch (Exception e) {
         log.warn("Stopping the Redis container failed", e);
       }
+    }
+  }
+
+  private void deleteDir() {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.debug("Could not delete {}", dir, e);
     }
   }
 
@@ -290,7 +313,7 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
-  private void writeConfig(boolean appendonly) throws IOException {
+  private void writeConfig(boolean appendonly, List<String> extraConfig) throws IOException {
     // A config file rather than command-line flags: Redis 6.2 parses an empty `--save ""` badly.
     List<String> lines = new ArrayList<>();
     lines.add("bind 127.0.0.1");
@@ -301,6 +324,7 @@ public final class RedisServer implements AutoCloseable {
     lines.add("appendfsync " + appendfsync);
     lines.add("daemonize no");
     lines.add("logfile " + dir.resolve("redis.log").toAbsolutePath());
+    lines.addAll(extraConfig);
     Files.write(dir.resolve("redis.conf"), lines, StandardCharsets.UTF_8);
   }
 
@@ -349,8 +373,9 @@ public final class RedisServer implements AutoCloseable {
       InputStream in = socket.getInputStream();
       byte[] buf = new byte[7];
       int n = in.readNBytes(buf, 0, 7);
-      // "-LOADING" while the AOF is replayed: not ready yet.
-      return n == 7 && new String(buf, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+      String reply = new String(buf, 0, n, StandardCharsets.US_ASCII);
+      // "-LOADING" while the AOF is replayed: not ready yet. "-NOAUTH" (requirepass): ready.
+      return reply.equals("+PONG\r\n") || reply.startsWith("-NOAUTH");
     } catch (IOException e) {
       return false;
     }
