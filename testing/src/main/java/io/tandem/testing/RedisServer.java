@@ -44,7 +44,11 @@ public final class RedisServer implements AutoCloseable {
   /** System property: {@code appendfsync} of the shared embedded server. */
   public static final String FSYNC_PROPERTY = "tandem.redis.appendfsync";
 
-  /** System property: path of a {@code redis-server} binary to use instead of the default ones. */
+  /**
+   * System property: path of a {@code redis-server} binary to use instead of the default ones, or
+   * {@code embedded-redis} for the binary in the embedded-redis jar even when Debian's is
+   * installed.
+   */
   public static final String BINARY_PROPERTY = "tandem.redis.binary";
 
   private static final Logger log = LoggerFactory.getLogger(RedisServer.class);
@@ -415,6 +419,9 @@ public final class RedisServer implements AutoCloseable {
 
   private static Path binary() {
     String configured = System.getProperty(BINARY_PROPERTY);
+    if ("embedded-redis".equals(configured)) {
+      return extractEmbeddedRedisBinary();
+    }
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured);
     }
@@ -425,7 +432,12 @@ public final class RedisServer implements AutoCloseable {
     return extractEmbeddedRedisBinary();
   }
 
+  private static Path extracted;
+
   private static synchronized Path extractEmbeddedRedisBinary() {
+    if (extracted != null && Files.isExecutable(extracted)) {
+      return extracted;
+    }
     String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
     String resource;
@@ -463,6 +475,9 @@ public final class RedisServer implements AutoCloseable {
       Path target = dir.resolve(resource);
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
       Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
+      target.toFile().deleteOnExit();
+      dir.toFile().deleteOnExit();
+      extracted = target;
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract " + resource, e);
