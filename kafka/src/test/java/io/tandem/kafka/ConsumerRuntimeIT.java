@@ -24,6 +24,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The runtime against the real broker and a real (in-memory) transactional store. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -106,16 +108,27 @@ class ConsumerRuntimeIT {
     assertEachOnce(store, "b", 40);
   }
 
-  @Test
-  void twoConsumersInOneGroupShareTheWorkExactlyOnceAcrossRebalances() throws Exception {
+  /** Both group protocols: the classic one (eager range assignor) and KIP-848's. */
+  @ParameterizedTest(name = "group.protocol={0}")
+  @ValueSource(strings = {"classic", "consumer"})
+  void twoConsumersInOneGroupShareTheWorkExactlyOnceAcrossRebalances(String protocol)
+      throws Exception {
     String topic = Kit.topic("rebalance", 4);
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 4, "v", 200);
     TandemConsumer<String, String, Tx> first =
-        builder(store, group).topics(topic).processor(recording()).build();
+        builder(store, group)
+            .topics(topic)
+            .property("group.protocol", protocol)
+            .processor(recording())
+            .build();
     TandemConsumer<String, String, Tx> second =
-        builder(store, group).topics(topic).processor(recording()).build();
+        builder(store, group)
+            .topics(topic)
+            .property("group.protocol", protocol)
+            .processor(recording())
+            .build();
     try (Kit.Running one = Kit.start(first)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> first.stats().records() > 0);
       try (Kit.Running two = Kit.start(second)) {

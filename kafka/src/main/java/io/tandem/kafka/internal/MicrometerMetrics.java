@@ -9,13 +9,18 @@ import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
- * Internal: may change in any release. Micrometer meters of one consumer, all tagged {@code group}.
- * The only class of the runtime that links to Micrometer.
+ * Internal: may change in any release. Micrometer meters of one consumer, all tagged {@code group}
+ * and {@code instance} (a number unique in this JVM: several consumers of one group in one JVM must
+ * not share, and on close remove, each other's meters). The only class of the runtime that links to
+ * Micrometer.
  */
 final class MicrometerMetrics implements Metrics {
+
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
 
   private final MeterRegistry registry;
   private final Tags tags;
@@ -29,7 +34,7 @@ final class MicrometerMetrics implements Metrics {
 
   private MicrometerMetrics(MeterRegistry registry, String group) {
     this.registry = registry;
-    this.tags = Tags.of("group", group);
+    this.tags = Tags.of("group", group, "instance", String.valueOf(INSTANCES.incrementAndGet()));
     records = counter("tandem.consumer.records", "records whose results were committed");
     batches = counter("tandem.consumer.batches", "successful commits");
     conflicts = counter("tandem.consumer.conflicts", "commits refused by an offset conflict");
