@@ -37,6 +37,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -198,10 +199,17 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   }
 
   private void release() {
+    // An interrupted thread makes Kafka's close() give up at once without leaving the group:
+    // clear the flag for the close and restore it after.
+    boolean interrupted = Thread.interrupted();
     try {
       consumer.close(CloseOptions.timeout(s.closeTimeout()));
     } catch (RuntimeException e) {
       log.warn("closing the Kafka consumer of group={} failed", s.group(), e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
     closeQuietly(keys);
     closeQuietly(values);
@@ -249,6 +257,12 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       polled = consumer.poll(timeout);
     } catch (WakeupException e) {
       return; // the loop checks stopRequested
+    } catch (InterruptException e) {
+      // Kafka's unchecked form of an interrupt of this thread: a request to stop, not a failure.
+      log.info("group={}: run() thread interrupted during poll; stopping", s.group());
+      stopRequested = true;
+      Thread.currentThread().interrupt();
+      return;
     } catch (OffsetOutOfRangeException e) {
       throwCallbackFailure();
       outOfRange(e);
@@ -489,7 +503,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         if (cause instanceof StoreUnavailableException unavailable) {
           retryAfter(attempt, unavailable, remaining);
         } else {
-          throw new ProcessingFailure(cause);
+          throw failure(cause);
         }
       }
     }
@@ -630,13 +644,27 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
   }
 
+  /**
+   * What a processor, sink or writer threw becomes a processing failure (poison handling), except
+   * an interrupt: the thread is being stopped, so the batch is abandoned, never dead-lettered.
+   */
+  private RuntimeException failure(Throwable cause) {
+    if (cause instanceof InterruptedException || cause instanceof InterruptException) {
+      log.info("group={}: processing interrupted; abandoning the batch and stopping", s.group());
+      stopRequested = true;
+      Thread.currentThread().interrupt();
+      return new Abandoned();
+    }
+    return new ProcessingFailure(cause);
+  }
+
   private void sink(Batch<K, V> batch) {
     try {
       s.sink().write(batch);
     } catch (StoreUnavailableException e) {
       throw e;
     } catch (Exception e) {
-      throw new ProcessingFailure(e);
+      throw failure(e);
     }
   }
 

@@ -385,6 +385,32 @@ class ConsumerRuntimeIT {
   }
 
   @Test
+  void topicPatternSubscribesToEveryMatchingTopic() throws Exception {
+    String prefix = Kit.unique("pat");
+    String a = prefix + "-a";
+    String b = prefix + "-b";
+    Kit.broker().createTopic(a, 2);
+    Kit.broker().createTopic(b, 1);
+    Kit.produce(a, 2, "a", 20);
+    Kit.produce(b, 1, "b", 10);
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    String group = Kit.unique("g");
+    TandemConsumer<String, String, Tx> c =
+        builder(store, group)
+            .topicPattern(
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "-.*"))
+            .processor(recording())
+            .build();
+    try (Kit.Running run = Kit.start(c)) {
+      awaitCounted(store, "a", 20);
+      awaitCounted(store, "b", 10);
+    }
+    assertEachOnce(store, "a", 20);
+    assertEachOnce(store, "b", 10);
+    assertThat(store.positions(group)).hasSize(3);
+  }
+
+  @Test
   void latestResetStartsAtTheLogEnd() throws Exception {
     String topic = Kit.topic("latest", 1);
     String group = Kit.unique("g");

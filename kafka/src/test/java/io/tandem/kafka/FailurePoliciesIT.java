@@ -211,6 +211,29 @@ class FailurePoliciesIT {
   }
 
   @Test
+  void anInterruptedProcessorStopsTheConsumerWithoutDeadLettering() throws Exception {
+    String topic = Kit.topic("interrupt", 1);
+    String group = Kit.unique("g");
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    Kit.produce(topic, 1, "v", 5);
+    TandemConsumer<String, String, Tx> c =
+        builder(store, group)
+            .topics(topic)
+            .processor(
+                (batch, tx) -> {
+                  throw new InterruptedException("shutting down");
+                })
+            .deadLetters((letter, tx) -> tx.put("dlq:" + letter.offset(), "x"))
+            .build();
+    Kit.Running run = Kit.start(c);
+    assertThat(run.awaitFailure()).isNull();
+    assertThat(c.state()).isEqualTo(TandemConsumer.State.STOPPED);
+    assertThat(c.stats().deadLetters()).isZero();
+    assertThat(store.results()).isEmpty();
+    assertThat(store.positions(group)).containsEntry(Partition.of(topic, 0), 0L);
+  }
+
+  @Test
   void transientFailureInTheProcessorIsRetriedNotDeadLettered() throws Exception {
     String topic = Kit.topic("transient", 1);
     String group = Kit.unique("g");
