@@ -28,7 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The runtime against the real broker and a real (in-memory) transactional store. */
-@Timeout(value = 3, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class ConsumerRuntimeIT {
 
   static TandemConsumer.Builder<String, String, Tx> builder(OffsetStore<Tx> store, String group) {
@@ -52,7 +52,7 @@ class ConsumerRuntimeIT {
 
   static void awaitCounted(MemoryOffsetStore store, String prefix, int n) {
     await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .untilAsserted(
             () ->
                 assertThat(store.counters().keySet().stream().filter(k -> k.startsWith(prefix)))
@@ -130,12 +130,12 @@ class ConsumerRuntimeIT {
             .processor(recording())
             .build();
     try (Kit.Running one = Kit.start(first)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> first.stats().records() > 0);
+      await().atMost(Duration.ofSeconds(120)).until(() -> first.stats().records() > 0);
       try (Kit.Running two = Kit.start(second)) {
         // Produce while the group rebalances, then once both hold partitions.
         Kit.produce(topic, 4, "u", 100);
         await()
-            .atMost(Duration.ofSeconds(60))
+            .atMost(Duration.ofSeconds(120))
             .until(
                 () ->
                     first.stats().assignedPartitions() > 0
@@ -204,7 +204,7 @@ class ConsumerRuntimeIT {
     TandemConsumer<String, String, Tx> c =
         builder(store, group).topics(topic).processor(recording()).build();
     try (Kit.Running run = Kit.start(c)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> c.stats().retries() >= 4);
+      await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().retries() >= 4);
       store.failReads(1).failAfter(1);
       Kit.produce(topic, 2, "w", 100);
       awaitCounted(real, "v", 100);
@@ -239,7 +239,7 @@ class ConsumerRuntimeIT {
                 })
             .build();
     try (Kit.Running run = Kit.start(c)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> c.stats().records() == 60);
+      await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().records() == 60);
     }
     assertThat(results).hasSize(60);
     // The landed-but-unreported commit was recognized by re-reading positions: no replay.
@@ -342,7 +342,7 @@ class ConsumerRuntimeIT {
             .processor(recording())
             .build();
     try (Kit.Running run = Kit.start(c)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> c.stats().records() == 20);
+      await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().records() == 20);
     }
     assertThat(store.positions(group))
         .containsOnlyKeys(Partition.of(topic, 0), Partition.of(topic, 2))
@@ -424,7 +424,7 @@ class ConsumerRuntimeIT {
             .build();
     Partition p = Partition.of(topic, 0);
     try (Kit.Running run = Kit.start(c)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> store.positions(group).containsKey(p));
+      await().atMost(Duration.ofSeconds(120)).until(() -> store.positions(group).containsKey(p));
       assertThat(store.positions(group)).containsEntry(p, 10L);
       Kit.produce(topic, 1, "new", 5);
       awaitCounted(store, "new", 5);
@@ -506,7 +506,7 @@ class ConsumerRuntimeIT {
             .processor(recording())
             .build();
     Kit.Running run = Kit.start(c);
-    await().atMost(Duration.ofSeconds(60)).until(() -> c.stats().retries() >= 3);
+    await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().retries() >= 3);
     long t0 = System.nanoTime();
     run.close();
     assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(30);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Out-of-range positions and poison records, against the real broker. */
-@Timeout(value = 3, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class FailurePoliciesIT {
 
   /** A topic of 20 records whose first 10 were deleted, and a group stored at position 0. */
@@ -76,7 +76,7 @@ class FailurePoliciesIT {
             .processor(recording())
             .build();
     try (Kit.Running run = Kit.start(c)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> c.stats().records() == 10);
+      await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().records() == 10);
     }
     assertThat(c.stats().skippedPositions()).isEqualTo(10);
     assertThat(store.positions(group)).containsEntry(Partition.of(topic, 0), 20L);
@@ -192,7 +192,7 @@ class FailurePoliciesIT {
             .build();
     try (Kit.Running run = Kit.start(c)) {
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Duration.ofSeconds(120))
           .until(() -> Long.valueOf(10).equals(store.positions(group).get(Partition.of(topic, 0))));
     }
     assertThat(store.results())

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * The runtime over the real broker and the JDBC store on H2: results and offsets in one
  * transaction, the counters a fold that any duplicate or loss would show.
  */
-@Timeout(value = 3, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class JdbcRuntimeIT {
 
   private static final String URL = "jdbc:h2:mem:tandem-kafka-it;DB_CLOSE_DELAY=-1";
@@ -92,7 +92,7 @@ class JdbcRuntimeIT {
   }
 
   private static void awaitCounts(String group, int n) {
-    await().atMost(Duration.ofSeconds(90)).until(() -> counts(group).size() == n);
+    await().atMost(Duration.ofSeconds(150)).until(() -> counts(group).size() == n);
   }
 
   private static void assertEachOnce(String group, String prefix, int n) throws SQLException {
@@ -123,16 +123,16 @@ class JdbcRuntimeIT {
         builder(store, group).topics(topic).processor(counting(group)).build();
     assertThat(first.commitScope()).isEqualTo(CommitScope.PER_POLL);
     try (Kit.Running one = Kit.start(first)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> first.stats().records() > 0);
+      await().atMost(Duration.ofSeconds(120)).until(() -> first.stats().records() > 0);
       try (Kit.Running two = Kit.start(second)) {
         await()
-            .atMost(Duration.ofSeconds(60))
+            .atMost(Duration.ofSeconds(120))
             .until(
                 () ->
                     first.stats().assignedPartitions() > 0
                         && second.stats().assignedPartitions() > 0);
         Kit.produce(topic, 4, "w", 400);
-        await().atMost(Duration.ofSeconds(90)).until(() -> counts(group).size() == 800);
+        await().atMost(Duration.ofSeconds(150)).until(() -> counts(group).size() == 800);
       }
       Kit.produce(topic, 4, "x", 100);
       awaitCounts(group, 900);
@@ -211,7 +211,7 @@ class JdbcRuntimeIT {
             .build();
     try (Kit.Running run = Kit.start(c)) {
       await()
-          .atMost(Duration.ofSeconds(60))
+          .atMost(Duration.ofSeconds(120))
           .until(() -> Long.valueOf(30).equals(store.positions(group).get(Partition.of(topic, 0))));
     }
     Map<String, Long> counts = counts(group);

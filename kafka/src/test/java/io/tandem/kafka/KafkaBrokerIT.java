@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The non-shared launcher the CLI demo uses: own broker, restart on the same data, clean stop. */
-@Timeout(value = 3, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class KafkaBrokerIT {
 
   private static List<String> readAll(KafkaBroker broker, String topic) {

@@ -1,13 +1,19 @@
 package io.tandem.kafka;
 
 import io.tandem.testing.KafkaBroker;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Shared helpers of the runtime's broker tests. */
@@ -40,20 +46,29 @@ final class Kit {
 
   /** Produces values {@code prefix0..prefix(n-1)}, round robin over the partitions. */
   static void produce(String topic, int partitions, String prefix, int n) {
-    try (KafkaProducer<String, String> p = producer()) {
-      for (int i = 0; i < n; i++) {
-        p.send(new ProducerRecord<>(topic, i % partitions, "k" + i, prefix + i));
-      }
-      p.flush();
+    List<ProducerRecord<String, String>> records = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      records.add(new ProducerRecord<>(topic, i % partitions, "k" + i, prefix + i));
     }
+    produce(topic, records);
   }
 
+  /** Produces and waits for every acknowledgement: a test must never miss a failed send. */
   static void produce(String topic, List<ProducerRecord<String, String>> records) {
     try (KafkaProducer<String, String> p = producer()) {
+      List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
       for (ProducerRecord<String, String> r : records) {
-        p.send(r);
+        acks.add(p.send(r));
       }
       p.flush();
+      for (Future<RecordMetadata> ack : acks) {
+        ack.get(2, TimeUnit.MINUTES);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("producing to " + topic + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while producing to " + topic, e);
     }
   }
 
@@ -81,9 +96,9 @@ final class Kit {
 
     /** Waits for {@code run()} to end by itself; returns what it threw. */
     Throwable awaitFailure() throws InterruptedException {
-      thread.join(60_000);
+      thread.join(120_000);
       if (thread.isAlive()) {
-        throw new AssertionError("run() did not end within 60 s");
+        throw new AssertionError("run() did not end within 120 s");
       }
       return failure.get();
     }

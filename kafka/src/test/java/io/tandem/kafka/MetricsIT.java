@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Micrometer meters and the plain stats, against the real broker. */
-@Timeout(value = 2, unit = TimeUnit.MINUTES)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
 class MetricsIT {
 
   /** A clock that moves forward by a fixed step at every reading. */

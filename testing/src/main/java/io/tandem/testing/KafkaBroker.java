@@ -227,14 +227,19 @@ public final class KafkaBroker implements AutoCloseable {
       while (true) {
         int seen = 0;
         try {
+          // Count only partitions with a leader: a produce before that gets
+          // NOT_LEADER_OR_FOLLOWER and retries, slowly on a loaded machine.
           seen =
-              admin
-                  .describeTopics(List.of(name))
-                  .allTopicNames()
-                  .get(30, TimeUnit.SECONDS)
-                  .get(name)
-                  .partitions()
-                  .size();
+              (int)
+                  admin
+                      .describeTopics(List.of(name))
+                      .allTopicNames()
+                      .get(30, TimeUnit.SECONDS)
+                      .get(name)
+                      .partitions()
+                      .stream()
+                      .filter(p -> p.leader() != null && !p.leader().isEmpty())
+                      .count();
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
             throw e;
@@ -245,7 +250,12 @@ public final class KafkaBroker implements AutoCloseable {
         }
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "topic " + name + " has " + seen + " partitions after 30 s, expected " + partitions);
+              "topic "
+                  + name
+                  + " has "
+                  + seen
+                  + " partitions with a leader after 30 s, expected "
+                  + partitions);
         }
         TimeUnit.MILLISECONDS.sleep(20);
       }
