@@ -344,7 +344,10 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
                     "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
                         + " WHERE SETTING_NAME = 'WRITE_DELAY'");
             // H2 writes committed changes to the file after WRITE_DELAY ms (default 500): a
-            // crash inside that window loses commits that returned.
+            // crash inside that window loses commits that returned. Checked with H2 2.5.252: 300
+            // single-row commits, then Runtime.halt: with the default, 4 runs kept 0 (not even
+            // the table), 250, 0 and 66 rows; with WRITE_DELAY=0 all 4 runs kept 300. (A process
+            // crash only: power loss could not be tested here.)
             durable = !memory && "0".equals(writeDelay);
             detail =
                 "H2 "
@@ -664,6 +667,11 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
       }
     }
     return mismatched;
+  }
+
+  /** Whether this store found its driver's batch update counts unusable (for tests). */
+  boolean batchCountsUnreliable() {
+    return batchCountsUnreliable;
   }
 
   private static boolean anyUnknown(int[] counts) {
