@@ -145,13 +145,19 @@ class KitSelfTest {
 
   @Test
   void storeThatHangsFailsWithinTheConfiguredTimeoutInsteadOfHanging() {
+    // Only the administration section: with a 2 s budget, other sections' heavier rules could
+    // time out on a loaded machine, which is not what this test is about.
     String before = System.getProperty("tandem.tck.timeout");
-    System.setProperty("tandem.tck.timeout", "1");
+    System.setProperty("tandem.tck.timeout", "2");
     try {
-      KitRun run =
-          assertFails(HangsOnDeleteGroup.class, Set.of("A5", "A6", "A8", "N4", "N7"), Set.of());
+      KitRun run = KitRun.runSection(HangsOnDeleteGroup.class, "Administration");
+      assertThat(run.containerFailures).as("container failures\n%s", run).isEmpty();
+      assertThat(run.failed.keySet()).as("%s", run).containsExactlyInAnyOrder("A5", "A6", "A8");
+      assertThat(run.passed.keySet())
+          .as("%s", run)
+          .containsExactlyInAnyOrder("A1", "A2", "A3", "A4", "A7", "A9");
       assertThat(run.failed.get("A6"))
-          .contains("did not finish within 1 s")
+          .contains("did not finish within 2 s")
           .contains("tandem.tck.timeout");
     } finally {
       if (before == null) {
