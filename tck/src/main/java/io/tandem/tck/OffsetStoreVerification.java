@@ -53,6 +53,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestInstance.Lifecycle;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 
@@ -76,7 +78,8 @@ import org.junit.jupiter.api.function.Executable;
  * test. Every test uses group, topic and namespace names of its own (they contain the rule id and a
  * random run id), so all tests can share one backend server, run in parallel, and run again against
  * a server that keeps data. Each test and lifecycle method is bounded by the system property {@code
- * tandem.tck.timeout} (seconds, default 60).
+ * tandem.tck.timeout} (seconds, default 60). Every test gets a new instance ({@link
+ * Lifecycle#PER_METHOD}, whatever the project's default), so tests share no store and no state.
  *
  * <p>Capability rules (transactional results, atomicity across partitions, bounded batch size) are
  * skipped with a reason when the store's {@link OffsetStore#capabilities()} do not declare them;
@@ -86,6 +89,7 @@ import org.junit.jupiter.api.function.Executable;
  * @since 0.1
  */
 @ExtendWith(TckTimeout.class)
+@TestInstance(Lifecycle.PER_METHOD)
 public abstract class OffsetStoreVerification<T> {
 
   /** Distinguishes runs against a server that keeps data from earlier runs. */
@@ -179,6 +183,7 @@ public abstract class OffsetStoreVerification<T> {
   /** P: reading positions. */
   @Nested
   @DisplayName("P: positions")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Positions {
 
     /**
@@ -288,6 +293,7 @@ public abstract class OffsetStoreVerification<T> {
   /** I: initialize. */
   @Nested
   @DisplayName("I: initialize")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Initialize {
 
     /**
@@ -393,6 +399,7 @@ public abstract class OffsetStoreVerification<T> {
   /** C: commit and contiguity. */
   @Nested
   @DisplayName("C: commit contiguity")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Commit {
 
     /**
@@ -706,6 +713,7 @@ public abstract class OffsetStoreVerification<T> {
   /** T: atomicity of results and positions. */
   @Nested
   @DisplayName("T: atomicity")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Atomicity {
 
     /**
@@ -938,6 +946,7 @@ public abstract class OffsetStoreVerification<T> {
   /** X: concurrency. */
   @Nested
   @DisplayName("X: concurrency")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Concurrency {
 
     /**
@@ -1216,6 +1225,7 @@ public abstract class OffsetStoreVerification<T> {
   /** N: names and isolation. */
   @Nested
   @DisplayName("N: names and isolation")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Names {
 
     /**
@@ -1412,6 +1422,7 @@ public abstract class OffsetStoreVerification<T> {
   /** V: argument validation. */
   @Nested
   @DisplayName("V: validation")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Validation {
 
     /**
@@ -1692,6 +1703,7 @@ public abstract class OffsetStoreVerification<T> {
   /** A: administration. */
   @Nested
   @DisplayName("A: administration")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Administration {
 
     /**
@@ -1887,6 +1899,7 @@ public abstract class OffsetStoreVerification<T> {
   /** D: durability across store instances. */
   @Nested
   @DisplayName("D: durability")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Durability {
 
     /**
@@ -1975,6 +1988,7 @@ public abstract class OffsetStoreVerification<T> {
   /** S: scale. */
   @Nested
   @DisplayName("S: scale")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Scale {
 
     /**
@@ -2052,6 +2066,7 @@ public abstract class OffsetStoreVerification<T> {
   /** R: replay. */
   @Nested
   @DisplayName("R: replay")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Replay {
 
     /**
@@ -2117,6 +2132,7 @@ public abstract class OffsetStoreVerification<T> {
   /** K: capabilities and handle. */
   @Nested
   @DisplayName("K: capabilities")
+  @TestInstance(Lifecycle.PER_METHOD)
   class CapabilityRules {
 
     /**

@@ -128,7 +128,14 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
     }
     if (guarantee == Guarantee.IDEMPOTENT || has(Flaw.WRITES_OUTSIDE_TRANSACTION)) {
       // Results first, applied as they are written; then the conditional advance.
-      write(group, sorted, results, new MemoryTx(backend::putResults));
+      try {
+        write(group, sorted, results, new MemoryTx(backend::putResults));
+      } catch (ResultWriteException e) {
+        if (has(Flaw.MOVES_OFFSETS_WHEN_WRITER_FAILS)) {
+          advance(group, sorted, null);
+        }
+        throw e;
+      }
       advance(group, sorted, null);
       return;
     }
@@ -163,8 +170,10 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
     try {
       results.write(tx);
     } catch (Exception e) {
+      Throwable cause = has(Flaw.WRAPS_WRITER_FAILURE_TWICE) ? new RuntimeException(e) : e;
       throw new ResultWriteException(
-          "result writer failed for group '" + group + "' " + ranges + "; nothing committed", e);
+          "result writer failed for group '" + group + "' " + ranges + "; nothing committed",
+          cause);
     }
   }
 
