@@ -68,9 +68,9 @@ import org.junit.jupiter.api.function.Executable;
  * #probe()} (writes and reads keyed results through the store's handle):
  *
  * <pre>{@code
- * class PostgresTckIT extends OffsetStoreVerification<Connection> {
- *   protected OffsetStore<Connection> newStore() { return JdbcOffsetStore.open(dataSource); }
- *   protected ResultProbe<Connection> probe() { return new SqlResultProbe(dataSource); }
+ * class AcmeOffsetStoreTckIT extends OffsetStoreVerification<Connection> {
+ *   protected OffsetStore<Connection> newStore() { return AcmeOffsetStore.open(DATA); }
+ *   protected ResultProbe<Connection> probe() { return new AcmeResultProbe(DATA); }
  * }
  * }</pre>
  *
