@@ -971,8 +971,7 @@ public abstract class OffsetStoreVerification<T> {
                   + race.winners
                   + "; failures: "
                   + race.failures);
-      assertEquals(
-          List.of(),
+      assertNone(
           race.otherFailures(),
           "losing threads must get OffsetConflictException, these got something else");
       assertPositions(
@@ -1040,7 +1039,7 @@ public abstract class OffsetStoreVerification<T> {
                     List.of(new OffsetRange(partition(t, i), 0, 3)),
                     put(ns, Map.of("thread-" + i, "won")));
               });
-      assertEquals(List.of(), race.failures, "every commit of a disjoint partition must succeed");
+      assertNone(race.failures, "every commit of a disjoint partition must succeed");
       Map<Partition, Long> expected = new HashMap<>();
       Map<String, String> results = new HashMap<>();
       for (int i = 0; i < THREADS; i++) {
@@ -1093,8 +1092,7 @@ public abstract class OffsetStoreVerification<T> {
           1,
           race.winners.size(),
           () -> "threads whose commit succeeded: " + race.winners + "; failures: " + race.failures);
-      assertEquals(
-          List.of(), race.otherFailures(), "losing threads must get OffsetConflictException");
+      assertNone(race.otherFailures(), "losing threads must get OffsetConflictException");
       Map<Partition, Long> expected = new HashMap<>(starts);
       expected.put(shared, 5L);
       expected.put(partition(t, race.winners.get(0) + 1), 5L);
@@ -1133,7 +1131,7 @@ public abstract class OffsetStoreVerification<T> {
                 }
                 answers.put(i, s.initialize(g, starts));
               });
-      assertEquals(List.of(), race.failures, "concurrent initialize must not fail");
+      assertNone(race.failures, "concurrent initialize must not fail");
       Map<Partition, Long> stored = store().positions(g, ps);
       assertEquals(Set.copyOf(ps), stored.keySet(), "every partition initialized");
       for (Map.Entry<Integer, Map<Partition, Long>> a : answers.entrySet()) {
@@ -1196,7 +1194,7 @@ public abstract class OffsetStoreVerification<T> {
                   }
                 }
               });
-      assertEquals(List.of(), race.failures, "threads failed with something else than a conflict");
+      assertNone(race.failures, "threads failed with something else than a conflict");
       assertTrue(
           doubleWins.isEmpty(),
           () ->
@@ -2467,6 +2465,25 @@ public abstract class OffsetStoreVerification<T> {
   @FunctionalInterface
   private interface ThreadBody {
     void run(int thread) throws Exception;
+  }
+
+  /**
+   * Fails if any racing thread threw, with the first throwable as cause (its stack shows where the
+   * store failed) and the others suppressed.
+   */
+  private static void assertNone(List<Throwable> failures, String what) {
+    List<Throwable> copy;
+    synchronized (failures) {
+      copy = new ArrayList<>(failures);
+    }
+    if (copy.isEmpty()) {
+      return;
+    }
+    AssertionError error =
+        new AssertionError(
+            what + ": " + copy.size() + " thread(s) threw, e.g. " + copy, copy.get(0));
+    copy.stream().skip(1).limit(7).forEach(error::addSuppressed);
+    throw error;
   }
 
   /** What happened in a concurrency rule. */
