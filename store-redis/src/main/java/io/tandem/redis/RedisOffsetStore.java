@@ -522,12 +522,22 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     OffsetStoreException execAborted(JedisDataException e) {
-      String m = String.valueOf(e.getMessage());
-      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
-        return Failures.map(describe(group, ranges), e);
+      // Verified on 6.2 and 7.0: a command the server rejects when queued (unknown command, wrong
+      // arity, OOM under maxmemory) makes EXEC answer EXECABORT and nothing runs. Jedis attaches
+      // the rejections it read as suppressed exceptions of the EXECABORT error.
+      List<String> rejected = new ArrayList<>();
+      for (Throwable s : e.getSuppressed()) {
+        rejected.add(String.valueOf(s.getMessage()));
       }
-      // Verified: EXECABORT after a command the server rejected when queued (unknown command,
-      // wrong arity): nothing ran.
+      String m = e.getMessage() + (rejected.isEmpty() ? "" : " " + rejected);
+      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
+        return new StoreUnavailableException(
+            describe(group, ranges)
+                + " was aborted: Redis refused writes ("
+                + m
+                + "). Nothing was committed; retry when the server accepts writes.",
+            e);
+      }
       return new ResultWriteException(
           describe(group, ranges)
               + " was aborted: Redis rejected a queued command ("
