@@ -197,11 +197,17 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       client.password(config.password());
     }
     if (config.ssl()) {
-      // The JVM's trust store; FULL checks the chain and the host name, CA the chain only.
-      client.sslOptions(
+      // The given trust store or the JVM's; FULL checks the chain and the host name, CA the
+      // chain only.
+      SslOptions.Builder ssl =
           SslOptions.builder()
-              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA)
-              .build());
+              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+      if (config.trustStore() != null) {
+        char[] pw =
+            config.trustStorePassword() == null ? null : config.trustStorePassword().toCharArray();
+        ssl.truststore(new java.io.File(config.trustStore()), pw);
+      }
+      client.sslOptions(ssl.build());
     }
     GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
     poolConfig.setMaxTotal(config.poolSize());
