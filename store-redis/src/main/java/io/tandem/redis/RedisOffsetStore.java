@@ -385,7 +385,8 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
             round--;
             continue;
           }
-          throw Failures.map(describe(group, sorted), attempt.connectionFailure);
+          throw Failures.map(
+              describe(group, sorted) + " at " + config.address(), attempt.connectionFailure);
         case OTHER_PARTITION_MOVED:
           if (round >= config.watchRetries()) {
             throw new StoreUnavailableException(
