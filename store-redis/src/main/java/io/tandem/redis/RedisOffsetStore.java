@@ -602,7 +602,20 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       if (config.waitReplicas() == 0) {
         return;
       }
-      long acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      long acked;
+      try {
+        acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      } catch (JedisException e) {
+        // EXEC has answered: the commit is applied; only the replicas' acknowledgement is unknown.
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + " is applied on the primary, but WAIT for "
+                + config.waitReplicas()
+                + " replica(s) failed ("
+                + e.getMessage()
+                + "); a failover now could lose it. Re-read positions before going on.",
+            e);
+      }
       if (acked < config.waitReplicas()) {
         throw new StoreUnavailableException(
             describe(group, ranges)
