@@ -36,6 +36,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
@@ -445,8 +446,16 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       boolean execSent = false;
       boolean clean = false;
       try {
-        j.watch(key);
-        List<Conflict> conflicts = conflicts(j.hmget(key, fields));
+        // WATCH and HMGET in one round trip: the server runs them in order, so the read is
+        // already covered by the WATCH.
+        List<String> found;
+        try (Pipeline p = j.pipelined()) {
+          p.sendCommand(Protocol.Command.WATCH, key);
+          Response<List<String>> read = p.hmget(key, fields);
+          p.sync();
+          found = read.get();
+        }
+        List<Conflict> conflicts = conflicts(found);
         if (!conflicts.isEmpty()) {
           j.unwatch();
           clean = true;

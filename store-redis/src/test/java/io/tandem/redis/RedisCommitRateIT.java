@@ -41,6 +41,7 @@ class RedisCommitRateIT {
     for (String fsync : List.of("always", "everysec")) {
       try (RedisServer server = RedisServer.startPrivate(fsync);
           RedisOffsetStore store = RedisOffsetStore.open(Redis.config(server).build())) {
+        run(store, 1, 1, 0); // warm-up: JIT and connections
         for (int threads : List.of(1, 4)) {
           for (int partitions : List.of(1, 100)) {
             for (int results : List.of(0, 5)) {
