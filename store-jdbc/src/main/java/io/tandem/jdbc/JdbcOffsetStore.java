@@ -23,6 +23,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -386,14 +387,14 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     List<Partition> wanted = StoreArguments.partitions(partitions);
     checkOpen();
     if (wanted.isEmpty()) {
-      return Map.of();
+      return Collections.emptyMap();
     }
     ensureSchema();
     try (Connection c = borrow()) {
       try {
         Map<Partition, Long> found = read(c, group, wanted);
         c.commit();
-        return found;
+        return answer(found);
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c, e);
         throw e;
@@ -433,7 +434,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     Map<Partition, Long> sorted = StoreArguments.positions(starts);
     checkOpen();
     if (sorted.isEmpty()) {
-      return Map.of();
+      return Collections.emptyMap();
     }
     ensureSchema();
     return writePositions(
@@ -479,7 +480,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
           }
           Map<Partition, Long> now = readBack ? read(c, group, sorted.keySet()) : Map.of();
           c.commit();
-          return now;
+          return answer(now);
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(c, e);
           throw e;
@@ -724,7 +725,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
           groups.add(rs.getString(1));
         }
         c.commit();
-        return groups;
+        return Collections.unmodifiableSet(new LinkedHashSet<>(groups));
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c, e);
         throw e;
@@ -749,7 +750,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
           }
         }
         c.commit();
-        return found;
+        return answer(found);
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c, e);
         throw e;
@@ -757,6 +758,15 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     } catch (SQLException e) {
       throw SqlErrors.translate("reading positions of group '" + group + "'", where, e);
     }
+  }
+
+  /**
+   * What read methods return: unmodifiable, in partition order, and tolerant of {@code
+   * containsKey(null)} (answering false), which the immutable {@code Map.of} and a {@code TreeMap}
+   * are not.
+   */
+  private static Map<Partition, Long> answer(Map<Partition, Long> sorted) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
   }
 
   @Override

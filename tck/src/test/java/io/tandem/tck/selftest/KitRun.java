@@ -32,6 +32,13 @@ final class KitRun {
   /** Failures of containers (setup, lifecycle), by display name. */
   final Map<String, String> containerFailures = new TreeMap<>();
 
+  /** The most tests that were running at the same moment. */
+  final java.util.concurrent.atomic.AtomicInteger maxConcurrentTests =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private final java.util.concurrent.atomic.AtomicInteger running =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Each kit class runs once per JVM; several assertions read its outcome. */
   static KitRun of(Class<?> kit) {
     return CACHE.computeIfAbsent(kit, KitRun::run);
@@ -58,8 +65,14 @@ final class KitRun {
   }
 
   private static KitRun run(Class<?> kit) {
+    return run(kit, Map.of());
+  }
+
+  /** Runs a kit class with JUnit configuration parameters, uncached. */
+  static KitRun run(Class<?> kit, Map<String, String> configuration) {
     KitRun run = new KitRun();
-    LauncherDiscoveryRequest request = request().selectors(selectClass(kit)).build();
+    LauncherDiscoveryRequest request =
+        request().selectors(selectClass(kit)).configurationParameters(configuration).build();
     LauncherFactory.create()
         .execute(
             request,
@@ -70,7 +83,17 @@ final class KitRun {
               }
 
               @Override
+              public void executionStarted(TestIdentifier id) {
+                if (id.isTest()) {
+                  run.maxConcurrentTests.accumulateAndGet(run.running.incrementAndGet(), Math::max);
+                }
+              }
+
+              @Override
               public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                if (id.isTest()) {
+                  run.running.decrementAndGet();
+                }
                 String why =
                     result.getThrowable().map(t -> firstLine(String.valueOf(t))).orElse("");
                 if (!id.isTest()) {

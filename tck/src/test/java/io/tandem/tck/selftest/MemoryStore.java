@@ -82,6 +82,9 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
           }
         }
       }
+      if (has(Flaw.READS_MISSING_AS_ZERO)) {
+        asked.forEach(p -> out.putIfAbsent(p, 0L));
+      }
       return out;
     }
   }
@@ -98,7 +101,11 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
       Map<Partition, Long> all = backend.group(group);
       Map<Partition, Long> out = new HashMap<>();
       for (Map.Entry<Partition, Long> e : checked.entrySet()) {
-        all.putIfAbsent(e.getKey(), stored(e.getValue()));
+        if (has(Flaw.INITIALIZE_OVERWRITES)) {
+          all.put(e.getKey(), stored(e.getValue()));
+        } else {
+          all.putIfAbsent(e.getKey(), stored(e.getValue()));
+        }
         out.put(e.getKey(), all.get(e.getKey()));
       }
       return out;
@@ -249,6 +256,14 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
   @Override
   public boolean delete(String group) {
     group(group);
+    if (has(Flaw.HANGS_ON_DELETE_GROUP)) {
+      try {
+        new java.util.concurrent.CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while hanging on purpose", e);
+      }
+    }
     synchronized (backend) {
       Map<Partition, Long> removed = backend.offsets.remove(group);
       return removed != null && !removed.isEmpty();
