@@ -566,4 +566,27 @@ class ZooKeeperOffsetStoreIT {
       }
     }
   }
+
+  @Test
+  void deletingAGroupTooLargeForOneRequestDeletesItInChunks() {
+    try (ZooKeeperOffsetStore small =
+        ZooKeeperOffsetStore.open(ZkIt.config(server).juteMaxBuffer(8192).build())) {
+      String group = unique("g");
+      Map<Partition, Long> starts = new HashMap<>();
+      for (int p = 0; p < 300; p++) {
+        starts.put(Partition.of("topic-" + (p % 3), p), 1L);
+      }
+      small.initialize(group, starts);
+      assertThat(small.positions(group)).hasSize(300);
+
+      List<Partition> some = new ArrayList<>(starts.keySet()).subList(0, 250);
+      assertThat(small.delete(group, some)).isEqualTo(250);
+      assertThat(small.positions(group)).hasSize(50);
+
+      small.initialize(group, starts);
+      assertThat(small.delete(group)).isTrue();
+      assertThat(small.positions(group)).isEmpty();
+      assertThat(small.groups()).doesNotContain(group);
+    }
+  }
 }
