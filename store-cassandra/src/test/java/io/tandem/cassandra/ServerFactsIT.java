@@ -23,6 +23,10 @@ import org.junit.jupiter.api.Test;
  */
 class ServerFactsIT {
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ServerFactsIT.class);
+  private static final int ROWS = 2_000;
+
   private static CassandraOffsetStore store;
   private static CqlSession s;
   private static String t;
@@ -107,33 +111,34 @@ class ServerFactsIT {
   }
 
   @Test
-  void tenThousandRowConditionalBatchOnOnePartitionIsAccepted() {
+  void conditionalBatchAboveTheBatchSizeFailThresholdOnOnePartitionIsAccepted() {
     // batch_size_fail_threshold (50 KiB by default) applies to batches over several partitions
-    // only: this ~1 MB single-partition conditional batch is one mutation and passes.
+    // only: this ~150 KB single-partition conditional batch is one mutation and passes.
     String g = Cassandra.unique("facts");
     BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
     UUID id = UUID.randomUUID();
-    for (int i = 0; i < 10_000; i++) {
+    for (int i = 0; i < ROWS; i++) {
       b.addStatement(insert().bind(g, "topic-with-a-longish-name", i, 0L, id));
     }
     long t0 = System.nanoTime();
     assertThat(s.execute(b.build()).wasApplied()).isTrue();
     long insertMs = (System.nanoTime() - t0) / 1_000_000;
     BatchStatementBuilder u = BatchStatement.builder(BatchType.UNLOGGED);
-    for (int i = 0; i < 10_000; i++) {
+    for (int i = 0; i < ROWS; i++) {
       u.addStatement(update().bind(1L, id, g, "topic-with-a-longish-name", i, 0L));
     }
     t0 = System.nanoTime();
     assertThat(s.execute(u.build()).wasApplied()).isTrue();
     long updateMs = (System.nanoTime() - t0) / 1_000_000;
-    System.err.printf("10k-row LWT batch: insert %d ms, update %d ms%n", insertMs, updateMs);
+    log.info("{}-row LWT batch: insert {} ms, update {} ms", ROWS, insertMs, updateMs);
     Row fail =
         s.execute(
                 "SELECT value FROM system_views.settings WHERE name = 'batch_size_fail_threshold'")
             .one();
-    System.err.println("batch_size_fail_threshold = " + (fail == null ? null : fail.getString(0)));
+    assertThat(fail).isNotNull();
+    assertThat(fail.getString(0)).isEqualTo("50KiB");
     assertThat(store.positions(g))
-        .hasSize(10_000)
+        .hasSize(ROWS)
         .allSatisfy((p, pos) -> assertThat(pos).isEqualTo(1L));
   }
 
