@@ -36,6 +36,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -321,7 +322,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     Map<Partition, Long> out = new TreeMap<>();
     read(group, sorted, config.readConsistency())
         .forEach((p, stored) -> out.put(p, stored.position()));
-    return out;
+    return sortedView(out);
   }
 
   @Override
@@ -329,7 +330,15 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     StoreArguments.group(group);
     Map<Partition, Long> out = new TreeMap<>();
     readGroup(group, config.readConsistency()).forEach((p, s) -> out.put(p, s.position()));
-    return out;
+    return sortedView(out);
+  }
+
+  /**
+   * Sorted by partition, unmodifiable, and answering {@code containsKey(null)} with false (a
+   * TreeMap or Map.copyOf would throw), as callers of a plain Map expect.
+   */
+  private static Map<Partition, Long> sortedView(Map<Partition, Long> sorted) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
   }
 
   /** Every row of the group, optionally only those in {@code filter}. */
@@ -404,7 +413,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     // not for a hot path.
     Set<String> out = new LinkedHashSet<>();
     try {
-      for (Row row : session.execute(prepared().distinctGroups.bind())) {
+      for (Row row :
+          session.execute(
+              prepared().distinctGroups.bind().setConsistencyLevel(config.readConsistency()))) {
         out.add(row.getString(0));
       }
     } catch (OffsetStoreException e) {

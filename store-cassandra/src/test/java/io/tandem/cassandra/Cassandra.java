@@ -32,8 +32,36 @@ final class Cassandra {
     return b;
   }
 
-  /** A store on the shared server, schema in place. */
+  private static volatile CqlSession shared;
+
+  /**
+   * One session for the stores of this JVM: opening a session (connections, schema metadata) costs
+   * about a second, and a store's state lives in the server, not in its session.
+   */
+  static CqlSession sharedSession() {
+    if (shared == null) {
+      synchronized (Cassandra.class) {
+        if (shared == null) {
+          CqlSession s = session(server());
+          Runtime.getRuntime().addShutdownHook(new Thread(s::close, "tandem-it-session-close"));
+          shared = s;
+        }
+      }
+    }
+    return shared;
+  }
+
+  /** A new store on the shared server and session, schema in place. */
   static CassandraOffsetStore store() {
+    CassandraOffsetStore store =
+        CassandraOffsetStore.open(
+            CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).build());
+    ensureSchema(store);
+    return store;
+  }
+
+  /** A store with its own session (the provider's path). */
+  static CassandraOffsetStore storeWithOwnSession() {
     CassandraOffsetStore store = CassandraOffsetStore.open(config(server()).build());
     ensureSchema(store);
     return store;
