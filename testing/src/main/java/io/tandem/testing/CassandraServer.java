@@ -16,8 +16,10 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -108,7 +110,19 @@ public final class CassandraServer implements AutoCloseable {
    * @return a started, private server
    */
   public static CassandraServer startPrivate() {
-    CassandraServer server = embedded();
+    return startPrivate(Map.of());
+  }
+
+  /**
+   * Like {@link #startPrivate()}, with {@code cassandra.yaml} settings changed: each entry replaces
+   * the launcher's value (a YAML value as text), or removes the setting when the value is null. For
+   * example {@code commitlog_sync=batch} with {@code commitlog_sync_period=null}.
+   *
+   * @param settings the settings to change
+   * @return a started, private server
+   */
+  public static CassandraServer startPrivate(Map<String, String> settings) {
+    CassandraServer server = embedded(settings);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tandem-cassandra-stop"));
     return server;
   }
@@ -125,11 +139,11 @@ public final class CassandraServer implements AutoCloseable {
       ServerLog.using("Cassandra", server.how);
       return server;
     }
-    return embedded();
+    return embedded(Map.of());
   }
 
-  private static CassandraServer embedded() {
-    Fork fork = new Fork(version());
+  private static CassandraServer embedded(Map<String, String> settings) {
+    Fork fork = new Fork(version(), settings);
     fork.start();
     CassandraServer server =
         new CassandraServer(
@@ -346,7 +360,7 @@ public final class CassandraServer implements AutoCloseable {
     final int storagePort;
     private Process process;
 
-    Fork(String version) {
+    Fork(String version, Map<String, String> overrides) {
       this.version = version;
       try {
         this.dir = Files.createTempDirectory("tandem-cassandra-");
@@ -360,44 +374,55 @@ public final class CassandraServer implements AutoCloseable {
         storage = FreePorts.next();
       }
       this.storagePort = storage;
-      writeConfig();
+      writeConfig(overrides);
     }
 
-    private void writeConfig() {
-      String yaml =
-          String.join(
-              "\n",
-              "cluster_name: tandem-test",
-              "num_tokens: 1",
-              "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
-              "endpoint_snitch: SimpleSnitch",
-              // Periodic is Cassandra's default: a mutation is in the commit log (OS page cache)
-              // before the write is acknowledged, and fsynced every period. It survives a process
-              // crash (kill -9), not a power loss within the period.
-              "commitlog_sync: periodic",
-              "commitlog_sync_period: 10000ms",
-              "data_file_directories: [ \"" + dir.resolve("data") + "\" ]",
-              "commitlog_directory: \"" + dir.resolve("commitlog") + "\"",
-              "saved_caches_directory: \"" + dir.resolve("saved_caches") + "\"",
-              "hints_directory: \"" + dir.resolve("hints") + "\"",
-              "cdc_raw_directory: \"" + dir.resolve("cdc_raw") + "\"",
-              "listen_address: 127.0.0.1",
-              "rpc_address: 127.0.0.1",
-              "storage_port: " + storagePort,
-              "native_transport_port: " + nativePort,
-              "start_native_transport: true",
-              "seed_provider:",
-              "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
-              "    parameters:",
-              "      - seeds: \"127.0.0.1:" + storagePort + "\"",
-              "auto_snapshot: false",
-              // Two cores shared with other builds: default timeouts (2 s write, 1 s CAS
-              // contention) time out under load; a test that wants a timeout provokes one.
-              "write_request_timeout: 5000ms",
-              "read_request_timeout: 10000ms",
-              "range_request_timeout: 10000ms",
-              "cas_contention_timeout: 3000ms",
-              "");
+    private void writeConfig(Map<String, String> overrides) {
+      Map<String, String> yaml = new LinkedHashMap<>();
+      yaml.put("cluster_name", "tandem-test");
+      yaml.put("num_tokens", "1");
+      yaml.put("partitioner", "org.apache.cassandra.dht.Murmur3Partitioner");
+      yaml.put("endpoint_snitch", "SimpleSnitch");
+      // Cassandra's default. A write is acknowledged once appended to the commit log; the log is
+      // fsynced, and its new section marked valid, every period. Replay after a crash stops at the
+      // first section not marked, so a kill -9 loses up to a period of acknowledged writes on this
+      // node (seen in CassandraCrashIT). "batch" or "group" closes that window.
+      yaml.put("commitlog_sync", "periodic");
+      yaml.put("commitlog_sync_period", "10000ms");
+      yaml.put("data_file_directories", "[ \"" + dir.resolve("data") + "\" ]");
+      yaml.put("commitlog_directory", "\"" + dir.resolve("commitlog") + "\"");
+      yaml.put("saved_caches_directory", "\"" + dir.resolve("saved_caches") + "\"");
+      yaml.put("hints_directory", "\"" + dir.resolve("hints") + "\"");
+      yaml.put("cdc_raw_directory", "\"" + dir.resolve("cdc_raw") + "\"");
+      yaml.put("listen_address", "127.0.0.1");
+      yaml.put("rpc_address", "127.0.0.1");
+      yaml.put("storage_port", String.valueOf(storagePort));
+      yaml.put("native_transport_port", String.valueOf(nativePort));
+      yaml.put("start_native_transport", "true");
+      yaml.put(
+          "seed_provider",
+          "\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
+              + "    parameters:\n"
+              + "      - seeds: \"127.0.0.1:"
+              + storagePort
+              + "\"");
+      yaml.put("auto_snapshot", "false");
+      // Two cores shared with other builds: default timeouts (2 s write, 1 s CAS contention) time
+      // out under load; a test that wants a timeout provokes one.
+      yaml.put("write_request_timeout", "5000ms");
+      yaml.put("read_request_timeout", "10000ms");
+      yaml.put("range_request_timeout", "10000ms");
+      yaml.put("cas_contention_timeout", "3000ms");
+      overrides.forEach(
+          (k, v) -> {
+            if (v == null) {
+              yaml.remove(k);
+            } else {
+              yaml.put(k, v);
+            }
+          });
+      StringBuilder text = new StringBuilder();
+      yaml.forEach((k, v) -> text.append(k).append(": ").append(v).append('\n'));
       String logback =
           String.join(
               "\n",
@@ -410,7 +435,7 @@ public final class CassandraServer implements AutoCloseable {
               "</configuration>",
               "");
       try {
-        Files.writeString(dir.resolve("cassandra.yaml"), yaml);
+        Files.writeString(dir.resolve("cassandra.yaml"), text.toString());
         Files.writeString(dir.resolve("logback.xml"), logback);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write Cassandra's config in " + dir, e);
