@@ -118,6 +118,13 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   /** A group name's limit in UTF-8 bytes, so that any group document's overhead stays small. */
   public static final int MAX_GROUP_BYTES = 16 * 1024;
 
+  /**
+   * Up to this many new partitions, initialize adds them in place ({@code $not $elemMatch} per
+   * partition in the filter, which costs the server partitions x entries comparisons); more are
+   * written by a compare-and-set of the whole document on its revision.
+   */
+  private static final int MAX_PARTITIONS_ADDED_IN_PLACE = 64;
+
   /** Bounded attempts of read-modify-write loops racing with other writers. */
   private static final int MAX_RACE_ATTEMPTS = 50;
 
@@ -317,33 +324,10 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         Map<Partition, Long> after = new TreeMap<>(existing);
         after.putAll(missing);
         checkFits(group, after, "initializing " + missing.size() + " partition(s)");
-        // Insert if absent, race-safe in one statement: the filter requires each new partition
-        // to have no entry, and the upsert creates the document when there is none. A concurrent
-        // initializer that added one of them first makes this match nothing (or, for two
-        // upserts of a new document, fail on the _id index); then read again and retry.
-        // $addToSet with $each, not $push: the jongodb emulator has no $push ("unsupported update
-        // operator: $push"); with the filter above $addToSet adds exactly the new entries.
-        BsonArray and = new BsonArray();
-        missing.keySet().forEach(p -> and.add(GroupDocuments.noEntry(p)));
-        BsonDocument filter = new BsonDocument(ID, new BsonString(group)).append("$and", and);
-        BsonDocument update =
-            new BsonDocument(
-                    "$addToSet",
-                    new BsonDocument(
-                        PARTITIONS, new BsonDocument("$each", GroupDocuments.array(missing))))
-                .append("$inc", new BsonDocument(REVISION, new BsonInt64(1)));
-        boolean done;
-        try {
-          UpdateResult r = offsets.updateOne(filter, update, new UpdateOptions().upsert(true));
-          done = r.getMatchedCount() > 0 || r.getUpsertedId() != null;
-        } catch (MongoWriteException e) {
-          if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
-            throw failure("initializing group '" + group + "'", e);
-          }
-          done = false; // another initializer created the document first
-        } catch (MongoException | BSONException e) {
-          throw failure("initializing group '" + group + "'", e);
-        }
+        boolean done =
+            missing.size() <= MAX_PARTITIONS_ADDED_IN_PLACE
+                ? addAbsent(group, missing)
+                : replace(group, doc, after);
         if (!done) {
           raced(attempt, "initializing group '" + group + "'");
           continue;
@@ -355,6 +339,38 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         out.put(p, existing.get(p));
       }
       return out;
+    }
+  }
+
+  /**
+   * Insert if absent, race-safe in one statement that never conflicts with commits: the filter
+   * requires each new partition to have no entry, and the upsert creates the document when there is
+   * none. A concurrent initializer that added one of them first makes this match nothing (or, for
+   * two upserts of a new document, fail on the _id index): the caller reads again and retries.
+   * {@code $addToSet} with {@code $each}, not {@code $push}: the jongodb emulator has no {@code
+   * $push} ("unsupported update operator: $push"); behind the filter above {@code $addToSet} adds
+   * exactly the new entries.
+   */
+  private boolean addAbsent(String group, Map<Partition, Long> missing) {
+    BsonArray and = new BsonArray();
+    missing.keySet().forEach(p -> and.add(GroupDocuments.noEntry(p)));
+    BsonDocument filter = new BsonDocument(ID, new BsonString(group)).append("$and", and);
+    BsonDocument update =
+        new BsonDocument(
+                "$addToSet",
+                new BsonDocument(
+                    PARTITIONS, new BsonDocument("$each", GroupDocuments.array(missing))))
+            .append("$inc", new BsonDocument(REVISION, new BsonInt64(1)));
+    try {
+      UpdateResult r = offsets.updateOne(filter, update, new UpdateOptions().upsert(true));
+      return r.getMatchedCount() > 0 || r.getUpsertedId() != null;
+    } catch (MongoException e) {
+      if (duplicateKey(e)) {
+        return false; // another initializer created the document first
+      }
+      throw failure("initializing group '" + group + "'", e);
+    } catch (BSONException e) {
+      throw failure("initializing group '" + group + "'", e);
     }
   }
 
@@ -716,12 +732,12 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
               new BsonDocument(PARTITIONS, GroupDocuments.array(after))
                   .append(REVISION, new BsonInt64(revision + 1)));
       return offsets.updateOne(filter, update).getMatchedCount() == 1;
-    } catch (MongoWriteException e) {
-      if (e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY) {
+    } catch (MongoException e) {
+      if (duplicateKey(e)) {
         return false; // created concurrently: read again
       }
       throw failure(what, e);
-    } catch (MongoException | BSONException e) {
+    } catch (BSONException e) {
       throw failure(what, e);
     }
   }
@@ -831,6 +847,18 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     }
     return new OffsetStoreException(
         what + " on MongoDB at " + where + " failed: " + e.getMessage(), e);
+  }
+
+  /**
+   * MongoDB reports a duplicate _id of an insert or upsert as a write error; the jongodb emulator
+   * as a command error with the same code 11000 (seen in JongodbFactsIT).
+   */
+  private static boolean duplicateKey(MongoException e) {
+    if (e instanceof MongoWriteException w) {
+      return w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
+    }
+    return e instanceof MongoServerException
+        && ErrorCategory.fromErrorCode(e.getCode()) == ErrorCategory.DUPLICATE_KEY;
   }
 
   private static boolean tooLarge(RuntimeException e) {
