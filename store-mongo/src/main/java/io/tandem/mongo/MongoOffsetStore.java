@@ -125,6 +125,12 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
    */
   private static final int MAX_PARTITIONS_ADDED_IN_PLACE = 64;
 
+  /**
+   * Commits of up to this many ranges advance in place with one conditional update; larger ones by
+   * compare-and-set of the whole document (see {@link #advance}).
+   */
+  static final int MAX_RANGES_IN_PLACE = 64;
+
   /** Bounded attempts of read-modify-write loops racing with other writers. */
   private static final int MAX_RACE_ATTEMPTS = 50;
 
@@ -383,7 +389,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, capabilities.maxRangesPerCommit());
     StoreArguments.results(results);
     ensureOpen();
-    BsonDocument statement = GroupDocuments.statement(group, sorted, 0);
+    // Null: too many ranges for an in-place statement, advance by compare-and-set instead.
+    BsonDocument statement =
+        sorted.size() <= MAX_RANGES_IN_PLACE ? GroupDocuments.statement(group, sorted, 0) : null;
     if (guarantee == Guarantee.TRANSACTIONAL) {
       commitInTransaction(group, sorted, statement, results);
     } else {
@@ -401,13 +409,13 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     write(group, ranges, results, handle);
     flush(group, handle);
     for (int attempt = 1; ; attempt++) {
-      UpdateResult r;
+      boolean moved;
       try {
-        r = update(null, statement);
+        moved = advance(null, group, ranges, statement);
       } catch (MongoException | BSONException e) {
         throw failure("committing " + ranges.size() + " range(s) of group '" + group + "'", e);
       }
-      if (r.getMatchedCount() == 1) {
+      if (moved) {
         log.debug("group '{}': committed {}", group, ranges);
         return;
       }
@@ -429,8 +437,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
       for (int attempt = 1; ; attempt++) {
         session.startTransaction(transactionOptions);
         try {
-          UpdateResult r = update(session, statement);
-          if (r.getMatchedCount() != 1) {
+          if (!advance(session, group, ranges, statement)) {
             session.abortTransaction();
             throwConflicts(group, ranges);
             raced(attempt, what);
@@ -478,6 +485,52 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     } catch (MongoException e) {
       throw failure("starting a session for " + what, e);
     }
+  }
+
+  /**
+   * One attempt to move every range from {@code from} to {@code until}, all or none; false when the
+   * group's document did not match (a conflict, or a race to read back and retry).
+   *
+   * <p>Up to {@value #MAX_RANGES_IN_PLACE} ranges: one conditional update, no read: the filter
+   * requires every range's entry at its {@code from} ({@code $elemMatch} each), {@code
+   * arrayFilters} move each. Its cost on the server grows with ranges times entries, so more ranges
+   * are moved by a compare-and-set: read the document (in the transaction when there is one), check
+   * every {@code from} here, and write the whole array back on condition that the revision is still
+   * the one read. Both forms move all positions in one single-document write.
+   */
+  private boolean advance(
+      ClientSession session, String group, List<OffsetRange> ranges, BsonDocument statement) {
+    if (statement != null) {
+      return update(session, statement).getMatchedCount() == 1;
+    }
+    BsonDocument doc =
+        session == null
+            ? offsets.find(Filters.eq(ID, group)).first()
+            : offsets.find(session, Filters.eq(ID, group)).first();
+    if (doc == null) {
+      return false;
+    }
+    Map<Partition, Long> after = GroupDocuments.positions(doc);
+    for (OffsetRange r : ranges) {
+      Long stored = after.get(r.partition());
+      if (stored == null || stored != r.from()) {
+        return false;
+      }
+      after.put(r.partition(), r.until());
+    }
+    long revision = GroupDocuments.revision(doc);
+    BsonDocument filter =
+        new BsonDocument(ID, new BsonString(group)).append(REVISION, new BsonInt64(revision));
+    BsonDocument update =
+        new BsonDocument(
+            "$set",
+            new BsonDocument(PARTITIONS, GroupDocuments.array(after))
+                .append(REVISION, new BsonInt64(revision + 1)));
+    UpdateResult r =
+        session == null
+            ? offsets.updateOne(filter, update)
+            : offsets.updateOne(session, filter, update);
+    return r.getMatchedCount() == 1;
   }
 
   private UpdateResult update(ClientSession session, BsonDocument statement) {

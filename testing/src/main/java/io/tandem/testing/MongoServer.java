@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *             native reimplementation started with a single-node replica-set profile where
  *             transactions work. Installed at test time with {@code npm install --prefix} into
  *             {@code <tmp>/tandem-jongodb-0.1.6} (or taken from {@code TANDEM_JONGODB_BIN}), then
- *             run as {@code bin/jongodb --host=127.0.0.1 --port=0
+ *             run as {@code bin/jongodb -Xmx2g --host=127.0.0.1 --port=0
  *             --topology-profile=singleNodeReplicaSet --replica-set-name=tandem-rs}; it prints
  *             {@code JONGODB_URI=mongodb://127.0.0.1:<port>/test?replicaSet=tandem-rs} on standard
  *             output when ready, or {@code JONGODB_START_FAILURE=...}.
@@ -70,6 +70,7 @@ public final class MongoServer {
   /** Its version. */
   public static final String JONGODB_VERSION = "0.1.6";
 
+  private static final String JONGODB_HEAP = "2g";
   private static final String CONTAINER_IMAGE = "mongo:8.0";
   private static final String REPLICA_SET = "tandem-rs";
   private static final Pattern SHA256 = Pattern.compile("\"sha256\"\\s*:\\s*\"([0-9a-f]{64})\"");
@@ -316,6 +317,11 @@ public final class MongoServer {
     Process p =
         new ProcessBuilder(
                 binary.toString(),
+                // A GraalVM native image: its heap grows to a share of the machine's memory by
+                // default. Seen here: 19.7 GB resident and the kernel's OOM killer, while it
+                // evaluated a commit of 10,000 ranges. Capped, it fails alone with
+                // "OutOfMemoryError: Garbage-collected heap size exceeded".
+                "-Xmx" + JONGODB_HEAP,
                 "--host=127.0.0.1",
                 // Port 0: the emulator binds a free port itself and prints it, so no race with
                 // another process for a port picked in advance.
