@@ -60,17 +60,17 @@ import redis.clients.jedis.resps.ScanResult;
  *
  * <h2>The atomic step</h2>
  *
- * An optimistic transaction on one connection: {@code WATCH} the group's hash; {@code HMGET} the
- * ranges' positions and compare each with its range's {@code from} (every mismatch is reported in
- * one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the writer's
- * commands, queued through {@link RedisTransaction}; {@code HSET} of every new position; {@code
- * EXEC}. Redis runs the queued commands back to back, no other client in between. A nil {@code
- * EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are read
- * again; if one of this commit's partitions moved, that is a conflict listing every moved one; if
- * only other partitions of the group moved (disjoint commits touch the same hash), the commit runs
- * again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the group's
- * hash is watched, so the writer's keys changing concurrently never abort a commit: a writer must
- * not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
+ * An optimistic transaction on one connection: {@code WATCH} the group's hash and {@code HMGET} the
+ * ranges' positions (one round trip), compare each with its range's {@code from} (every mismatch is
+ * reported in one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the
+ * writer's commands, queued through {@link RedisTransaction}; {@code HSET} of every new position;
+ * {@code EXEC}. Redis runs the queued commands back to back, no other client in between. A nil
+ * {@code EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are
+ * read again; if one of this commit's partitions moved, that is a conflict listing every moved one;
+ * if only other partitions of the group moved (disjoint commits touch the same hash), the commit
+ * runs again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the
+ * group's hash is watched, so the writer's keys changing concurrently never abort a commit: a
+ * writer must not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
  *
  * <h2>Guarantee and what weakens it</h2>
  *
@@ -112,7 +112,11 @@ import redis.clients.jedis.resps.ScanResult;
  *       {@code until} means applied (the commit returns), all at {@code from} means not applied as
  *       far as the server shows (a retry is safe: should the old {@code EXEC} still arrive, the
  *       retry's check turns into a conflict), anything else is reported as unknown. Either way of
- *       failing is a {@link StoreUnavailableException}.
+ *       failing is a {@link StoreUnavailableException}. Verified on 6.2 and 7.0 with an {@code
+ *       EXEC} held by {@code CLIENT PAUSE WRITE} past the client's timeout: the read-back saw the
+ *       old positions, and once the client had closed its connection the held {@code EXEC} never
+ *       ran. A server that reads the {@code EXEC} before it notices the closed connection would
+ *       still run it; the contiguity check keeps that from applying a batch twice.
  * </ul>
  *
  * <p>Thread-safe: each operation borrows a connection from a pool of {@link
