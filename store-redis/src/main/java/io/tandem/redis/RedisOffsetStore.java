@@ -126,6 +126,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
 
   private static final Logger log = LoggerFactory.getLogger(RedisOffsetStore.class);
   private static final int SCAN_COUNT = 1000;
+  private static final int READ_BACK_ATTEMPTS = 3;
 
   private final RedisStoreConfig config;
   private final Keys keys;
@@ -644,16 +645,27 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     void resolveLostExec(JedisConnectionException lost) {
-      List<String> found;
-      try {
-        found = call("Reading back positions", false, j -> j.hmget(key, fields));
-      } catch (StoreUnavailableException e) {
-        e.addSuppressed(lost);
+      // The reply was lost, often because the server is busy (the same cause as the timeout):
+      // give the read-back a few timeouts' worth of chances before calling the outcome unknown.
+      List<String> found = null;
+      StoreUnavailableException failed = null;
+      for (int i = 0; i < READ_BACK_ATTEMPTS && found == null; i++) {
+        try {
+          found = call("Reading back positions", false, j -> j.hmget(key, fields));
+        } catch (StoreUnavailableException e) {
+          if (failed != null) {
+            e.addSuppressed(failed);
+          }
+          failed = e;
+        }
+      }
+      if (found == null) {
+        failed.addSuppressed(lost);
         throw new StoreUnavailableException(
             describe(group, ranges)
-                + ": the connection failed after EXEC was sent and the positions cannot be read"
-                + " back; the outcome is unknown. Re-read positions before going on.",
-            e);
+                + ": the connection failed while EXEC was under way and the positions cannot be"
+                + " read back; the outcome is unknown. Re-read positions before going on.",
+            failed);
       }
       boolean allUntil = true;
       boolean allFrom = true;
@@ -664,7 +676,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       }
       if (allUntil) {
         log.warn(
-            "{}: the connection failed after EXEC was sent ({}); the positions read back show it"
+            "{}: the connection failed while EXEC was under way ({}); the positions read back show it"
                 + " applied. Run-time errors of its commands, if any, are unknown.",
             describe(group, ranges),
             lost.getMessage());
@@ -672,7 +684,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       }
       throw new StoreUnavailableException(
           describe(group, ranges)
-              + ": the connection failed after EXEC was sent; positions read back "
+              + ": the connection failed while EXEC was under way; positions read back "
               + (allFrom
                   ? "show it not applied. Retrying is safe: should the lost EXEC still run, the"
                       + " retry meets a conflict."
