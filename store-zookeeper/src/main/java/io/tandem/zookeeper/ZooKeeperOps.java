@@ -237,6 +237,44 @@ public final class ZooKeeperOps {
     return out;
   }
 
+  /**
+   * A node read by {@link #nodes(Collection)}.
+   *
+   * @param data the node's data
+   * @param stat the node's stat; its version is what a version-checked write names
+   */
+  public record Node(byte[] data, Stat stat) {}
+
+  /**
+   * Reads many nodes' data and stats at once (pipelined: one round trip, not one per node).
+   *
+   * @param paths the nodes
+   * @return each node that exists; absent ones are missing
+   * @throws KeeperException if ZooKeeper fails a read
+   * @throws InterruptedException if interrupted
+   */
+  public Map<String, Node> nodes(Collection<String> paths)
+      throws KeeperException, InterruptedException {
+    List<String> list = List.copyOf(paths);
+    List<Requests.Reply> replies;
+    try {
+      replies = Requests.getData(zk, list, timeoutMs);
+    } catch (Requests.Interrupted e) {
+      InterruptedException ie = new InterruptedException(e.getMessage());
+      ie.initCause(e);
+      throw ie;
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (Requests.Reply r : replies) {
+      if (r.ok()) {
+        out.put(r.path(), new Node(r.data(), r.stat()));
+      } else if (r.code() != KeeperException.Code.NONODE) {
+        throw KeeperException.create(r.code(), r.path());
+      }
+    }
+    return out;
+  }
+
   /** The commit takes the operations: later appends are refused. */
   List<Op> seal() {
     sealed = true;
