@@ -2456,9 +2456,10 @@ public abstract class OffsetStoreVerification<T> {
     assertTrue(
         store().groups().contains(g), () -> "groups() must list '" + g + "' exactly as given");
     assertEquals(1, store().delete(g, List.of(p)), "delete(group, partitions) with these names");
-    assertFalse(
-        store().groups().contains(g),
-        () -> "groups() lists '" + g + "' after its only partition was deleted");
+    assertEquals(
+        Map.of(),
+        store().positions(g),
+        () -> "positions(group) after deleting the only partition of '" + g + "'");
   }
 
   /** One racing thread's work; {@code thread} is 0 to {@value #THREADS} - 1. */
