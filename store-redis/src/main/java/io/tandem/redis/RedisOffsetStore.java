@@ -36,6 +36,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
@@ -197,11 +198,17 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       client.password(config.password());
     }
     if (config.ssl()) {
-      // The JVM's trust store; FULL checks the chain and the host name, CA the chain only.
-      client.sslOptions(
+      // The given trust store or the JVM's; FULL checks the chain and the host name, CA the
+      // chain only.
+      SslOptions.Builder ssl =
           SslOptions.builder()
-              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA)
-              .build());
+              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+      if (config.trustStore() != null) {
+        char[] pw =
+            config.trustStorePassword() == null ? null : config.trustStorePassword().toCharArray();
+        ssl.truststore(new java.io.File(config.trustStore()), pw);
+      }
+      client.sslOptions(ssl.build());
     }
     GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
     poolConfig.setMaxTotal(config.poolSize());
@@ -379,7 +386,8 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
             round--;
             continue;
           }
-          throw Failures.map(describe(group, sorted), attempt.connectionFailure);
+          throw Failures.map(
+              describe(group, sorted) + " at " + config.address(), attempt.connectionFailure);
         case OTHER_PARTITION_MOVED:
           if (round >= config.watchRetries()) {
             throw new StoreUnavailableException(
@@ -438,8 +446,16 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       boolean execSent = false;
       boolean clean = false;
       try {
-        j.watch(key);
-        List<Conflict> conflicts = conflicts(j.hmget(key, fields));
+        // WATCH and HMGET in one round trip: the server runs them in order, so the read is
+        // already covered by the WATCH.
+        List<String> found;
+        try (Pipeline p = j.pipelined()) {
+          p.sendCommand(Protocol.Command.WATCH, key);
+          Response<List<String>> read = p.hmget(key, fields);
+          p.sync();
+          found = read.get();
+        }
+        List<Conflict> conflicts = conflicts(found);
         if (!conflicts.isEmpty()) {
           j.unwatch();
           clean = true;
@@ -522,12 +538,22 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     OffsetStoreException execAborted(JedisDataException e) {
-      String m = String.valueOf(e.getMessage());
-      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
-        return Failures.map(describe(group, ranges), e);
+      // Verified on 6.2 and 7.0: a command the server rejects when queued (unknown command, wrong
+      // arity, OOM under maxmemory) makes EXEC answer EXECABORT and nothing runs. Jedis attaches
+      // the rejections it read as suppressed exceptions of the EXECABORT error.
+      List<String> rejected = new ArrayList<>();
+      for (Throwable s : e.getSuppressed()) {
+        rejected.add(String.valueOf(s.getMessage()));
       }
-      // Verified: EXECABORT after a command the server rejected when queued (unknown command,
-      // wrong arity): nothing ran.
+      String m = e.getMessage() + (rejected.isEmpty() ? "" : " " + rejected);
+      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
+        return new StoreUnavailableException(
+            describe(group, ranges)
+                + " was aborted: Redis refused writes ("
+                + m
+                + "). Nothing was committed; retry when the server accepts writes.",
+            e);
+      }
       return new ResultWriteException(
           describe(group, ranges)
               + " was aborted: Redis rejected a queued command ("
@@ -585,7 +611,20 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       if (config.waitReplicas() == 0) {
         return;
       }
-      long acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      long acked;
+      try {
+        acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      } catch (JedisException e) {
+        // EXEC has answered: the commit is applied; only the replicas' acknowledgement is unknown.
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + " is applied on the primary, but WAIT for "
+                + config.waitReplicas()
+                + " replica(s) failed ("
+                + e.getMessage()
+                + "); a failover now could lose it. Re-read positions before going on.",
+            e);
+      }
       if (acked < config.waitReplicas()) {
         throw new StoreUnavailableException(
             describe(group, ranges)

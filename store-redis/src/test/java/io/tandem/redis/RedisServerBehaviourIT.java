@@ -161,7 +161,9 @@ class RedisServerBehaviourIT {
 
   @Test
   void waitForReplicasSucceedsWithEnoughReplicasAndReportsTooFew() {
-    try (RedisServer primary = RedisServer.startPrivate("everysec");
+    // Redis 7 syncs replicas diskless after a 5 s delay by default: no delay here.
+    try (RedisServer primary =
+            RedisServer.startPrivate("everysec", true, List.of("repl-diskless-sync-delay 0"));
         RedisServer replica =
             RedisServer.startPrivate(
                 "everysec", true, List.of("replicaof 127.0.0.1 " + primary.port()))) {
@@ -230,6 +232,32 @@ class RedisServerBehaviourIT {
       }
       assertThat(admin.get("count")).isEqualTo("1");
       assertThat(store.positions("g")).containsOnly(Map.entry(A, 1L));
+    }
+  }
+
+  @Test
+  void outOfMemoryRejectsTheWholeTransactionAsUnavailable() {
+    try (RedisServer server = RedisServer.startPrivate("always");
+        RedisOffsetStore store = open(server);
+        Jedis admin = Redis.jedis(server)) {
+      store.initialize("g", Map.of(A, 0L));
+      admin.configSet("maxmemory-policy", "noeviction");
+      admin.configSet("maxmemory", "1");
+
+      // Write commands are refused when queued (-OOM), so EXEC aborts and nothing runs.
+      assertThatThrownBy(
+              () ->
+                  store.commit(
+                      "g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1")))
+          .isInstanceOf(StoreUnavailableException.class)
+          .hasMessageContaining("OOM")
+          .hasMessageContaining("Nothing was committed");
+
+      admin.configSet("maxmemory", "0");
+      assertThat(admin.exists("r")).isFalse();
+      assertThat(store.positions("g")).containsOnly(Map.entry(A, 0L));
+      store.commit("g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1"));
+      assertThat(admin.get("r")).isEqualTo("1");
     }
   }
 }
