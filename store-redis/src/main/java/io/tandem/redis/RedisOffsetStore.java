@@ -36,6 +36,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
@@ -59,17 +60,17 @@ import redis.clients.jedis.resps.ScanResult;
  *
  * <h2>The atomic step</h2>
  *
- * An optimistic transaction on one connection: {@code WATCH} the group's hash; {@code HMGET} the
- * ranges' positions and compare each with its range's {@code from} (every mismatch is reported in
- * one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the writer's
- * commands, queued through {@link RedisTransaction}; {@code HSET} of every new position; {@code
- * EXEC}. Redis runs the queued commands back to back, no other client in between. A nil {@code
- * EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are read
- * again; if one of this commit's partitions moved, that is a conflict listing every moved one; if
- * only other partitions of the group moved (disjoint commits touch the same hash), the commit runs
- * again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the group's
- * hash is watched, so the writer's keys changing concurrently never abort a commit: a writer must
- * not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
+ * An optimistic transaction on one connection: {@code WATCH} the group's hash and {@code HMGET} the
+ * ranges' positions (one round trip), compare each with its range's {@code from} (every mismatch is
+ * reported in one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the
+ * writer's commands, queued through {@link RedisTransaction}; {@code HSET} of every new position;
+ * {@code EXEC}. Redis runs the queued commands back to back, no other client in between. A nil
+ * {@code EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are
+ * read again; if one of this commit's partitions moved, that is a conflict listing every moved one;
+ * if only other partitions of the group moved (disjoint commits touch the same hash), the commit
+ * runs again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the
+ * group's hash is watched, so the writer's keys changing concurrently never abort a commit: a
+ * writer must not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
  *
  * <h2>Guarantee and what weakens it</h2>
  *
@@ -111,7 +112,11 @@ import redis.clients.jedis.resps.ScanResult;
  *       {@code until} means applied (the commit returns), all at {@code from} means not applied as
  *       far as the server shows (a retry is safe: should the old {@code EXEC} still arrive, the
  *       retry's check turns into a conflict), anything else is reported as unknown. Either way of
- *       failing is a {@link StoreUnavailableException}.
+ *       failing is a {@link StoreUnavailableException}. Verified on 6.2 and 7.0 with an {@code
+ *       EXEC} held by {@code CLIENT PAUSE WRITE} past the client's timeout: the read-back saw the
+ *       old positions, and once the client had closed its connection the held {@code EXEC} never
+ *       ran. A server that reads the {@code EXEC} before it notices the closed connection would
+ *       still run it; the contiguity check keeps that from applying a batch twice.
  * </ul>
  *
  * <p>Thread-safe: each operation borrows a connection from a pool of {@link
@@ -121,6 +126,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
 
   private static final Logger log = LoggerFactory.getLogger(RedisOffsetStore.class);
   private static final int SCAN_COUNT = 1000;
+  private static final int READ_BACK_ATTEMPTS = 3;
 
   private final RedisStoreConfig config;
   private final Keys keys;
@@ -197,11 +203,17 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       client.password(config.password());
     }
     if (config.ssl()) {
-      // The JVM's trust store; FULL checks the chain and the host name, CA the chain only.
-      client.sslOptions(
+      // The given trust store or the JVM's; FULL checks the chain and the host name, CA the
+      // chain only.
+      SslOptions.Builder ssl =
           SslOptions.builder()
-              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA)
-              .build());
+              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+      if (config.trustStore() != null) {
+        char[] pw =
+            config.trustStorePassword() == null ? null : config.trustStorePassword().toCharArray();
+        ssl.truststore(new java.io.File(config.trustStore()), pw);
+      }
+      client.sslOptions(ssl.build());
     }
     GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
     poolConfig.setMaxTotal(config.poolSize());
@@ -379,7 +391,8 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
             round--;
             continue;
           }
-          throw Failures.map(describe(group, sorted), attempt.connectionFailure);
+          throw Failures.map(
+              describe(group, sorted) + " at " + config.address(), attempt.connectionFailure);
         case OTHER_PARTITION_MOVED:
           if (round >= config.watchRetries()) {
             throw new StoreUnavailableException(
@@ -438,8 +451,16 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       boolean execSent = false;
       boolean clean = false;
       try {
-        j.watch(key);
-        List<Conflict> conflicts = conflicts(j.hmget(key, fields));
+        // WATCH and HMGET in one round trip: the server runs them in order, so the read is
+        // already covered by the WATCH.
+        List<String> found;
+        try (Pipeline p = j.pipelined()) {
+          p.sendCommand(Protocol.Command.WATCH, key);
+          Response<List<String>> read = p.hmget(key, fields);
+          p.sync();
+          found = read.get();
+        }
+        List<Conflict> conflicts = conflicts(found);
         if (!conflicts.isEmpty()) {
           j.unwatch();
           clean = true;
@@ -522,12 +543,22 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     OffsetStoreException execAborted(JedisDataException e) {
-      String m = String.valueOf(e.getMessage());
-      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
-        return Failures.map(describe(group, ranges), e);
+      // Verified on 6.2 and 7.0: a command the server rejects when queued (unknown command, wrong
+      // arity, OOM under maxmemory) makes EXEC answer EXECABORT and nothing runs. Jedis attaches
+      // the rejections it read as suppressed exceptions of the EXECABORT error.
+      List<String> rejected = new ArrayList<>();
+      for (Throwable s : e.getSuppressed()) {
+        rejected.add(String.valueOf(s.getMessage()));
       }
-      // Verified: EXECABORT after a command the server rejected when queued (unknown command,
-      // wrong arity): nothing ran.
+      String m = e.getMessage() + (rejected.isEmpty() ? "" : " " + rejected);
+      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
+        return new StoreUnavailableException(
+            describe(group, ranges)
+                + " was aborted: Redis refused writes ("
+                + m
+                + "). Nothing was committed; retry when the server accepts writes.",
+            e);
+      }
       return new ResultWriteException(
           describe(group, ranges)
               + " was aborted: Redis rejected a queued command ("
@@ -585,7 +616,20 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       if (config.waitReplicas() == 0) {
         return;
       }
-      long acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      long acked;
+      try {
+        acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      } catch (JedisException e) {
+        // EXEC has answered: the commit is applied; only the replicas' acknowledgement is unknown.
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + " is applied on the primary, but WAIT for "
+                + config.waitReplicas()
+                + " replica(s) failed ("
+                + e.getMessage()
+                + "); a failover now could lose it. Re-read positions before going on.",
+            e);
+      }
       if (acked < config.waitReplicas()) {
         throw new StoreUnavailableException(
             describe(group, ranges)
@@ -601,16 +645,27 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     void resolveLostExec(JedisConnectionException lost) {
-      List<String> found;
-      try {
-        found = call("Reading back positions", false, j -> j.hmget(key, fields));
-      } catch (StoreUnavailableException e) {
-        e.addSuppressed(lost);
+      // The reply was lost, often because the server is busy (the same cause as the timeout):
+      // give the read-back a few timeouts' worth of chances before calling the outcome unknown.
+      List<String> found = null;
+      StoreUnavailableException failed = null;
+      for (int i = 0; i < READ_BACK_ATTEMPTS && found == null; i++) {
+        try {
+          found = call("Reading back positions", false, j -> j.hmget(key, fields));
+        } catch (StoreUnavailableException e) {
+          if (failed != null) {
+            e.addSuppressed(failed);
+          }
+          failed = e;
+        }
+      }
+      if (found == null) {
+        failed.addSuppressed(lost);
         throw new StoreUnavailableException(
             describe(group, ranges)
-                + ": the connection failed after EXEC was sent and the positions cannot be read"
-                + " back; the outcome is unknown. Re-read positions before going on.",
-            e);
+                + ": the connection failed while EXEC was under way and the positions cannot be"
+                + " read back; the outcome is unknown. Re-read positions before going on.",
+            failed);
       }
       boolean allUntil = true;
       boolean allFrom = true;
@@ -621,7 +676,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       }
       if (allUntil) {
         log.warn(
-            "{}: the connection failed after EXEC was sent ({}); the positions read back show it"
+            "{}: the connection failed while EXEC was under way ({}); the positions read back show it"
                 + " applied. Run-time errors of its commands, if any, are unknown.",
             describe(group, ranges),
             lost.getMessage());
@@ -629,7 +684,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       }
       throw new StoreUnavailableException(
           describe(group, ranges)
-              + ": the connection failed after EXEC was sent; positions read back "
+              + ": the connection failed while EXEC was under way; positions read back "
               + (allFrom
                   ? "show it not applied. Retrying is safe: should the lost EXEC still run, the"
                       + " retry meets a conflict."

@@ -21,10 +21,11 @@ import java.util.Set;
  * <p>URI form: {@code redis[s]://[user[:password]@]host[:port][/database][?option=value&...]}.
  * Options (in the query or in the properties map, not both): {@code connectTimeout}, {@code
  * timeout}, {@code clientName}, {@code prefix}, {@code poolSize}, {@code waitReplicas}, {@code
- * waitTimeout}, {@code maxRanges}, {@code watchRetries}, {@code verifyHostname}; in the properties
- * map also {@code user}, {@code password} and {@code database}. Durations are milliseconds ({@code
- * 2000}), with a unit ({@code 500ms}, {@code 2s}, {@code 1m}) or ISO-8601 ({@code PT2S}). Anything
- * else is a {@link StoreConfigurationException}.
+ * waitTimeout}, {@code maxRanges}, {@code watchRetries}, {@code verifyHostname}, {@code
+ * trustStore}, {@code trustStorePassword}; in the properties map also {@code user}, {@code
+ * password} and {@code database}. Durations are milliseconds ({@code 2000}), with a unit ({@code
+ * 500ms}, {@code 2s}, {@code 1m}) or ISO-8601 ({@code PT2S}). Anything else is a {@link
+ * StoreConfigurationException}.
  */
 public final class RedisStoreConfig {
 
@@ -40,7 +41,9 @@ public final class RedisStoreConfig {
           "waitTimeout",
           "maxRanges",
           "watchRetries",
-          "verifyHostname");
+          "verifyHostname",
+          "trustStore",
+          "trustStorePassword");
 
   private static final Set<String> PROPERTY_ONLY = Set.of("user", "password", "database");
 
@@ -48,6 +51,8 @@ public final class RedisStoreConfig {
   private final int port;
   private final boolean ssl;
   private final boolean verifyHostname;
+  private final String trustStore;
+  private final String trustStorePassword;
   private final String user;
   private final String password;
   private final int database;
@@ -66,6 +71,8 @@ public final class RedisStoreConfig {
     this.port = b.port;
     this.ssl = b.ssl;
     this.verifyHostname = b.verifyHostname;
+    this.trustStore = b.trustStore;
+    this.trustStorePassword = b.trustStorePassword;
     this.user = b.user;
     this.password = b.password;
     this.database = b.database;
@@ -100,6 +107,8 @@ public final class RedisStoreConfig {
     b.port = port;
     b.ssl = ssl;
     b.verifyHostname = verifyHostname;
+    b.trustStore = trustStore;
+    b.trustStorePassword = trustStorePassword;
     b.user = user;
     b.password = password;
     b.database = database;
@@ -220,6 +229,8 @@ public final class RedisStoreConfig {
         case "maxRanges" -> b.maxRangesPerCommit(parseInt("maxRanges", v, masked));
         case "watchRetries" -> b.watchRetries(parseInt("watchRetries", v, masked));
         case "verifyHostname" -> b.verifyHostname(parseBoolean("verifyHostname", v, masked));
+        case "trustStore" -> b.trustStore(v);
+        case "trustStorePassword" -> b.trustStorePassword(v);
         default -> throw new AssertionError(e.getKey());
       }
     }
@@ -322,6 +333,21 @@ public final class RedisStoreConfig {
    */
   public boolean verifyHostname() {
     return verifyHostname;
+  }
+
+  /**
+   * @return the trust store (PKCS12 or JKS file) TLS checks the server against, or null for the
+   *     JVM's default trust store
+   */
+  public String trustStore() {
+    return trustStore;
+  }
+
+  /**
+   * @return the trust store's password, or null for none
+   */
+  public String trustStorePassword() {
+    return trustStorePassword;
   }
 
   /**
@@ -440,6 +466,8 @@ public final class RedisStoreConfig {
     private int port = 6379;
     private boolean ssl;
     private boolean verifyHostname = true;
+    private String trustStore;
+    private String trustStorePassword;
     private String user;
     private String password;
     private int database;
@@ -488,6 +516,24 @@ public final class RedisStoreConfig {
      */
     public Builder verifyHostname(boolean verifyHostname) {
       this.verifyHostname = verifyHostname;
+      return this;
+    }
+
+    /**
+     * @param trustStore a PKCS12 or JKS file of trusted certificates, or null for the JVM's
+     * @return this
+     */
+    public Builder trustStore(String trustStore) {
+      this.trustStore = trustStore;
+      return this;
+    }
+
+    /**
+     * @param trustStorePassword the trust store's password, or null for none
+     * @return this
+     */
+    public Builder trustStorePassword(String trustStorePassword) {
+      this.trustStorePassword = trustStorePassword;
       return this;
     }
 
@@ -635,6 +681,13 @@ public final class RedisStoreConfig {
       }
       if (watchRetries < 0) {
         throw bad("watchRetries must be >= 0, got " + watchRetries);
+      }
+      if (trustStore != null && !ssl) {
+        throw bad("trustStore is for TLS: use rediss:// (or ssl(true))");
+      }
+      if (trustStore != null
+          && !java.nio.file.Files.isReadable(java.nio.file.Path.of(trustStore))) {
+        throw bad("trustStore '" + trustStore + "' is not a readable file");
       }
       if (password == null && user != null) {
         throw bad("user '" + user + "' is given without a password");

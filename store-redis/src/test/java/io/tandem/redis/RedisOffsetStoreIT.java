@@ -223,6 +223,7 @@ class RedisOffsetStoreIT {
                     }))
         .isInstanceOf(ResultWriteException.class)
         .hasMessageContaining("EXECABORT")
+        .hasMessageContaining("wrong number of arguments")
         .hasMessageContaining("Nothing was committed");
 
     assertThat(jedis.exists(results)).isFalse();

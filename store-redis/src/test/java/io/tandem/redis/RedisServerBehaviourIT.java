@@ -161,7 +161,9 @@ class RedisServerBehaviourIT {
 
   @Test
   void waitForReplicasSucceedsWithEnoughReplicasAndReportsTooFew() {
-    try (RedisServer primary = RedisServer.startPrivate("everysec");
+    // Redis 7 syncs replicas diskless after a 5 s delay by default: no delay here.
+    try (RedisServer primary =
+            RedisServer.startPrivate("everysec", true, List.of("repl-diskless-sync-delay 0"));
         RedisServer replica =
             RedisServer.startPrivate(
                 "everysec", true, List.of("replicaof 127.0.0.1 " + primary.port()))) {
@@ -206,8 +208,8 @@ class RedisServerBehaviourIT {
       store.initialize("g", Map.of(A, 0L));
       ResultWriter<RedisTransaction> count = tx -> tx.commands().incrBy("count", 1);
 
-      // CLIENT PAUSE WRITE holds the EXEC (it writes) while reads go on: the store's socket times
-      // out after EXEC was sent, and its read-back still sees the old position.
+      // CLIENT PAUSE WRITE holds the transaction's writes while reads go on: the store's socket
+      // times out during EXEC, and its read-back still sees the old position.
       assertThatThrownBy(
               () ->
                   store.commit(
@@ -218,7 +220,7 @@ class RedisServerBehaviourIT {
                         count.write(tx);
                       }))
           .isInstanceOf(StoreUnavailableException.class)
-          .hasMessageContaining("after EXEC was sent")
+          .hasMessageContaining("while EXEC was under way")
           .hasMessageContaining("not applied");
       admin.clientUnpause();
 
@@ -230,6 +232,62 @@ class RedisServerBehaviourIT {
       }
       assertThat(admin.get("count")).isEqualTo("1");
       assertThat(store.positions("g")).containsOnly(Map.entry(A, 1L));
+    }
+  }
+
+  @Test
+  void outOfMemoryRejectsTheWholeTransactionAsUnavailable() {
+    try (RedisServer server = RedisServer.startPrivate("always");
+        RedisOffsetStore store = open(server);
+        Jedis admin = Redis.jedis(server)) {
+      store.initialize("g", Map.of(A, 0L));
+      admin.configSet("maxmemory-policy", "noeviction");
+      admin.configSet("maxmemory", "1");
+
+      // Write commands are refused when queued (-OOM), so EXEC aborts and nothing runs.
+      assertThatThrownBy(
+              () ->
+                  store.commit(
+                      "g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1")))
+          .isInstanceOf(StoreUnavailableException.class)
+          .hasMessageContaining("OOM")
+          .hasMessageContaining("Nothing was committed");
+
+      admin.configSet("maxmemory", "0");
+      assertThat(admin.exists("r")).isFalse();
+      assertThat(store.positions("g")).containsOnly(Map.entry(A, 0L));
+      store.commit("g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1"));
+      assertThat(admin.get("r")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void execWhoseReplyIsLateIsResolvedAsAppliedByReadingBack() {
+    // EXEC really runs here, but its reply comes after the store's 500 ms timeout: the writer
+    // queues a script that keeps the server busy for 700 ms inside EXEC. The store reads the
+    // positions back (served once the server is free, within its own timeout), finds them at
+    // until and returns normally. Should the machine be so slow that the timeout does not fire,
+    // the commit returns normally too; either way it is applied exactly once.
+    String busy =
+        "local s=redis.call('TIME'); local t0=s[1]*1000000+s[2]; local n=0;"
+            + " repeat local x=redis.call('TIME'); n=x[1]*1000000+x[2]-t0 until n>700000"
+            + " return 1";
+    try (RedisServer server = RedisServer.startPrivate("always");
+        RedisOffsetStore store =
+            RedisOffsetStore.open(Redis.config(server).timeout(Duration.ofMillis(500)).build());
+        Jedis admin = Redis.jedis(server)) {
+      store.initialize("g", Map.of(A, 0L));
+
+      store.commit(
+          "g",
+          List.of(new OffsetRange(A, 0, 1)),
+          tx -> {
+            tx.commands().incrBy("count", 1);
+            tx.commands().eval(busy);
+          });
+
+      assertThat(store.positions("g")).containsOnly(Map.entry(A, 1L));
+      assertThat(admin.get("count")).isEqualTo("1");
     }
   }
 }

@@ -160,4 +160,32 @@ class RedisStoreConfigTest {
     assertThat(RedisStoreConfig.builder().host("h").port(1).build().address())
         .isEqualTo("redis://h:1/0");
   }
+
+  @Test
+  void trustStoreNeedsTlsAndAReadableFile() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("trust", ".p12");
+    try {
+      RedisStoreConfig c =
+          RedisStoreConfig.fromUri(
+              "rediss://h?trustStore=" + file, Map.of("trustStorePassword", "changeit"));
+      assertThat(c.trustStore()).isEqualTo(file.toString());
+      assertThat(c.trustStorePassword()).isEqualTo("changeit");
+      assertThatThrownBy(() -> RedisStoreConfig.fromUri("redis://h?trustStore=" + file, Map.of()))
+          .isInstanceOf(StoreConfigurationException.class)
+          .hasMessageContaining("rediss://");
+      assertThatThrownBy(
+              () -> RedisStoreConfig.fromUri("rediss://h?trustStore=/no/such/file", Map.of()))
+          .isInstanceOf(StoreConfigurationException.class)
+          .hasMessageContaining("'/no/such/file' is not a readable file");
+      assertThatThrownBy(
+              () ->
+                  RedisStoreConfig.fromUri(
+                      "rediss://h?trustStore=" + file + "&trustStorePassword=hunter2&x=1",
+                      Map.of()))
+          .isInstanceOf(StoreConfigurationException.class)
+          .hasMessageNotContaining("hunter2");
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }

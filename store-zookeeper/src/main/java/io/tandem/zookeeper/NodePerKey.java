@@ -135,16 +135,22 @@ public final class NodePerKey {
   public ResultWriter<ZooKeeperOps> add(Map<String, Long> deltas) {
     Map<String, Long> copy = new LinkedHashMap<>(deltas);
     return ops -> {
-      ensureParent(ops);
+      Map<String, String> paths = new LinkedHashMap<>();
+      copy.keySet().forEach(k -> paths.put(k, path(k)));
+      List<String> chain = ancestry();
+      List<String> all = new ArrayList<>(chain);
+      all.addAll(paths.values());
+      // One round trip for the parent chain and every counter.
+      Map<String, ZooKeeperOps.Node> found = ops.nodes(all);
+      createMissing(ops, chain, found.keySet());
       for (Map.Entry<String, Long> e : copy.entrySet()) {
-        String path = path(e.getKey());
-        Stat stat = new Stat();
-        byte[] current = ops.getData(path, stat);
-        if (current == null) {
+        String path = paths.get(e.getKey());
+        ZooKeeperOps.Node node = found.get(path);
+        if (node == null) {
           ops.create(path, bytes(e.getValue()));
         } else {
-          long value = Long.parseLong(new String(current, StandardCharsets.US_ASCII));
-          ops.setData(path, bytes(Math.addExact(value, e.getValue())), stat.getVersion());
+          long value = Long.parseLong(new String(node.data(), StandardCharsets.US_ASCII));
+          ops.setData(path, bytes(Math.addExact(value, e.getValue())), node.stat().getVersion());
         }
       }
     };
@@ -199,10 +205,14 @@ public final class NodePerKey {
     if (entries.isEmpty()) {
       return;
     }
-    ensureParent(ops);
     Map<String, byte[]> byPath = new LinkedHashMap<>();
     entries.forEach((k, v) -> byPath.put(path(k), Objects.requireNonNull(v, "data of " + k)));
-    Map<String, Stat> existing = ops.stats(byPath.keySet());
+    List<String> chain = ancestry();
+    List<String> all = new ArrayList<>(chain);
+    all.addAll(byPath.keySet());
+    // One round trip for the parent chain and every key.
+    Map<String, Stat> existing = ops.stats(all);
+    createMissing(ops, chain, existing.keySet());
     for (Map.Entry<String, byte[]> e : byPath.entrySet()) {
       if (existing.containsKey(e.getKey())) {
         ops.setData(e.getKey(), e.getValue(), -1);
@@ -212,16 +222,21 @@ public final class NodePerKey {
     }
   }
 
-  /** Creates the parent and its missing ancestors in the same multi. */
-  private void ensureParent(ZooKeeperOps ops) throws KeeperException, InterruptedException {
+  /** The parent and its ancestors, top down. */
+  private List<String> ancestry() {
     List<String> chain = new ArrayList<>();
     for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
       chain.add(parent.substring(0, i));
     }
     chain.add(parent);
-    Map<String, Stat> existing = ops.stats(chain);
+    return chain;
+  }
+
+  /** Creates, in the same multi, the parent and ancestors not found. */
+  private static void createMissing(
+      ZooKeeperOps ops, List<String> chain, java.util.Set<String> found) {
     for (String p : chain) {
-      if (!existing.containsKey(p)) {
+      if (!found.contains(p)) {
         ops.create(p, new byte[0]);
       }
     }

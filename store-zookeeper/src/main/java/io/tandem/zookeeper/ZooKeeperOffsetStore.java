@@ -197,7 +197,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
     return call(
         "read positions of group '" + group + "'",
         zk -> {
-          List<Reply> replies = Requests.getData(zk, paths, replyTimeoutMs);
+          List<Reply> replies = readData(zk, paths);
           Map<Partition, Long> out = new LinkedHashMap<>();
           for (int i = 0; i < ps.size(); i++) {
             Reply r = replies.get(i);
@@ -226,7 +226,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           // A delete of the same group may remove a parent between our create of it and the
           // position's create (NONODE): create parents again and retry, a bounded number of times.
           for (int round = 0; ; round++) {
-            List<Reply> current = Requests.getData(zk, paths, replyTimeoutMs);
+            List<Reply> current = readData(zk, paths);
             List<Integer> missing = new ArrayList<>();
             Map<Partition, Long> out = new LinkedHashMap<>();
             for (int i = 0; i < ps.size(); i++) {
@@ -396,7 +396,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
     return call(
         "read positions of group '" + group + "'",
         zk -> {
-          List<Reply> replies = Requests.getData(zk, paths, replyTimeoutMs);
+          List<Reply> replies = readData(zk, paths);
           for (Reply r : replies) {
             if (!r.ok() && r.code() != Code.NONODE) {
               throw new Failed(r.code(), r.path());
@@ -477,7 +477,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           last = synced;
           continue;
         }
-        List<Reply> replies = Requests.getData(zk, paths, replyTimeoutMs);
+        List<Reply> replies = readData(zk, paths);
         Optional<Reply> failed =
             replies.stream().filter(r -> !r.ok() && r.code() != Code.NONODE).findFirst();
         if (failed.isPresent()) {
@@ -626,7 +626,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
     return call(
         "list groups",
         zk -> {
-          List<Reply> rootReply = Requests.children(zk, List.of(root), replyTimeoutMs);
+          List<Reply> rootReply = readChildren(zk, List.of(root));
           Reply r = rootReply.get(0);
           if (r.code() == Code.NONODE) {
             return Set.of();
@@ -645,7 +645,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
               log.debug("Ignoring foreign node {}/{}", root, child);
             }
           }
-          List<Reply> topics = Requests.children(zk, groupPaths, replyTimeoutMs);
+          List<Reply> topics = readChildren(zk, groupPaths);
           List<String> topicPaths = new ArrayList<>();
           List<Integer> owner = new ArrayList<>();
           for (int i = 0; i < topics.size(); i++) {
@@ -663,7 +663,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           }
           // A group is listed only if some topic node has a position under it: an emptied group
           // (or one whose initialize was cut short) has nodes but no position.
-          List<Reply> stats = Requests.exists(zk, topicPaths, replyTimeoutMs);
+          List<Reply> stats = readData(zk, topicPaths);
           Set<String> out = new TreeSet<>();
           for (int i = 0; i < stats.size(); i++) {
             Reply s = stats.get(i);
@@ -685,8 +685,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
         zk -> {
           Map<Partition, String> tree = tree(zk, group);
           List<Partition> ps = new ArrayList<>(tree.keySet());
-          List<Reply> replies =
-              Requests.getData(zk, new ArrayList<>(tree.values()), replyTimeoutMs);
+          List<Reply> replies = readData(zk, new ArrayList<>(tree.values()));
           Map<Partition, Long> out = new TreeMap<>();
           for (int i = 0; i < ps.size(); i++) {
             Reply r = replies.get(i);
@@ -715,7 +714,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       List<Reply> stats;
       try {
         createParents(zk, group, ps);
-        stats = Requests.exists(zk, paths, replyTimeoutMs);
+        stats = readData(zk, paths);
       } catch (Failed f) {
         throw failure(f.code, what, f.path);
       } catch (Requests.Interrupted e) {
@@ -774,7 +773,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       List<String> topicPaths;
       try {
         tree = tree(zk, group);
-        List<Reply> topics = Requests.children(zk, List.of(groupPath(group)), replyTimeoutMs);
+        List<Reply> topics = readChildren(zk, List.of(groupPath(group)));
         if (topics.get(0).code() == Code.NONODE) {
           return false;
         }
@@ -854,7 +853,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       ZooKeeper zk = client();
       List<Reply> stats;
       try {
-        stats = Requests.exists(zk, paths, replyTimeoutMs);
+        stats = readData(zk, paths);
       } catch (Requests.Interrupted e) {
         throw interrupted(what, e);
       }
@@ -931,7 +930,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
   private Map<Partition, String> tree(ZooKeeper zk, String group)
       throws Failed, Requests.Interrupted {
     String groupPath = groupPath(group);
-    Reply topics = Requests.children(zk, List.of(groupPath), replyTimeoutMs).get(0);
+    Reply topics = readChildren(zk, List.of(groupPath)).get(0);
     if (topics.code() == Code.NONODE) {
       return Map.of();
     }
@@ -949,7 +948,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
         log.debug("Ignoring foreign node {}/{}", groupPath, child);
       }
     }
-    List<Reply> partitions = Requests.children(zk, topicPaths, replyTimeoutMs);
+    List<Reply> partitions = readChildren(zk, topicPaths);
     Map<Partition, String> out = new TreeMap<>();
     for (int i = 0; i < partitions.size(); i++) {
       Reply r = partitions.get(i);
@@ -1035,6 +1034,16 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           }
           return null;
         });
+  }
+
+  /** Reads of small nodes: up to 1000 per read multi, each request well under the limit. */
+  private List<Reply> readData(ZooKeeper zk, List<String> paths) throws Requests.Interrupted {
+    return Requests.readData(zk, paths, 1000, Math.min(requestLimit, 256 * 1024), replyTimeoutMs);
+  }
+
+  /** Child lists may be long (a topic of 10 000 partitions): few per read multi. */
+  private List<Reply> readChildren(ZooKeeper zk, List<String> paths) throws Requests.Interrupted {
+    return Requests.readChildren(zk, paths, 32, Math.min(requestLimit, 256 * 1024), replyTimeoutMs);
   }
 
   private String groupPath(String group) {

@@ -24,11 +24,11 @@ import org.apache.zookeeper.data.Stat;
  * <p>Append with {@link #add(Op)} or the shorthands. Only write operations ({@code create}, {@code
  * setData}, {@code delete}, {@code check}) may join a {@code multi}; nodes under the store's root
  * belong to the store and are refused. Reads ({@link #exists(String)}, {@link #getData(String,
- * Stat)}, {@link #getChildren(String)}, {@link #stats(Collection)}) go to the server at once on the
- * store's session and see committed data, not the operations queued here; pair a read with a
- * version-checked write ({@code setData(path, data, stat.getVersion())}) to make a
- * read-modify-write safe: if another writer got there first the {@code multi} fails, nothing
- * applies, and the store runs the writer again on fresh data (see {@link
+ * Stat)}, {@link #getChildren(String)}, {@link #stats(Collection)}, {@link #nodes(Collection)}) go
+ * to the server at once on the store's session and see committed data, not the operations queued
+ * here; pair a read with a version-checked write ({@code setData(path, data, stat.getVersion())})
+ * to make a read-modify-write safe: if another writer got there first the {@code multi} fails,
+ * nothing applies, and the store runs the writer again on fresh data (see {@link
  * ZooKeeperStoreConfig#commitAttempts()}).
  *
  * <p>Valid only during {@link io.tandem.spi.ResultWriter#write(Object)}; not thread-safe.
@@ -230,6 +230,44 @@ public final class ZooKeeperOps {
     for (Requests.Reply r : replies) {
       if (r.ok()) {
         out.put(r.path(), r.stat());
+      } else if (r.code() != KeeperException.Code.NONODE) {
+        throw KeeperException.create(r.code(), r.path());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A node read by {@link #nodes(Collection)}.
+   *
+   * @param data the node's data
+   * @param stat the node's stat; its version is what a version-checked write names
+   */
+  public record Node(byte[] data, Stat stat) {}
+
+  /**
+   * Reads many nodes' data and stats at once (pipelined: one round trip, not one per node).
+   *
+   * @param paths the nodes
+   * @return each node that exists; absent ones are missing
+   * @throws KeeperException if ZooKeeper fails a read
+   * @throws InterruptedException if interrupted
+   */
+  public Map<String, Node> nodes(Collection<String> paths)
+      throws KeeperException, InterruptedException {
+    List<String> list = List.copyOf(paths);
+    List<Requests.Reply> replies;
+    try {
+      replies = Requests.getData(zk, list, timeoutMs);
+    } catch (Requests.Interrupted e) {
+      InterruptedException ie = new InterruptedException(e.getMessage());
+      ie.initCause(e);
+      throw ie;
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (Requests.Reply r : replies) {
+      if (r.ok()) {
+        out.put(r.path(), new Node(r.data(), r.stat()));
       } else if (r.code() != KeeperException.Code.NONODE) {
         throw KeeperException.create(r.code(), r.path());
       }

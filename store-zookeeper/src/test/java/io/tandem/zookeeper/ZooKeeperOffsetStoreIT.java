@@ -534,4 +534,59 @@ class ZooKeeperOffsetStoreIT {
         .hasMessageContaining("holds 'garbage', not a position");
     assertThat(Set.of(stat.getVersion())).containsExactly(0);
   }
+
+  @Test
+  void anUnreachableServerIsUnavailableAfterTheConnectTimeout() {
+    int port = io.tandem.testing.FreePorts.next();
+    long t0 = System.nanoTime();
+    assertThatThrownBy(
+            () -> OffsetStores.open("zookeeper://127.0.0.1:" + port + "/x?connectTimeout=1s"))
+        .isInstanceOf(io.tandem.spi.StoreUnavailableException.class)
+        .hasMessageContaining("no connection to ZooKeeper 127.0.0.1:" + port + " within 1000 ms");
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0))
+        .isLessThan(java.time.Duration.ofSeconds(30));
+  }
+
+  @Test
+  void digestCredentialsAndCreatorAclProtectThePositions() {
+    String root = "/" + unique("secured");
+    String group = unique("g");
+    String base = "zookeeper://%s@" + server.connectString() + root + "?acl=creator";
+    try (OffsetStore<?> owner = OffsetStores.open(base.formatted("alice:right"))) {
+      owner.initialize(group, Map.of(Partition.of("t", 0), 1L));
+      owner.commit(group, List.of(OffsetRange.of("t", 0, 1, 2)), ResultWriter.none());
+      assertThat(owner.positions(group)).containsEntry(Partition.of("t", 0), 2L);
+      try (OffsetStore<?> intruder = OffsetStores.open(base.formatted("alice:wrong"))) {
+        assertThatThrownBy(() -> intruder.positions(group))
+            .isInstanceOf(StoreConfigurationException.class)
+            .hasMessageContaining("NOAUTH")
+            .hasMessageContaining("Check the credentials")
+            .message()
+            .doesNotContain("wrong");
+      }
+    }
+  }
+
+  @Test
+  void deletingAGroupTooLargeForOneRequestDeletesItInChunks() {
+    try (ZooKeeperOffsetStore small =
+        ZooKeeperOffsetStore.open(ZkIt.config(server).juteMaxBuffer(8192).build())) {
+      String group = unique("g");
+      Map<Partition, Long> starts = new HashMap<>();
+      for (int p = 0; p < 300; p++) {
+        starts.put(Partition.of("topic-" + (p % 3), p), 1L);
+      }
+      small.initialize(group, starts);
+      assertThat(small.positions(group)).hasSize(300);
+
+      List<Partition> some = new ArrayList<>(starts.keySet()).subList(0, 250);
+      assertThat(small.delete(group, some)).isEqualTo(250);
+      assertThat(small.positions(group)).hasSize(50);
+
+      small.initialize(group, starts);
+      assertThat(small.delete(group)).isTrue();
+      assertThat(small.positions(group)).isEmpty();
+      assertThat(small.groups()).doesNotContain(group);
+    }
+  }
 }

@@ -50,7 +50,10 @@ public final class Failures {
   /** Error prefixes Redis sends for states that pass by themselves. */
   private static boolean transientServerState(JedisException e) {
     if (!(e instanceof JedisDataException)) {
-      return e.getCause() instanceof JedisConnectionException;
+      // "Could not get a resource from the pool": every connection busy (NoSuchElementException
+      // after the pool's wait) or none could be made.
+      return e.getCause() instanceof JedisConnectionException
+          || e.getCause() instanceof java.util.NoSuchElementException;
     }
     String m = String.valueOf(e.getMessage());
     return m.startsWith("LOADING")

@@ -99,6 +99,129 @@ public final class Requests {
   }
 
   /**
+   * Reads the data and stat of each path with ZooKeeper's read {@code multi} (3.6+), in chunks
+   * pipelined on the session. One request answers up to {@code opsPerRequest} reads, which costs
+   * both sides far less than one request per node: measured 2-5 times faster than pipelined single
+   * reads for 10 000 nodes on a loaded machine. Unlike a write {@code multi}, a read {@code multi}
+   * is not atomic and answers each op on its own: the callback's code is the first error, and the
+   * results hold a {@code GetDataResult} or an {@code ErrorResult} (NONODE) per op (verified on
+   * 3.9.4).
+   *
+   * @param zk the client
+   * @param paths the nodes
+   * @param opsPerRequest most reads per request; bounds the reply size too
+   * @param maxRequestBytes most bytes per request, below the servers' {@code jute.maxbuffer}
+   * @param timeoutMs how long to wait for all replies
+   * @return one reply per path, in order ({@code NONODE} for an absent node)
+   * @throws Interrupted if interrupted
+   */
+  public static List<Reply> readData(
+      ZooKeeper zk, List<String> paths, int opsPerRequest, long maxRequestBytes, long timeoutMs)
+      throws Interrupted {
+    return readMulti(zk, paths, false, opsPerRequest, maxRequestBytes, timeoutMs);
+  }
+
+  /**
+   * Lists the children of each path with read {@code multi}s; see {@link #readData}.
+   *
+   * @param zk the client
+   * @param paths the nodes
+   * @param opsPerRequest most reads per request; a node's children list may be long, so keep it
+   *     small
+   * @param maxRequestBytes most bytes per request
+   * @param timeoutMs how long to wait for all replies
+   * @return one reply per path, in order ({@code NONODE} for an absent node)
+   * @throws Interrupted if interrupted
+   */
+  public static List<Reply> readChildren(
+      ZooKeeper zk, List<String> paths, int opsPerRequest, long maxRequestBytes, long timeoutMs)
+      throws Interrupted {
+    return readMulti(zk, paths, true, opsPerRequest, maxRequestBytes, timeoutMs);
+  }
+
+  private static List<Reply> readMulti(
+      ZooKeeper zk,
+      List<String> paths,
+      boolean children,
+      int opsPerRequest,
+      long maxRequestBytes,
+      long timeoutMs)
+      throws Interrupted {
+    // Chunk boundaries: request header 8 + end marker 9; per op a multi header 9, the path
+    // (4 + UTF-8 bytes) and the watch flag 1.
+    List<int[]> chunks = new ArrayList<>();
+    int start = 0;
+    long bytes = 17;
+    for (int i = 0; i < paths.size(); i++) {
+      long op = 14 + paths.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (i > start && (i - start >= opsPerRequest || bytes + op > maxRequestBytes)) {
+        chunks.add(new int[] {start, i});
+        start = i;
+        bytes = 17;
+      }
+      bytes += op;
+    }
+    if (start < paths.size()) {
+      chunks.add(new int[] {start, paths.size()});
+    }
+    Reply[] replies = new Reply[paths.size()];
+    CountDownLatch latch = new CountDownLatch(chunks.size());
+    for (int[] chunk : chunks) {
+      List<Op> ops = new ArrayList<>(chunk[1] - chunk[0]);
+      for (int i = chunk[0]; i < chunk[1]; i++) {
+        ops.add(children ? Op.getChildren(paths.get(i)) : Op.getData(paths.get(i)));
+      }
+      zk.multi(
+          ops,
+          (rc, path, ctx, results) -> {
+            for (int i = chunk[0]; i < chunk[1]; i++) {
+              replies[i] = readReply(paths.get(i), rc, results, i - chunk[0], ops.size());
+            }
+            latch.countDown();
+          },
+          null);
+    }
+    try {
+      if (!latch.await(timeoutMs, TimeUnit.MILLISECONDS)) {
+        List<Reply> out = new ArrayList<>(replies.length);
+        for (int i = 0; i < replies.length; i++) {
+          Reply r = replies[i];
+          out.add(
+              r != null
+                  ? r
+                  : new Reply(
+                      paths.get(i), KeeperException.Code.OPERATIONTIMEOUT, null, null, null));
+        }
+        return out;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Interrupted(e);
+    }
+    return List.of(replies);
+  }
+
+  private static Reply readReply(String path, int rc, List<OpResult> results, int index, int size) {
+    if (results == null || results.size() != size) {
+      // No per-op results: the request as a whole failed (connection loss, expiry).
+      KeeperException.Code code =
+          rc == 0 ? KeeperException.Code.SYSTEMERROR : KeeperException.Code.get(rc);
+      return new Reply(path, code, null, null, null);
+    }
+    OpResult r = results.get(index);
+    if (r instanceof OpResult.GetDataResult d) {
+      return new Reply(path, KeeperException.Code.OK, d.getData(), d.getStat(), null);
+    }
+    if (r instanceof OpResult.GetChildrenResult c) {
+      return new Reply(path, KeeperException.Code.OK, null, null, c.getChildren());
+    }
+    if (r instanceof OpResult.ErrorResult e) {
+      return new Reply(path, KeeperException.Code.get(e.getErr()), null, null, null);
+    }
+    return new Reply(path, KeeperException.Code.SYSTEMERROR, null, null, null);
+  }
+
+  /**
    * Reads the stat of each path.
    *
    * @param zk the client

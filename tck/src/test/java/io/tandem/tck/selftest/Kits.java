@@ -223,4 +223,27 @@ final class Kits {
       super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.HANGS_ON_DELETE_GROUP);
     }
   }
+
+  /** IDEMPOTENT, but advances offsets although the writer failed. */
+  static final class MovesOffsetsWhenWriterFails extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    MovesOffsetsWhenWriterFails() {
+      super(BACKEND, Guarantee.IDEMPOTENT, true, 64, Flaw.MOVES_OFFSETS_WHEN_WRITER_FAILS);
+    }
+  }
+
+  /** Hides the writer's exception one level deeper than the contract says. */
+  static final class WrapsWriterFailureTwice extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    WrapsWriterFailureTwice() {
+      super(
+          BACKEND,
+          Guarantee.TRANSACTIONAL,
+          true,
+          Integer.MAX_VALUE,
+          Flaw.WRAPS_WRITER_FAILURE_TWICE);
+    }
+  }
 }
