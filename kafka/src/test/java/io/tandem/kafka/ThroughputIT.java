@@ -11,12 +11,16 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Measures (never asserts) how fast the runtime drains a topic: 20,000 records over 4 partitions,
  * default poll size, into the in-memory store and into H2 through the JDBC store. Printed on
- * standard error for the report; the numbers depend on the machine's load.
+ * standard error for the report; the numbers depend on the machine's load. Opt-in, like the stores'
+ * rate measurements: {@code mvn -B -pl kafka -am verify -Dtandem.bench=true -Dit.test=ThroughputIT
+ * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false}.
  */
+@EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class ThroughputIT {
 
