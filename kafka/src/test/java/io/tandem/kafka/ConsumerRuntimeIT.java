@@ -218,6 +218,26 @@ class ConsumerRuntimeIT {
   }
 
   @Test
+  void storeUnreachableAtAssignmentKeepsThePartitionsPausedUntilPositionsAreRead()
+      throws Exception {
+    String topic = Kit.topic("loadfail", 2);
+    String group = Kit.unique("g");
+    MemoryOffsetStore real = new MemoryOffsetStore();
+    // The first three position reads (at assignment) fail: nothing may be fetched or committed
+    // until the store answers, and then every record exactly once.
+    FaultyStore<Tx> store = new FaultyStore<>(real).failReads(3);
+    Kit.produce(topic, 2, "v", 50);
+    TandemConsumer<String, String, Tx> c =
+        builder(store, group).topics(topic).processor(recording()).build();
+    try (Kit.Running run = Kit.start(c)) {
+      awaitCounted(real, "v", 50);
+    }
+    assertEachOnce(real, "v", 50);
+    assertThat(c.stats().retries()).isEqualTo(3);
+    assertThat(real.positions(group).values()).containsOnly(25L);
+  }
+
+  @Test
   void idempotentSinkWritesKeyedResultsBeforeOffsetsAndIsNotRerunForALandedCommit()
       throws Exception {
     String topic = Kit.topic("sink", 2);
