@@ -334,7 +334,26 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   // ---------------------------------------------------------------- batches
 
-  private void commitUnit(List<Slice> unit) {
+  private void commitUnit(List<Slice> polledUnit) {
+    // A retry backoff of an earlier unit of this poll polls the consumer, so partitions of this
+    // unit may have been revoked (or revoked and re-assigned, re-seeked from the store) since:
+    // never commit a range of a partition that is not ours as it was when polled.
+    List<Slice> unit = new ArrayList<>(polledUnit.size());
+    for (Slice sl : polledUnit) {
+      Long at = positions.get(sl.tp);
+      if (at != null && at == sl.range.from() && epochs.getOrDefault(sl.tp, 0) == sl.epoch) {
+        unit.add(sl);
+      } else {
+        log.info(
+            "group={}: {} was revoked or re-seeked since the poll; dropping its range {}",
+            s.group(),
+            sl.tp,
+            sl.range);
+      }
+    }
+    if (unit.isEmpty()) {
+      return;
+    }
     Decoded<K, V> decoded = decode(unit);
     Throwable failure = decoded.error;
     if (failure == null) {
