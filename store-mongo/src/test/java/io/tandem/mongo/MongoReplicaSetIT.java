@@ -153,7 +153,7 @@ class MongoReplicaSetIT extends MongoStoreITBase {
 
   @Test
   void ofConcurrentCommitsOfOneRangeOneSucceeds() throws Exception {
-    // Seen failing on jongodb (2 of 4 won): its transactions do not conflict on one document.
+    // Seen failing on jongodb (all 4 won): its transactions do not conflict on one document.
     assumeFalse(server().kind() == MongoServer.Kind.JONGODB, JongodbFactsIT.NO_WRITE_CONFLICTS);
     store.initialize(group, Map.of(p(0), 0L));
     assertThat(concurrentCommits(4, new OffsetRange(p(0), 0, 10))).isEqualTo(1);
