@@ -58,4 +58,14 @@ class MariaDbStoreIT extends JdbcStoreContract {
           .isTrue();
     }
   }
+
+  @Test
+  void groupLongerThanTheColumnIsAnInvalidBatch() {
+    String group = unique("g") + "x".repeat(300);
+    Partition p = new Partition(unique("t"), 0);
+    assertThatThrownBy(() -> store.initialize(group, Map.of(p, 0L)))
+        .isInstanceOf(io.tandem.spi.InvalidBatchException.class)
+        .hasMessageContaining("Value too long");
+    assertThat(store.groups()).doesNotContain(group);
+  }
 }

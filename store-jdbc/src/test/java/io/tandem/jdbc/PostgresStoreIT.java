@@ -169,6 +169,37 @@ class PostgresStoreIT extends JdbcStoreContract {
     assertThat(store.positions(group)).containsOnly(Map.entry(p0, 1L), Map.entry(p1, 1L));
   }
 
+  /**
+   * The server drops the connection in the middle of a commit (here: the backend is terminated from
+   * inside the writer, after a result row was written). The commit fails as retriable
+   * unavailability, nothing stays, and the pool replaces the dead connection for the next commit.
+   */
+  @Test
+  void connectionKilledMidCommitIsUnavailableAndLeavesNothing() throws Exception {
+    String group = unique("g");
+    Partition p = new Partition(unique("t"), 0);
+    store.initialize(group, Map.of(p, 0L));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(new OffsetRange(p, 0, 5)),
+                    c -> {
+                      insertRow(group + "/lost", 1).write(c);
+                      try (java.sql.Statement s = c.createStatement()) {
+                        s.execute("SELECT pg_terminate_backend(pg_backend_pid())");
+                      }
+                    }))
+        .isInstanceOf(io.tandem.spi.StoreUnavailableException.class)
+        .hasMessageContaining("Retriable");
+
+    assertThat(store.positions(group)).containsOnly(Map.entry(p, 0L));
+    assertThat(resultRows(group)).isEmpty();
+    store.commit(group, List.of(new OffsetRange(p, 0, 5)), insertRow(group + "/ok", 1));
+    assertThat(resultRows(group)).containsOnly(Map.entry(group + "/ok", 1L));
+  }
+
   private static int backendsWaitingOnLocks() throws java.sql.SQLException {
     try (Connection c = PostgresServer.shared().connect();
         java.sql.Statement s = c.createStatement();

@@ -55,6 +55,16 @@ class MongoInProcessIT extends MongoStoreITBase {
   }
 
   @Test
+  void anIncrementSinkIsRefusedUpFrontOnAnIdempotentStore() {
+    MongoSink<String> counts = MongoSink.increment("counts", s -> s, "n", s -> 1);
+    assertThat(counts.fold()).isTrue();
+    assertThatThrownBy(() -> counts.checkFor(store.capabilities()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TRANSACTIONAL")
+        .hasMessageContaining("count twice");
+  }
+
+  @Test
   void ofConcurrentCommitsOfOneRangeOneSucceeds() throws Exception {
     store.initialize(group, Map.of(p(0), 0L));
     assertThat(concurrentCommits(4, new OffsetRange(p(0), 0, 10))).isEqualTo(1);

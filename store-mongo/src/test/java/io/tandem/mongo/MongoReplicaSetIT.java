@@ -153,6 +153,8 @@ class MongoReplicaSetIT extends MongoStoreITBase {
 
   @Test
   void ofConcurrentCommitsOfOneRangeOneSucceeds() throws Exception {
+    // Seen failing on jongodb (all 4 won): its transactions do not conflict on one document.
+    assumeFalse(server().kind() == MongoServer.Kind.JONGODB, JongodbFactsIT.NO_WRITE_CONFLICTS);
     store.initialize(group, Map.of(p(0), 0L));
     assertThat(concurrentCommits(4, new OffsetRange(p(0), 0, 10))).isEqualTo(1);
     assertThat(store.positions(group)).isEqualTo(Map.of(p(0), 10L));

@@ -145,6 +145,20 @@ abstract class MongoStoreITBase {
   }
 
   @Test
+  void sinkWritesOneKeyedDocumentPerRecord() {
+    store.initialize(group, Map.of(p(0), 0L));
+    String coll = "sink_" + UUID.randomUUID().toString().substring(0, 8);
+    MongoSink<String> sink =
+        MongoSink.<String>replace(coll, s -> s, s -> new Document("v", s.length()))
+            .checkFor(store.capabilities());
+    store.commit(group, List.of(new OffsetRange(p(0), 0, 3)), sink.writer(List.of("a", "bb", "a")));
+    assertThat(read(coll)).isEqualTo(Map.of("a", 1, "bb", 2));
+    MongoSink<String> set = MongoSink.set(coll, s -> s, s -> new Document("w", 1));
+    store.commit(group, List.of(new OffsetRange(p(0), 3, 4)), set.writer(List.of("a")));
+    assertThat(read(coll)).isEqualTo(Map.of("a", 1, "bb", 2));
+  }
+
+  @Test
   void writerFailureMovesNoOffset() {
     store.initialize(group, Map.of(p(0), 0L));
     String coll = "res_" + UUID.randomUUID().toString().substring(0, 8);

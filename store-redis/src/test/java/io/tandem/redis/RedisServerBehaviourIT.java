@@ -208,8 +208,8 @@ class RedisServerBehaviourIT {
       store.initialize("g", Map.of(A, 0L));
       ResultWriter<RedisTransaction> count = tx -> tx.commands().incrBy("count", 1);
 
-      // CLIENT PAUSE WRITE holds the EXEC (it writes) while reads go on: the store's socket times
-      // out after EXEC was sent, and its read-back still sees the old position.
+      // CLIENT PAUSE WRITE holds the transaction's writes while reads go on: the store's socket
+      // times out during EXEC, and its read-back still sees the old position.
       assertThatThrownBy(
               () ->
                   store.commit(
@@ -220,7 +220,7 @@ class RedisServerBehaviourIT {
                         count.write(tx);
                       }))
           .isInstanceOf(StoreUnavailableException.class)
-          .hasMessageContaining("after EXEC was sent")
+          .hasMessageContaining("while EXEC was under way")
           .hasMessageContaining("not applied");
       admin.clientUnpause();
 
@@ -258,6 +258,36 @@ class RedisServerBehaviourIT {
       assertThat(store.positions("g")).containsOnly(Map.entry(A, 0L));
       store.commit("g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1"));
       assertThat(admin.get("r")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void execWhoseReplyIsLateIsResolvedAsAppliedByReadingBack() {
+    // EXEC really runs here, but its reply comes after the store's 500 ms timeout: the writer
+    // queues a script that keeps the server busy for 700 ms inside EXEC. The store reads the
+    // positions back (served once the server is free, within its own timeout), finds them at
+    // until and returns normally. Should the machine be so slow that the timeout does not fire,
+    // the commit returns normally too; either way it is applied exactly once.
+    String busy =
+        "local s=redis.call('TIME'); local t0=s[1]*1000000+s[2]; local n=0;"
+            + " repeat local x=redis.call('TIME'); n=x[1]*1000000+x[2]-t0 until n>700000"
+            + " return 1";
+    try (RedisServer server = RedisServer.startPrivate("always");
+        RedisOffsetStore store =
+            RedisOffsetStore.open(Redis.config(server).timeout(Duration.ofMillis(500)).build());
+        Jedis admin = Redis.jedis(server)) {
+      store.initialize("g", Map.of(A, 0L));
+
+      store.commit(
+          "g",
+          List.of(new OffsetRange(A, 0, 1)),
+          tx -> {
+            tx.commands().incrBy("count", 1);
+            tx.commands().eval(busy);
+          });
+
+      assertThat(store.positions("g")).containsOnly(Map.entry(A, 1L));
+      assertThat(admin.get("count")).isEqualTo("1");
     }
   }
 }

@@ -86,6 +86,13 @@ class RedisTlsIT {
     if (server != null) {
       server.close();
     }
+    if (dir != null) {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        // a leftover temp dir is harmless
+      }
+    }
   }
 
   private static void run(String... command) throws IOException, InterruptedException {

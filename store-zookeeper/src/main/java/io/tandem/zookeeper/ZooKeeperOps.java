@@ -24,11 +24,11 @@ import org.apache.zookeeper.data.Stat;
  * <p>Append with {@link #add(Op)} or the shorthands. Only write operations ({@code create}, {@code
  * setData}, {@code delete}, {@code check}) may join a {@code multi}; nodes under the store's root
  * belong to the store and are refused. Reads ({@link #exists(String)}, {@link #getData(String,
- * Stat)}, {@link #getChildren(String)}, {@link #stats(Collection)}) go to the server at once on the
- * store's session and see committed data, not the operations queued here; pair a read with a
- * version-checked write ({@code setData(path, data, stat.getVersion())}) to make a
- * read-modify-write safe: if another writer got there first the {@code multi} fails, nothing
- * applies, and the store runs the writer again on fresh data (see {@link
+ * Stat)}, {@link #getChildren(String)}, {@link #stats(Collection)}, {@link #nodes(Collection)}) go
+ * to the server at once on the store's session and see committed data, not the operations queued
+ * here; pair a read with a version-checked write ({@code setData(path, data, stat.getVersion())})
+ * to make a read-modify-write safe: if another writer got there first the {@code multi} fails,
+ * nothing applies, and the store runs the writer again on fresh data (see {@link
  * ZooKeeperStoreConfig#commitAttempts()}).
  *
  * <p>Valid only during {@link io.tandem.spi.ResultWriter#write(Object)}; not thread-safe.

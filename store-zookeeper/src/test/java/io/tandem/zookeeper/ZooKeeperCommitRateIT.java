@@ -14,14 +14,17 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Measures commits per second and wide reads on the shared server; reports, never asserts speed
  * (only that every commit landed). Each scenario runs for {@code tandem.zk.measure.millis} (default
- * 2000) after a short warm-up.
+ * 2000) after a short warm-up. Opt-in like every measurement, so the test suite spends no time on
+ * it: {@code -Dtandem.bench=true -Dit.test=ZooKeeperCommitRateIT}.
  */
+@EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
 class ZooKeeperCommitRateIT {
 
   private static final Logger log = LoggerFactory.getLogger(ZooKeeperCommitRateIT.class);

@@ -113,7 +113,10 @@ final class TckTimeout implements InvocationInterceptor {
               + PROPERTY
               + "). If this fails, check: a lock or transaction left open by an earlier failed"
               + " commit, a blocking call without a timeout, an unreachable server; the cause shows"
-              + " where the test thread was blocked.",
+              + " where the test thread was. If the store is merely slow here (a loaded machine,"
+              + " fsync per commit), raise "
+              + PROPERTY
+              + ".",
           where);
     } catch (ExecutionException e) {
       throw e.getCause();

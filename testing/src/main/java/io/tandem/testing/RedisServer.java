@@ -170,7 +170,12 @@ public final class RedisServer implements AutoCloseable {
               null);
       s.writeConfig(appendonly, extraConfig);
       s.port = FreePorts.next();
-      s.launch();
+      try {
+        s.launch();
+      } catch (RuntimeException e) {
+        s.close();
+        throw e;
+      }
       return s;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start redis-server " + binary, e);
@@ -475,8 +480,9 @@ public final class RedisServer implements AutoCloseable {
       Path target = dir.resolve(resource);
       Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
       Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwx------"));
-      target.toFile().deleteOnExit();
+      // deleteOnExit runs in reverse order of registration: the file first, then its directory.
       dir.toFile().deleteOnExit();
+      target.toFile().deleteOnExit();
       extracted = target;
       return target;
     } catch (IOException e) {

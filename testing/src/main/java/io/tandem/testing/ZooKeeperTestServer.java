@@ -76,7 +76,7 @@ public final class ZooKeeperTestServer implements AutoCloseable {
   public static ZooKeeperTestServer startEmbedded() {
     Embedded e = Embedded.start();
     ZooKeeperTestServer server =
-        new ZooKeeperTestServer(e.connectString(), e.description(), e, e::stop);
+        new ZooKeeperTestServer(e.connectString(), e.description(), e, e::destroy);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "zookeeper-test-stop"));
     return server;
   }
@@ -161,7 +161,7 @@ public final class ZooKeeperTestServer implements AutoCloseable {
     control().expire(sessionId);
   }
 
-  /** Stops the server if this launcher started it; idempotent. */
+  /** Stops the server if this launcher started it and deletes its data; idempotent. */
   @Override
   public void close() {
     try {
@@ -194,7 +194,7 @@ public final class ZooKeeperTestServer implements AutoCloseable {
     }
     Embedded e = Embedded.start();
     ServerLog.using("ZooKeeper", e.description());
-    return new ZooKeeperTestServer(e.connectString(), e.description(), e, e::stop);
+    return new ZooKeeperTestServer(e.connectString(), e.description(), e, e::destroy);
   }
 
   private static final class Holder {
@@ -319,6 +319,12 @@ public final class ZooKeeperTestServer implements AutoCloseable {
       stopQuietly(factory, server);
       factory = null;
       server = null;
+    }
+
+    /** Stops the server and deletes its data directory. */
+    synchronized void destroy() {
+      stop();
+      deleteQuietly(dir);
     }
 
     synchronized void dropConnections() {

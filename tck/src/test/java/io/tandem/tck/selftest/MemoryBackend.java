@@ -34,8 +34,8 @@ final class MemoryBackend {
   private long generation;
 
   /**
-   * Waits up to 200 ms for another caller; two callers that meet both return at once. Used by a
-   * broken store to hold its check-then-write window open until a second commit is inside it.
+   * Waits up to 5 s for another caller; two callers that meet both return at once. Used by a broken
+   * store to hold its check-then-write window open until a second commit is inside it.
    */
   void meetAnotherCommit() {
     synchronized (rendezvous) {
@@ -46,7 +46,7 @@ final class MemoryBackend {
         rendezvous.notifyAll();
         return;
       }
-      long deadline = System.nanoTime() + 200_000_000L;
+      long deadline = System.nanoTime() + 5_000_000_000L;
       while (generation == mine) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,33 @@ class RulesCoverageTest {
       assertThat(next).as("section " + s + " after the previous one").isGreaterThan(at);
       at = next;
     }
+  }
+
+  /** The house rule for rule javadoc: the rule (starting with its id), then what to check. */
+  @Test
+  void everyRuleTestHasJavadocStatingTheRuleAndWhatToCheck() throws IOException {
+    // Surefire runs in the module directory, so the source is there in any clone.
+    String source =
+        Files.readString(
+            Path.of("src/main/java/io/tandem/tck/OffsetStoreVerification.java"),
+            StandardCharsets.UTF_8);
+    Matcher m =
+        Pattern.compile(
+                "/\\*\\*((?:(?!\\*/).)*)\\*/\\s*@Test\\s*@DisplayName\\(\\s*\"\\[([A-Z][0-9]+)]",
+                Pattern.DOTALL)
+            .matcher(source);
+    Map<String, String> javadocs = new TreeMap<>();
+    while (m.find()) {
+      javadocs.put(m.group(2), m.group(1).replaceAll("\\s*\\n\\s*\\*\\s?", " ").strip());
+    }
+    Map<String, String> tested = new TreeMap<>();
+    KitRun.ruleCounts(Kits.TransactionalReference.class, tested);
+    assertThat(javadocs.keySet()).as("rules with javadoc").isEqualTo(tested.keySet());
+    javadocs.forEach(
+        (id, doc) -> {
+          assertThat(doc).as("javadoc of " + id + " begins with its id").startsWith(id + ". ");
+          assertThat(doc).as("javadoc of " + id).contains("If this fails, check:");
+        });
   }
 
   private static String rulesMd() throws IOException {
