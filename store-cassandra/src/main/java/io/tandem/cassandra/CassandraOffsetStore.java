@@ -494,15 +494,22 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
         Statement<?> withLevel =
             s.getConsistencyLevel() == null ? s.setConsistencyLevel(config.writeConsistency()) : s;
         sent++;
-        session
-            .executeAsync(withLevel)
-            .whenComplete(
-                (rs, err) -> {
-                  if (err != null) {
-                    failure.compareAndSet(null, new Failure(s, err));
-                  }
-                  permits.release();
-                });
+        try {
+          session
+              .executeAsync(withLevel)
+              .whenComplete(
+                  (rs, err) -> {
+                    if (err != null) {
+                      failure.compareAndSet(null, new Failure(s, err));
+                    }
+                    permits.release();
+                  });
+        } catch (RuntimeException e) {
+          // Thrown before a future exists (a closed session): release here, or the wait below
+          // for every permit would never end.
+          failure.compareAndSet(null, new Failure(s, e));
+          permits.release();
+        }
       }
       permits.acquire(window); // every statement sent has completed
       permits.release(window);

@@ -188,17 +188,17 @@ class CassandraCrashIT {
         r[1]);
   }
 
+  /** commitlog_sync: batch (fsync before acknowledging); a period is not allowed with it. */
+  private static Map<String, String> batchCommitlog() {
+    Map<String, String> settings = new java.util.HashMap<>();
+    settings.put("commitlog_sync", "batch");
+    settings.put("commitlog_sync_period", null);
+    return settings;
+  }
+
   @Test
   void withBatchCommitlogEveryAcknowledgedCommitSurvivesKill() throws Exception {
-    CassandraServer batch =
-        CassandraServer.startPrivate(
-            java.util.Collections.unmodifiableMap(
-                new java.util.HashMap<>() {
-                  {
-                    put("commitlog_sync", "batch");
-                    put("commitlog_sync_period", null);
-                  }
-                }));
+    CassandraServer batch = CassandraServer.startPrivate(batchCommitlog());
     try (CassandraOffsetStore s =
         CassandraOffsetStore.open(
             Cassandra.config(batch).requestTimeout(Duration.ofSeconds(5)).build())) {

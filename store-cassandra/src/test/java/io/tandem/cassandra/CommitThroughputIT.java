@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 class CommitThroughputIT {
 
   private static final Logger log = LoggerFactory.getLogger(CommitThroughputIT.class);
+  private static final int WARM_UP = 200;
   private static final Duration RUN =
       Duration.ofSeconds(Long.getLong("tandem.measure.seconds", 10));
 
@@ -50,21 +51,6 @@ class CommitThroughputIT {
           starts.put(Partition.of("t", i), 0L);
         }
         store.initialize(g, starts);
-        double tandem =
-            rate(
-                n -> {
-                  List<OffsetRange> ranges = new ArrayList<>(width);
-                  for (int i = 0; i < width; i++) {
-                    ranges.add(OffsetRange.of("t", i, n, n + 1));
-                  }
-                  ResultWriter<CassandraResults> w =
-                      h -> {
-                        for (int i = 0; i < width; i++) {
-                          h.add(insert.bind(ns, i + "/" + n, "v").setIdempotent(true));
-                        }
-                      };
-                  store.commit(g, ranges, w);
-                });
         double offsetsOnly =
             rate(
                 n -> {
@@ -95,6 +81,26 @@ class CommitThroughputIT {
                   }
                   CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).join();
                 });
+        double tandem =
+            rate(
+                n -> {
+                  List<OffsetRange> ranges = new ArrayList<>(width);
+                  for (int i = 0; i < width; i++) {
+                    ranges.add(OffsetRange.of("t", i, 2_000_000 + n, 2_000_000 + n + 1));
+                  }
+                  if (n == 0) {
+                    Map<Partition, Long> at = new TreeMap<>();
+                    starts.keySet().forEach(p -> at.put(p, 2_000_000L));
+                    store.overwrite(g, at);
+                  }
+                  ResultWriter<CassandraResults> w =
+                      h -> {
+                        for (int i = 0; i < width; i++) {
+                          h.add(insert.bind(ns, i + "/" + n, "v").setIdempotent(true));
+                        }
+                      };
+                  store.commit(g, ranges, w);
+                });
         lines.add(
             String.format(
                 "%3d partition(s)/commit: tandem %.1f commits/s (%.1f ms), offsets only %.1f/s"
@@ -113,15 +119,15 @@ class CommitThroughputIT {
   }
 
   private static double rate(LongConsumer op) {
-    for (long n = 0; n < 20; n++) {
-      op.accept(n); // warm-up: prepare, JIT, pool
+    for (long n = 0; n < WARM_UP; n++) {
+      op.accept(n); // warm-up: prepare, JIT, pool, on both sides
     }
     long t0 = System.nanoTime();
     long deadline = t0 + RUN.toNanos();
-    long n = 20;
+    long n = WARM_UP;
     while (System.nanoTime() < deadline) {
       op.accept(n++);
     }
-    return (n - 20) / ((System.nanoTime() - t0) / 1e9);
+    return (n - WARM_UP) / ((System.nanoTime() - t0) / 1e9);
   }
 }

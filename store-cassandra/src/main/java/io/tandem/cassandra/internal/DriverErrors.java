@@ -85,7 +85,8 @@ public final class DriverErrors {
         || e instanceof BootstrappingException
         || e instanceof TruncateException
         || e instanceof ServerError
-        || e instanceof ClosedConnectionException // includes HeartbeatException
+        || e instanceof ClosedConnectionException
+        || e instanceof HeartbeatException // not a ClosedConnectionException in driver 4.19
         || e instanceof BusyConnectionException
         || e instanceof ConnectionInitException;
   }
