@@ -1,0 +1,174 @@
+package io.tandem.jdbc;
+
+import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.StoreUnavailableException;
+import java.io.EOFException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientConnectionException;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one place where driver errors become Tandem exceptions. SQLStates are standard across the
+ * drivers for what matters here; where a driver deviates, the vendor code is named.
+ */
+final class SqlErrors {
+
+  /** Server going away or refusing new work; the next attempt may succeed. */
+  private static final Set<String> UNAVAILABLE_STATES =
+      Set.of(
+          "57P01", // PostgreSQL admin_shutdown
+          "57P02", // PostgreSQL crash_shutdown
+          "57P03", // PostgreSQL cannot_connect_now (starting up, recovery)
+          "53300", // PostgreSQL too_many_connections
+          "57014", // PostgreSQL query_canceled (statement_timeout)
+          "HYT00", // timeout (H2 lock timeout, MariaDB query timeout)
+          "HYT01", // connection timeout
+          "90067", // H2 connection broken
+          "90098", // H2 database closed
+          "90121", // H2 database called at shutdown
+          "90020"); // H2 database file in use by another process
+
+  /**
+   * Errors that a concurrent transaction caused and that a re-run may not get: serialization
+   * failure (40001: PostgreSQL under REPEATABLE READ/SERIALIZABLE, MariaDB/MySQL deadlock 1213, H2
+   * deadlock), PostgreSQL deadlock (40P01), H2 concurrent update (90131), lock wait timeouts
+   * (MariaDB/MySQL 1205, H2 HYT00).
+   */
+  private static final Set<String> CONCURRENCY_STATES = Set.of("40001", "40P01", "90131", "HYT00");
+
+  private static final Set<String> UNDEFINED_TABLE_STATES = Set.of("42P01", "42S02", "42102");
+
+  private SqlErrors() {}
+
+  /** Every SQLException in a throwable's cause and next-exception chains, the first first. */
+  static List<SQLException> sqlExceptions(Throwable t) {
+    List<SQLException> out = new ArrayList<>();
+    Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+    collect(t, out, seen);
+    return out;
+  }
+
+  private static void collect(Throwable t, List<SQLException> out, Map<Throwable, Boolean> seen) {
+    while (t != null && seen.put(t, Boolean.TRUE) == null) {
+      if (t instanceof SQLException sql) {
+        out.add(sql);
+        SQLException next = sql.getNextException();
+        if (next != null) {
+          collect(next, out, seen);
+        }
+      }
+      t = t.getCause();
+    }
+  }
+
+  /** Whether the failure says the database could not be reached or did not answer in time. */
+  static boolean unavailable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof SQLTransientConnectionException
+          || c instanceof SQLNonTransientConnectionException
+          || c instanceof SQLRecoverableException
+          || c instanceof SQLTimeoutException
+          || c instanceof ConnectException
+          || c instanceof SocketTimeoutException
+          || c instanceof UnknownHostException
+          || c instanceof SocketException
+          || c instanceof EOFException) {
+        return true;
+      }
+    }
+    for (SQLException e : sqlExceptions(t)) {
+      String state = e.getSQLState();
+      if (state != null && (state.startsWith("08") || UNAVAILABLE_STATES.contains(state))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the failure is a serialization failure, deadlock or lock timeout. */
+  static boolean concurrency(Throwable t) {
+    for (SQLException e : sqlExceptions(t)) {
+      String state = e.getSQLState();
+      if (state != null && CONCURRENCY_STATES.contains(state)) {
+        return true;
+      }
+      // MariaDB/MySQL report these with the unspecific HY000 in some versions.
+      if (e.getErrorCode() == 1213 || e.getErrorCode() == 1205) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the failure is a unique-key violation (a concurrent insert of the same key). */
+  static boolean uniqueViolation(Throwable t) {
+    for (SQLException e : sqlExceptions(t)) {
+      if ("23505".equals(e.getSQLState()) || e.getErrorCode() == 1062) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static boolean undefinedTable(Throwable t) {
+    for (SQLException e : sqlExceptions(t)) {
+      if (UNDEFINED_TABLE_STATES.contains(e.getSQLState()) || e.getErrorCode() == 1146) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A short description of the driver's error: SQLState, vendor code, message. */
+  static String describe(Throwable t) {
+    List<SQLException> sql = sqlExceptions(t);
+    if (sql.isEmpty()) {
+      return t.toString();
+    }
+    // The deepest next-exception usually carries the server's own message (batch failures).
+    SQLException e = sql.get(sql.size() - 1);
+    return "SQLState " + e.getSQLState() + " (code " + e.getErrorCode() + "): " + e.getMessage();
+  }
+
+  /**
+   * Maps a failure to the Tandem exception a caller can act on.
+   *
+   * @param action what the store was doing, such as {@code committing group 'g'}
+   * @param where the masked URL
+   * @param t the failure
+   */
+  static OffsetStoreException translate(String action, String where, Throwable t) {
+    if (t instanceof OffsetStoreException known) {
+      return known;
+    }
+    if (unavailable(t)) {
+      return new StoreUnavailableException(
+          "Database unavailable while "
+              + action
+              + " ("
+              + where
+              + "): "
+              + describe(t)
+              + ". Retriable: re-read positions, then retry.",
+          t);
+    }
+    String hint =
+        undefinedTable(t)
+            ? " The offsets table does not exist: call JdbcOffsetStore.createSchema() or set"
+                + " create-schema=true."
+            : "";
+    return new OffsetStoreException(
+        "Database error while " + action + " (" + where + "): " + describe(t) + "." + hint, t);
+  }
+}
