@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code tandem offsets list|show|reset|delete}: the positions a store keeps, through the {@link
- * OffsetStore} administration API. Never run {@code reset} or {@code delete} while consumers of
- * the group run: they bypass the contiguity check.
+ * OffsetStore} administration API. Never run {@code reset} or {@code delete} while consumers of the
+ * group run: they bypass the contiguity check.
  */
 @Command(
     name = "offsets",
@@ -132,7 +132,11 @@ final class OffsetsCommand implements Runnable {
               "TOPIC".length(),
               positions.keySet().stream().mapToInt(p -> p.topic().length()).max().orElse(0));
       out.printf(
-          "%-" + width + "s  %9s  %12s  %12s  %s%n", "TOPIC", "PARTITION", "POSITION", "LOG-END",
+          "%-" + width + "s  %9s  %12s  %12s  %s%n",
+          "TOPIC",
+          "PARTITION",
+          "POSITION",
+          "LOG-END",
           "LAG");
       new TreeMap<>(positions)
           .forEach(
@@ -248,7 +252,11 @@ final class OffsetsCommand implements Runnable {
             Long current = stored.get(p);
             if (current == null) {
               throw new Tandem.UsageException(
-                  "--shift-by needs a stored position, " + p + " has none in group '" + group + "'");
+                  "--shift-by needs a stored position, "
+                      + p
+                      + " has none in group '"
+                      + group
+                      + "'");
             }
             to = Math.max(0, current + target.shift);
           } else {
@@ -346,7 +354,8 @@ final class OffsetsCommand implements Runnable {
                     Collectors.toMap(p -> new TopicPartition(p.topic(), p.partition()), p -> spec));
         var result = admin.listOffsets(request).all().get();
         Map<Partition, Long> out = new TreeMap<>();
-        result.forEach((tp, info) -> out.put(Partition.of(tp.topic(), tp.partition()), info.offset()));
+        result.forEach(
+            (tp, info) -> out.put(Partition.of(tp.topic(), tp.partition()), info.offset()));
         return out;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

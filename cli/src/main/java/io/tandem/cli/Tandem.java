@@ -59,8 +59,7 @@ public final class Tandem implements Runnable {
   }
 
   /** A store or configuration error is the user's to fix: one clear line, no stack trace. */
-  private static int handle(
-      Exception e, CommandLine cli, CommandLine.ParseResult parseResult) {
+  private static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parseResult) {
     PrintWriter err = cli.getErr();
     boolean verbose = Boolean.getBoolean("tandem.verbose");
     if (e instanceof io.tandem.spi.StoreConfigurationException || e instanceof UsageException) {

@@ -51,7 +51,8 @@ public record E2eRecord(String id, String key, long amount) {
       throw new IllegalArgumentException("value must be id;amount, got '" + value + "'");
     }
     try {
-      return new E2eRecord(value.substring(0, semi), key, Long.parseLong(value.substring(semi + 1)));
+      return new E2eRecord(
+          value.substring(0, semi), key, Long.parseLong(value.substring(semi + 1)));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("value must be id;amount, got '" + value + "'", e);
     }

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * End-to-end kit: proves that the Tandem consumer runtime over a store delivers every record's
- * result exactly once while consumer JVMs are killed hard (SIGKILL, some of them in the middle of
- * a commit), restarted, added and removed, and while a frozen consumer (SIGSTOP) wakes up after its
+ * result exactly once while consumer JVMs are killed hard (SIGKILL, some of them in the middle of a
+ * commit), restarted, added and removed, and while a frozen consumer (SIGSTOP) wakes up after its
  * partitions moved and tries to commit what it had buffered.
  *
  * <p>A backend extends this class once and names a broker, its store and a {@link ResultModel}:
@@ -66,9 +66,9 @@ import org.slf4j.LoggerFactory;
  * per-key folds equal the expected totals (TRANSACTIONAL stores only; skipped with the reason
  * otherwise); {@code [E3]} a zombie that wakes after the new owner committed gets a conflict and
  * writes nothing; {@code [E4]} a zombie that wakes before the new owner's first commit may commit,
- * and then the new owner gets the conflict. If one fails, check: the store's conditional advance
- * (a stale {@code from} must conflict), that results are written through the commit's handle, and
- * the runtime's re-seek after a conflict.
+ * and then the new owner gets the conflict. If one fails, check: the store's conditional advance (a
+ * stale {@code from} must conflict), that results are written through the commit's handle, and the
+ * runtime's re-seek after a conflict.
  *
  * @since 0.1
  */
@@ -92,16 +92,16 @@ public abstract class ExactlyOnceVerification {
   protected abstract String bootstrapServers();
 
   /**
-   * The store under test, reachable from other JVMs on this machine (an H2 database must be
-   * served over TCP, not opened in-process).
+   * The store under test, reachable from other JVMs on this machine (an H2 database must be served
+   * over TCP, not opened in-process).
    *
    * @return the URI {@link OffsetStores#open} takes
    */
   protected abstract String storeUri();
 
   /**
-   * Options beside {@link #storeUri()}, such as a password; passed to workers in a file readable
-   * by the owner only.
+   * Options beside {@link #storeUri()}, such as a password; passed to workers in a file readable by
+   * the owner only.
    *
    * @return store properties; empty by default
    */
@@ -138,9 +138,9 @@ public abstract class ExactlyOnceVerification {
    * @throws Exception on a setup failure
    */
   @Test
-  @DisplayName("[E1] every record has exactly one result after hard kills mid-commit and rebalances")
-  public void everyRecordHasExactlyOneResultAfterHardKills(TestReporter reporter)
-      throws Exception {
+  @DisplayName(
+      "[E1] every record has exactly one result after hard kills mid-commit and rebalances")
+  public void everyRecordHasExactlyOneResultAfterHardKills(TestReporter reporter) throws Exception {
     ChaosReport r = chaos();
     reporter.publishEntry("tandem.e2e", r.summary());
     assertEquals(
@@ -152,7 +152,8 @@ public abstract class ExactlyOnceVerification {
         "the run made " + r.kills + " kills, wanted " + settings.kills());
     assertEquals(0, r.check.losses, "records with no result: " + r.check.lostSample);
     assertEquals(0, r.check.duplicates, "records with several results: " + r.check.duplicateSample);
-    assertEquals(0, r.check.unexpected, "results for ids never produced: " + r.check.unexpectedSample);
+    assertEquals(
+        0, r.check.unexpected, "results for ids never produced: " + r.check.unexpectedSample);
   }
 
   /**
@@ -177,8 +178,8 @@ public abstract class ExactlyOnceVerification {
   // ---------------------------------------------------------------- E3 / E4: zombies
 
   /**
-   * [E3] A consumer frozen past its session timeout, woken after the new owner of its partition
-   * has committed, tries to commit its buffered batch: it must get a conflict and write nothing.
+   * [E3] A consumer frozen past its session timeout, woken after the new owner of its partition has
+   * committed, tries to commit its buffered batch: it must get a conflict and write nothing.
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a setup failure
@@ -190,9 +191,9 @@ public abstract class ExactlyOnceVerification {
   }
 
   /**
-   * [E4] A consumer frozen past its session timeout, woken while the new owner holds an
-   * uncommitted batch from the same position: whichever commits first wins, the other gets a
-   * conflict; nothing is lost or doubled.
+   * [E4] A consumer frozen past its session timeout, woken while the new owner holds an uncommitted
+   * batch from the same position: whichever commits first wins, the other gets a conflict; nothing
+   * is lost or doubled.
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a setup failure
@@ -221,18 +222,23 @@ public abstract class ExactlyOnceVerification {
     return chaos;
   }
 
+  @SuppressWarnings("try") // ResultModel.close() may throw anything
   private ChaosReport runChaos() throws Exception {
     String run = newRunId();
     Random random = new Random(settings.seed());
     Path logDir = Path.of("target", "e2e", run);
     log.info(
-        "[tandem-e2e] hard-kill run {}: {} (worker logs in {})", run, settings, logDir.toAbsolutePath());
+        "[tandem-e2e] hard-kill run {}: {} (worker logs in {})",
+        run,
+        settings,
+        logDir.toAbsolutePath());
     List<E2eRecord> input = Fixture.generate(settings.records(), settings.keys(), random);
     ChaosReport report = new ChaosReport(run, settings);
     long started = System.nanoTime();
     List<WorkerProcess> workers = new ArrayList<>();
     int[] serial = {0};
-    try (Fixture fixture = new Fixture(bootstrapServers(), "tandem-e2e-" + run, settings.partitions());
+    try (Fixture fixture =
+            new Fixture(bootstrapServers(), "tandem-e2e-" + run, settings.partitions());
         OffsetStore<?> store = OffsetStores.open(storeUri(), storeProperties());
         ResultModel<?> model = newModel(run)) {
       List<String> args = workerArgs(run, fixture.topic(), run);
@@ -367,11 +373,13 @@ public abstract class ExactlyOnceVerification {
   private WorkerProcess startWorker(
       String run, List<String> args, Path logDir, int[] serial, ChaosReport report) {
     report.started++;
-    return WorkerProcess.start("w" + (++serial[0]), withName(args, "w" + serial[0]), logDir, List.of());
+    return WorkerProcess.start(
+        "w" + (++serial[0]), withName(args, "w" + serial[0]), logDir, List.of());
   }
 
   // ---------------------------------------------------------------- zombies
 
+  @SuppressWarnings("try") // ResultModel.close() may throw anything
   private void zombie(boolean zombieCommitsFirst, TestReporter reporter) throws Exception {
     String run = newRunId();
     Path logDir = Path.of("target", "e2e", run);
@@ -388,7 +396,8 @@ public abstract class ExactlyOnceVerification {
       List<String> zombieArgs = new ArrayList<>(args);
       zombieArgs.add("--maxPollRecords=100");
       zombieArgs.add("--gateAtPoll=3");
-      try (WorkerProcess zombie = WorkerProcess.start("zombie", withName(zombieArgs, "zombie"), logDir, List.of())) {
+      try (WorkerProcess zombie =
+          WorkerProcess.start("zombie", withName(zombieArgs, "zombie"), logDir, List.of())) {
         String gate =
             zombie
                 .await("gate", Duration.ofSeconds(60))
@@ -401,7 +410,8 @@ public abstract class ExactlyOnceVerification {
         if (zombieCommitsFirst) {
           ownerArgs.add("--gateAtPoll=1");
         }
-        try (WorkerProcess owner = WorkerProcess.start("owner", withName(ownerArgs, "owner"), logDir, List.of())) {
+        try (WorkerProcess owner =
+            WorkerProcess.start("owner", withName(ownerArgs, "owner"), logDir, List.of())) {
           String outcome;
           if (zombieCommitsFirst) {
             // The owner got the partition (after the zombie's session expired), read the same
@@ -413,15 +423,17 @@ public abstract class ExactlyOnceVerification {
             zombie.send("go");
             assertTrue(
                 zombie.awaitStats(
-                    s -> s.getOrDefault("commits", 0L) > zombieCommits
-                        || s.getOrDefault("conflicts", 0L) > 0,
+                    s ->
+                        s.getOrDefault("commits", 0L) > zombieCommits
+                            || s.getOrDefault("conflicts", 0L) > 0,
                     Duration.ofSeconds(60)),
                 "the zombie neither committed nor saw a conflict after waking");
             boolean zombieWon = zombie.stat("commits") > zombieCommits;
             owner.send("go");
             if (zombieWon) {
               assertTrue(
-                  owner.awaitStats(s -> s.getOrDefault("conflicts", 0L) > 0, Duration.ofSeconds(60)),
+                  owner.awaitStats(
+                      s -> s.getOrDefault("conflicts", 0L) > 0, Duration.ofSeconds(60)),
                   "the zombie committed the owner's batch range first, but the owner saw no conflict");
             }
             outcome =
@@ -447,7 +459,8 @@ public abstract class ExactlyOnceVerification {
                 zombieCommits,
                 zombie.stat("commits"),
                 "the zombie committed its stale batch after the new owner had committed");
-            outcome = "zombie conflicts=" + zombie.stat("conflicts") + ", zombie commits after waking=0";
+            outcome =
+                "zombie conflicts=" + zombie.stat("conflicts") + ", zombie commits after waking=0";
           }
           awaitDrained(fixture, store, run, List.of(), new ChaosReport(run, settings));
           zombie.stop(Duration.ofSeconds(30));
@@ -465,7 +478,8 @@ public abstract class ExactlyOnceVerification {
           log.info("[tandem-e2e] {}: {}", getClass().getSimpleName(), summary);
           reporter.publishEntry("tandem.e2e.zombie", summary);
           assertEquals(0, check.losses, "records with no result: " + check.lostSample);
-          assertEquals(0, check.duplicates, "records with several results: " + check.duplicateSample);
+          assertEquals(
+              0, check.duplicates, "records with several results: " + check.duplicateSample);
           if (capabilities().transactional()) {
             assertEquals(check.expectedTotals, check.observedTotals, "per-key totals");
           }
@@ -613,8 +627,13 @@ public abstract class ExactlyOnceVerification {
     String foldSummary() {
       long expected = expectedTotals.values().stream().mapToLong(Long::longValue).sum();
       long observed = observedTotals.values().stream().mapToLong(Long::longValue).sum();
-      return "keys=" + expectedTotals.size() + " expected sum=" + expected + " observed sum="
-          + observed + (expectedTotals.equals(observedTotals) ? " (equal per key)" : " (DIFFER)");
+      return "keys="
+          + expectedTotals.size()
+          + " expected sum="
+          + expected
+          + " observed sum="
+          + observed
+          + (expectedTotals.equals(observedTotals) ? " (equal per key)" : " (DIFFER)");
     }
   }
 }

@@ -8,10 +8,10 @@ import java.util.Map;
  * total (a fold) per key. The kit instantiates the class by name, with its public no-argument
  * constructor, in every forked worker JVM and once in the test JVM to read the results back.
  *
- * <p>{@link #write} runs inside the store's commit, through the commit's handle. To make
- * duplicates visible, a transactional model should <em>append</em> per-record results (no unique
- * key on the id): a record applied twice then shows up twice in {@link Observed#occurrences()}. An
- * idempotent model writes keyed results (a replay overwrites itself) and may report no folds.
+ * <p>{@link #write} runs inside the store's commit, through the commit's handle. To make duplicates
+ * visible, a transactional model should <em>append</em> per-record results (no unique key on the
+ * id): a record applied twice then shows up twice in {@link Observed#occurrences()}. An idempotent
+ * model writes keyed results (a replay overwrites itself) and may report no folds.
  *
  * <p>Example (JDBC, PostgreSQL): {@code open} creates {@code <ns>_results(id, k, amount)} and
  * {@code <ns>_totals(k primary key, total)}; {@code write} inserts one row per record and upserts
@@ -20,6 +20,7 @@ import java.util.Map;
  * @param <T> the store's handle type, as its {@link io.tandem.spi.OffsetStore#handleType()}
  * @since 0.1
  */
+@SuppressWarnings("try") // close() may throw anything a driver throws
 public interface ResultModel<T> extends AutoCloseable {
 
   /**

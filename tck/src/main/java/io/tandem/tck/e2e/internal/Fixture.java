@@ -51,7 +51,9 @@ public final class Fixture implements AutoCloseable {
     this.admin = Admin.create(p);
     // Replication factor from the broker's default: one broker here, three in a real cluster.
     admin
-        .createTopics(List.of(new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty())))
+        .createTopics(
+            List.of(
+                new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty())))
         .all()
         .get(60, TimeUnit.SECONDS);
   }
@@ -109,8 +111,7 @@ public final class Fixture implements AutoCloseable {
    * @param batch the records
    * @throws Exception if a send fails
    */
-  public void send(KafkaProducer<String, String> producer, List<E2eRecord> batch)
-      throws Exception {
+  public void send(KafkaProducer<String, String> producer, List<E2eRecord> batch) throws Exception {
     List<java.util.concurrent.Future<?>> acks = new ArrayList<>(batch.size());
     for (E2eRecord r : batch) {
       acks.add(

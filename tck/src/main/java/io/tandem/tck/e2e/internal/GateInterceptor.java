@@ -16,8 +16,8 @@ import org.apache.kafka.common.TopicPartition;
  * so nothing of it is committed. While held, the test freezes the JVM and moves the partitions to
  * another member; on release the runtime tries to commit what it had buffered, as a zombie would.
  *
- * <p>Configured through {@code interceptor.classes}; the worker sets {@link #gateAtPoll} before
- * the consumer starts. Internal: may change in any release.
+ * <p>Configured through {@code interceptor.classes}; the worker sets {@link #gateAtPoll} before the
+ * consumer starts. Internal: may change in any release.
  */
 public final class GateInterceptor implements ConsumerInterceptor<String, String> {
 

@@ -1,5 +1,7 @@
 package io.tandem.tck.e2e.internal;
 
+import io.tandem.kafka.ConsumerStats;
+import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.tck.e2e.E2eRecord;
@@ -21,10 +23,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import io.tandem.kafka.ConsumerStats;
-import io.tandem.kafka.TandemConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The end-to-end kit's consumer worker: a {@code TandemConsumer} in its own JVM that writes each
@@ -33,15 +33,15 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  *
  * <ul>
  *   <li>commands: {@code hang} (the next batch's writer blocks forever inside the commit, after
- *       writing its results, so a kill lands mid-commit), {@code go} (release a poll held by
- *       {@link GateInterceptor}), {@code stop} (close the consumer cleanly and exit 0);
+ *       writing its results, so a kill lands mid-commit), {@code go} (release a poll held by {@link
+ *       GateInterceptor}), {@code stop} (close the consumer cleanly and exit 0);
  *   <li>events: {@code started}, {@code hang}, {@code gate ...}, {@code released}, {@code stats
  *       commits=.. records=.. conflicts=..} (every 100 ms, runtime counters), {@code stopped}.
  * </ul>
  *
  * <p>Arguments ({@code --key=value}): bootstrap, topic, group, store, storeProps (a properties
- * file), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200), workMs (0:
- * time spent in each batch's writer, inside the commit), and consumer properties as {@code
+ * file), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200), workMs (0: time
+ * spent in each batch's writer, inside the commit), and consumer properties as {@code
  * --consumer.<kafka key>=<value>}.
  *
  * <p>Internal: may change in any release.

@@ -222,8 +222,8 @@ public final class WorkerProcess implements AutoCloseable {
   }
 
   /**
-   * Kills the JVM with SIGKILL and waits until it is gone: no shutdown hook, no close, no
-   * rollback by the worker itself.
+   * Kills the JVM with SIGKILL and waits until it is gone: no shutdown hook, no close, no rollback
+   * by the worker itself.
    *
    * @throws InterruptedException if interrupted
    */
@@ -289,10 +289,16 @@ public final class WorkerProcess implements AutoCloseable {
     reader.join(TimeUnit.SECONDS.toMillis(10));
   }
 
+  /** Kills the JVM if it still runs and closes its log. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process.isAlive()) {
-      kill();
+      try {
+        kill();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
     }
     synchronized (logFile) {
       try {
