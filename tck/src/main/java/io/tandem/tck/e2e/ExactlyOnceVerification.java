@@ -28,7 +28,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
@@ -239,21 +238,25 @@ public abstract class ExactlyOnceVerification {
     int[] serial = {0};
     try (Fixture fixture =
             new Fixture(bootstrapServers(), "tandem-e2e-" + run, settings.partitions());
+        KafkaProducer<String, String> producer = fixture.producer();
         OffsetStore<?> store = OffsetStores.open(storeUri(), storeProperties());
         ResultModel<?> model = newModel(run)) {
       List<String> args = workerArgs(run, fixture.topic(), run);
-      // Input arrives while the chaos goes on, so kills land among busy consumers.
-      AtomicReference<Throwable> producerFailure = new AtomicReference<>();
-      Thread producer =
-          new Thread(() -> produceGradually(fixture, input, producerFailure), "e2e-producer");
-      producer.setDaemon(true);
-      producer.start();
+      // Input arrives while the chaos goes on, a chunk before each fault, so that kills land
+      // among busy consumers.
+      int chunk = (int) Math.ceil(input.size() / (settings.kills() * 1.4));
+      int produced = 0;
       for (int i = 0; i < settings.workers(); i++) {
         workers.add(startWorker(run, args, logDir, serial, report));
       }
       while (report.kills < settings.kills()) {
+        if (produced < input.size()) {
+          int until = Math.min(input.size(), produced + chunk);
+          fixture.send(producer, input.subList(produced, until));
+          produced = until;
+        }
         // Chaos schedule: a random pause between faults (not a synchronisation wait).
-        TimeUnit.MILLISECONDS.sleep(300 + random.nextInt(1500));
+        TimeUnit.MILLISECONDS.sleep(200 + random.nextInt(1200));
         collectExits(workers, report);
         double dice = random.nextDouble();
         if (dice < 0.15 && workers.size() < settings.maxWorkers()) {
@@ -268,11 +271,18 @@ public abstract class ExactlyOnceVerification {
           w.close();
           report.removed++;
         } else if (!workers.isEmpty()) {
-          WorkerProcess victim = workers.remove(random.nextInt(workers.size()));
+          boolean wantMidCommit = random.nextBoolean();
+          // A mid-commit kill needs a member that owns partitions (one that is processing).
+          List<WorkerProcess> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
+          WorkerProcess victim =
+              wantMidCommit && !busy.isEmpty()
+                  ? busy.get(random.nextInt(busy.size()))
+                  : workers.get(random.nextInt(workers.size()));
+          workers.remove(victim);
           boolean midCommit = false;
-          if (random.nextBoolean()) {
+          if (wantMidCommit) {
             victim.send("hang");
-            midCommit = victim.await("hang", Duration.ofSeconds(5)).isPresent();
+            midCommit = victim.await("hang", Duration.ofSeconds(10)).isPresent();
           }
           report.conflicts += victim.stat("conflicts");
           victim.kill();
@@ -288,9 +298,8 @@ public abstract class ExactlyOnceVerification {
           workers.add(startWorker(run, args, logDir, serial, report));
         }
       }
-      producer.join(settings.timeout().toMillis());
-      if (producer.isAlive() || producerFailure.get() != null) {
-        fail("producing the input failed or hung", producerFailure.get());
+      if (produced < input.size()) {
+        fixture.send(producer, input.subList(produced, input.size()));
       }
       while (workers.size() < 2) {
         workers.add(startWorker(run, args, logDir, serial, report));
@@ -311,21 +320,6 @@ public abstract class ExactlyOnceVerification {
       for (WorkerProcess w : workers) {
         w.close();
       }
-    }
-  }
-
-  private void produceGradually(
-      Fixture fixture, List<E2eRecord> input, AtomicReference<Throwable> failure) {
-    // Spread the input over about the time the kills take (mean pause 1.05 s per fault).
-    int steps = Math.max(1, settings.kills() * 3);
-    int chunk = Math.max(1, (input.size() + steps - 1) / steps);
-    try (KafkaProducer<String, String> producer = fixture.producer()) {
-      for (int from = 0; from < input.size(); from += chunk) {
-        fixture.send(producer, input.subList(from, Math.min(input.size(), from + chunk)));
-        TimeUnit.MILLISECONDS.sleep(350);
-      }
-    } catch (Throwable t) {
-      failure.set(t);
     }
   }
 
@@ -402,7 +396,7 @@ public abstract class ExactlyOnceVerification {
             zombie
                 .await("gate", Duration.ofSeconds(60))
                 .orElseThrow(() -> new AssertionError("the zombie never fetched its third batch"));
-        long zombieCommits = zombie.stat("commits");
+        long zombieCommits = field(gate, "commits");
         long heldFrom = Long.parseLong(gate.substring(gate.lastIndexOf('=') + 1));
         zombie.pause();
         List<String> ownerArgs = new ArrayList<>(args);
@@ -455,12 +449,14 @@ public abstract class ExactlyOnceVerification {
             assertTrue(
                 zombie.awaitStats(s -> s.getOrDefault("conflicts", 0L) > 0, Duration.ofSeconds(60)),
                 "the zombie woke after the new owner committed, and did not observe a conflict");
-            assertEquals(
-                zombieCommits,
-                zombie.stat("commits"),
-                "the zombie committed its stale batch after the new owner had committed");
+            // Had the stale batch committed as well, its records would have two results: the
+            // duplicate check below catches that. (The zombie's later commits, after it rejoined
+            // and re-read its positions, are legitimate.)
             outcome =
-                "zombie conflicts=" + zombie.stat("conflicts") + ", zombie commits after waking=0";
+                "zombie woke after the owner committed past offset "
+                    + heldFrom
+                    + " and observed conflicts="
+                    + zombie.stat("conflicts");
           }
           awaitDrained(fixture, store, run, List.of(), new ChaosReport(run, settings));
           zombie.stop(Duration.ofSeconds(30));
@@ -489,6 +485,16 @@ public abstract class ExactlyOnceVerification {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** A {@code key=value} field of an event line. */
+  private static long field(String event, String key) {
+    for (String kv : event.split(" ")) {
+      if (kv.startsWith(key + "=")) {
+        return Long.parseLong(kv.substring(key.length() + 1));
+      }
+    }
+    throw new IllegalStateException("no " + key + " in worker event '" + event + "'");
+  }
 
   private Capabilities capabilities() {
     try (OffsetStore<?> store = OffsetStores.open(storeUri(), storeProperties())) {

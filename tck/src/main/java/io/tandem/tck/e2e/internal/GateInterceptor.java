@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -19,10 +20,13 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Configured through {@code interceptor.classes}; the worker sets {@link #gateAtPoll} before the
  * consumer starts. Internal: may change in any release.
  */
-public final class GateInterceptor implements ConsumerInterceptor<String, String> {
+public final class GateInterceptor implements ConsumerInterceptor<Object, Object> {
 
   /** Hold the n-th non-empty poll of this JVM; 0 holds none. */
   static volatile int gateAtPoll;
+
+  /** The runtime's count of successful commits, reported with the gate (set by the worker). */
+  static volatile LongSupplier commits = () -> -1;
 
   static final CountDownLatch RELEASE = new CountDownLatch(1);
   private static final AtomicInteger nonEmptyPolls = new AtomicInteger();
@@ -31,7 +35,7 @@ public final class GateInterceptor implements ConsumerInterceptor<String, String
   public GateInterceptor() {}
 
   @Override
-  public ConsumerRecords<String, String> onConsume(ConsumerRecords<String, String> records) {
+  public ConsumerRecords<Object, Object> onConsume(ConsumerRecords<Object, Object> records) {
     if (records.isEmpty() || gateAtPoll <= 0) {
       return records;
     }
@@ -39,10 +43,12 @@ public final class GateInterceptor implements ConsumerInterceptor<String, String
       return records;
     }
     Map<String, Long> firstOffsets = new TreeMap<>();
-    for (ConsumerRecord<String, String> r : records) {
+    for (ConsumerRecord<Object, Object> r : records) {
       firstOffsets.merge(r.topic() + "-" + r.partition(), r.offset(), Math::min);
     }
-    StringBuilder line = new StringBuilder("gate count=" + records.count());
+    // Counters cannot change while the poll is held: the commit count is exact.
+    StringBuilder line =
+        new StringBuilder("gate commits=" + commits.getAsLong() + " count=" + records.count());
     firstOffsets.forEach((p, o) -> line.append(' ').append(p).append('=').append(o));
     Worker.event(line.toString());
     try {

@@ -137,6 +137,7 @@ public final class Worker {
       builder.keyedResults();
     }
     TandemConsumer<String, String, Object> consumer = builder.build();
+    GateInterceptor.commits = () -> consumer.stats().batches();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread runner =
         new Thread(
