@@ -193,7 +193,9 @@ final class DemoCommand implements Callable<Integer> {
                   "-tcpPort", Integer.toString(port), "-baseDir", h2.toString(), "-ifNotExists")
               .start();
       resources.add(0, server::stop);
-      uri = "jdbc:h2:tcp://127.0.0.1:" + port + "/ledger";
+      // WRITE_DELAY=0: each commit reaches the file before it returns (H2's default batches
+      // writes for 500 ms, which the store would rightly report as not durable).
+      uri = "jdbc:h2:tcp://127.0.0.1:" + port + "/ledger;WRITE_DELAY=0";
       out.println("Store: H2 file database " + h2.resolve("ledger.mv.db") + " (" + uri + ")");
     } else {
       out.println("Store: " + StoreUris.mask(uri));
