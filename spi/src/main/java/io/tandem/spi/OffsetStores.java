@@ -108,7 +108,8 @@ public final class OffsetStores {
    */
   public static OffsetStoreProvider provider(String uri) {
     String scheme = StoreUris.scheme(uri);
-    List<OffsetStoreProvider> all = loadProviders();
+    Loaded loaded = loadProviders();
+    List<OffsetStoreProvider> all = loaded.providers();
     List<OffsetStoreProvider> matching =
         all.stream().filter(p -> p.schemes().contains(scheme)).collect(Collectors.toList());
     String chosen = System.getProperty(PROVIDER_PROPERTY);
@@ -140,7 +141,10 @@ public final class OffsetStores {
               + "). On the class path: "
               + (schemes.isEmpty() ? "none" : String.join(", ", schemes))
               + "."
-              + (hint == null ? " Add a store module that provides it." : " Add " + hint + "."));
+              + (hint == null ? " Add a store module that provides it." : " Add " + hint + ".")
+              + (loaded.failures().isEmpty()
+                  ? ""
+                  : " Providers that failed to load: " + String.join("; ", loaded.failures())));
     }
     if (matching.size() > 1) {
       throw new StoreConfigurationException(
@@ -155,8 +159,14 @@ public final class OffsetStores {
     return matching.get(0);
   }
 
-  private static List<OffsetStoreProvider> loadProviders() {
+  /**
+   * What the ServiceLoader found: the providers that loaded and the errors of those that did not.
+   */
+  private record Loaded(List<OffsetStoreProvider> providers, List<String> failures) {}
+
+  private static Loaded loadProviders() {
     List<OffsetStoreProvider> providers = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
     var iterator = ServiceLoader.load(OffsetStoreProvider.class, classLoader()).iterator();
     while (true) {
       try {
@@ -165,12 +175,13 @@ public final class OffsetStores {
         }
         providers.add(iterator.next());
       } catch (ServiceConfigurationError e) {
-        // A broken provider must be visible, but must not hide the ones that load.
-        throw new StoreConfigurationException(
-            "A Tandem store provider failed to load: " + e.getMessage(), e);
+        // A broken provider must be visible, but must not hide the ones that load: the message
+        // names its class (ServiceLoader puts it in the error's message).
+        log.warn("A Tandem store provider failed to load: {}", e.getMessage(), e);
+        failures.add(e.getMessage());
       }
     }
-    return providers;
+    return new Loaded(providers, failures);
   }
 
   private static ClassLoader classLoader() {

@@ -1,0 +1,71 @@
+package io.tandem.tck.selftest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RULES.md and the kit's tests list the same rules: each id in RULES.md has exactly one test whose
+ * display name is {@code [ID] text} with the same text, and every test has a line. RULES.md is read
+ * from the class path (the build copies it to {@code META-INF/tandem-tck/RULES.md}), so this works
+ * from a clean clone and checks what the jar ships.
+ */
+class RulesCoverageTest {
+  private static final Pattern LINE = Pattern.compile("^- `([A-Z][0-9]+)` (.+)$");
+
+  @Test
+  void everyRuleInRulesMdHasExactlyOneTestAndViceVersa() throws IOException {
+    Map<String, String> documented = new TreeMap<>();
+    Map<String, Integer> documentedCount = new TreeMap<>();
+    for (String line : rulesMd().split("\n")) {
+      Matcher m = LINE.matcher(line.strip());
+      if (m.matches()) {
+        documented.put(m.group(1), m.group(2));
+        documentedCount.merge(m.group(1), 1, Integer::sum);
+      }
+    }
+    Map<String, String> tested = new TreeMap<>();
+    Map<String, Integer> testCount = KitRun.ruleCounts(Kits.TransactionalReference.class, tested);
+
+    assertThat(documentedCount)
+        .as("ids listed more than once in RULES.md")
+        .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(testCount)
+        .as("tests per rule id (one each)")
+        .allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(testCount.keySet())
+        .as("rule ids of the kit's tests vs RULES.md")
+        .isEqualTo(documented.keySet());
+    assertThat(tested).as("display names vs RULES.md lines").isEqualTo(documented);
+    assertThat(documented).hasSizeGreaterThan(60);
+  }
+
+  @Test
+  void rulesMdNamesEveryRuleSectionInOrder() throws IOException {
+    String md = rulesMd();
+    String[] sections = {
+      "## P", "## I", "## C", "## T", "## X", "## N", "## V", "## A", "## D", "## S", "## R", "## K"
+    };
+    int at = -1;
+    for (String s : sections) {
+      int next = md.indexOf(s);
+      assertThat(next).as("section " + s + " after the previous one").isGreaterThan(at);
+      at = next;
+    }
+  }
+
+  private static String rulesMd() throws IOException {
+    try (InputStream in =
+        RulesCoverageTest.class.getResourceAsStream("/META-INF/tandem-tck/RULES.md")) {
+      assertThat(in).as("RULES.md on the class path (tck/pom.xml copies it)").isNotNull();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}
