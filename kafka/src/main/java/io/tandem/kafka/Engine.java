@@ -1,0 +1,979 @@
+package io.tandem.kafka;
+
+import io.tandem.kafka.TandemConsumer.Settings;
+import io.tandem.kafka.TandemConsumer.State;
+import io.tandem.kafka.internal.Metrics;
+import io.tandem.kafka.internal.Ranges;
+import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetRange;
+import io.tandem.spi.Partition;
+import io.tandem.spi.ResultWriteException;
+import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreUnavailableException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The poll-commit loop behind {@link TandemConsumer}. Everything but {@link #requestStop()}, {@link
+ * #close()}, {@link #stats()} and {@link #state()} runs on the thread that called {@link #run()},
+ * which owns the Kafka consumer.
+ *
+ * <p>Invariant between batches: for every loaded partition {@code tp}, {@code positions[tp]} is the
+ * position stored for the group (as far as this instance knows) and the Kafka consumer's position
+ * is at or after it with only records already committed or holes in between. A partition whose
+ * stored position is not known (just assigned, after a conflict or an abandoned retry) is in {@code
+ * pending}, paused, until its position is read from the store and seeked.
+ */
+final class Engine<K, V, T> implements ConsumerRebalanceListener {
+
+  private static final Logger log = LoggerFactory.getLogger(TandemConsumer.class);
+
+  private final Settings<K, V, T> s;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Deserializer<K> keys;
+  private final Deserializer<V> values;
+  private final Metrics metrics;
+  private final Clock clock;
+
+  // Run thread only.
+  private final Map<TopicPartition, Long> positions = new HashMap<>();
+  private final Map<TopicPartition, Integer> epochs = new HashMap<>();
+  private final Set<TopicPartition> pending = new LinkedHashSet<>();
+  private RuntimeException callbackFailure;
+  private int loadAttempts;
+  private long nextLoadNanos;
+
+  // Any thread.
+  private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private volatile boolean stopRequested;
+  private volatile Thread runner;
+  private final AtomicLong records = new AtomicLong();
+  private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong conflicts = new AtomicLong();
+  private final AtomicLong retries = new AtomicLong();
+  private final AtomicLong deadLetters = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
+  private volatile long lag = -1;
+  private volatile int assigned;
+
+  Engine(
+      Settings<K, V, T> settings,
+      Map<String, Object> kafkaProperties,
+      Deserializer<K> keys,
+      Deserializer<V> values,
+      Metrics metrics) {
+    this.s = settings;
+    this.keys = keys;
+    this.values = values;
+    this.metrics = metrics;
+    this.clock = settings.clock();
+    // Bytes in, deserialized here: a record that cannot be deserialized is then one record we
+    // hold (with its raw bytes for a dead letter), not an exception that stalls the partition.
+    this.consumer =
+        new KafkaConsumer<>(
+            kafkaProperties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    metrics.lag(() -> lag);
+  }
+
+  Settings<K, V, T> settings() {
+    return s;
+  }
+
+  State state() {
+    return state.get();
+  }
+
+  ConsumerStats stats() {
+    return new ConsumerStats(
+        state.get(),
+        records.get(),
+        batches.get(),
+        conflicts.get(),
+        retries.get(),
+        deadLetters.get(),
+        skipped.get(),
+        assigned,
+        lag);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  void run() {
+    if (!state.compareAndSet(State.NEW, State.RUNNING)) {
+      State now = state.get();
+      if (stopRequested && now != State.RUNNING && runner == null) {
+        return; // closed before it ran: nothing to do
+      }
+      throw new IllegalStateException("run() may be called once; the consumer is " + now);
+    }
+    runner = Thread.currentThread();
+    boolean failed = false;
+    log.info(
+        "Tandem consumer starting: group={} scope={} reset={} outOfRange={} deadLetters={}",
+        s.group(),
+        s.scope(),
+        s.resetPolicy(),
+        s.outOfRange(),
+        s.deadLetters() != null);
+    try {
+      start();
+      while (!stopRequested) {
+        step();
+      }
+    } catch (Abandoned e) {
+      log.info("Tandem consumer group={}: stop requested, in-flight batch abandoned", s.group());
+    } catch (RuntimeException | Error e) {
+      failed = true;
+      state.set(State.FAILED);
+      log.error("Tandem consumer group={} failed: {}", s.group(), e.toString(), e);
+      throw e;
+    } finally {
+      release();
+      if (!failed) {
+        state.set(State.STOPPED);
+      }
+      finished.countDown();
+      log.info("Tandem consumer stopped: group={} {}", s.group(), stats());
+    }
+  }
+
+  void requestStop() {
+    stopRequested = true;
+    state.compareAndSet(State.RUNNING, State.STOPPING);
+    consumer.wakeup();
+  }
+
+  void close() {
+    requestStop();
+    if (state.compareAndSet(State.NEW, State.STOPPED)) {
+      release();
+      finished.countDown();
+      return;
+    }
+    if (runner == Thread.currentThread()) {
+      return; // called from inside run(): the loop stops after this batch
+    }
+    try {
+      if (!finished.await(s.closeTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn(
+            "Tandem consumer group={}: run() did not return within {}; it stops after its"
+                + " current store call",
+            s.group(),
+            s.closeTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void release() {
+    try {
+      consumer.close(CloseOptions.timeout(s.closeTimeout()));
+    } catch (RuntimeException e) {
+      log.warn("closing the Kafka consumer of group={} failed", s.group(), e);
+    }
+    closeQuietly(keys);
+    closeQuietly(values);
+    metrics.close();
+  }
+
+  private void closeQuietly(Deserializer<?> d) {
+    try {
+      d.close();
+    } catch (RuntimeException e) {
+      log.warn("closing deserializer {} failed", d.getClass().getName(), e);
+    }
+  }
+
+  private void start() {
+    if (s.assignment() != null) {
+      List<TopicPartition> tps =
+          s.assignment().stream().map(Engine::tp).collect(Collectors.toList());
+      consumer.assign(tps);
+      onPartitionsAssigned(tps);
+      throwCallbackFailure();
+    } else if (s.pattern() != null) {
+      consumer.subscribe(s.pattern(), this);
+    } else {
+      consumer.subscribe(s.topics(), this);
+    }
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private void step() {
+    Duration timeout = s.pollTimeout();
+    if (!pending.isEmpty()) {
+      long wait = nextLoadNanos - System.nanoTime();
+      if (wait <= 0) {
+        tryLoadPending();
+        wait = nextLoadNanos - System.nanoTime();
+      }
+      if (!pending.isEmpty() && wait > 0 && wait < timeout.toNanos()) {
+        timeout = Duration.ofNanos(wait);
+      }
+    }
+    ConsumerRecords<byte[], byte[]> polled;
+    try {
+      polled = consumer.poll(timeout);
+    } catch (WakeupException e) {
+      return; // the loop checks stopRequested
+    } catch (OffsetOutOfRangeException e) {
+      throwCallbackFailure();
+      outOfRange(e);
+      return;
+    } catch (NoOffsetForPartitionException e) {
+      // Cannot happen while every fetching partition was seeked; if it does, ask the store.
+      log.warn(
+          "group={}: Kafka has no position for {}; re-reading them from the store",
+          s.group(),
+          e.partitions());
+      markPending(e.partitions());
+      return;
+    }
+    throwCallbackFailure();
+    updateLag();
+    if (polled.isEmpty()) {
+      return;
+    }
+    List<Slice> slices = new ArrayList<>();
+    for (TopicPartition tp : polled.partitions()) {
+      List<ConsumerRecord<byte[], byte[]>> recs = polled.records(tp);
+      Long from = positions.get(tp);
+      if (from == null) {
+        log.warn(
+            "group={}: {} records of {} arrived without a loaded position; ignored, re-seeking",
+            s.group(),
+            recs.size(),
+            tp);
+        markPending(List.of(tp));
+        continue;
+      }
+      long until;
+      try {
+        until = consumer.position(tp);
+      } catch (WakeupException e) {
+        throw new Abandoned();
+      }
+      OffsetRange range =
+          Ranges.covering(
+              partition(tp), from, recs.get(0).offset(), recs.get(recs.size() - 1).offset(), until);
+      slices.add(new Slice(tp, range, recs, epochs.getOrDefault(tp, 0)));
+    }
+    List<List<Slice>> units =
+        s.scope() == CommitScope.PER_POLL
+            ? Ranges.chunks(slices, s.maxRangesPerCommit())
+            : slices.stream().map(List::of).collect(Collectors.toList());
+    for (List<Slice> unit : units) {
+      if (stopRequested) {
+        throw new Abandoned();
+      }
+      commitUnit(unit);
+    }
+  }
+
+  private void updateLag() {
+    Set<TopicPartition> now = consumer.assignment();
+    assigned = now.size();
+    long sum = 0;
+    boolean known = false;
+    for (TopicPartition tp : now) {
+      OptionalLong l = consumer.currentLag(tp);
+      if (l.isPresent()) {
+        sum += l.getAsLong();
+        known = true;
+      }
+    }
+    lag = known ? sum : -1;
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  private void commitUnit(List<Slice> unit) {
+    Decoded<K, V> decoded = decode(unit);
+    Throwable failure = decoded.error;
+    if (failure == null) {
+      try {
+        commitWithRetry(unit, decoded.batch, Kind.RECORDS, null);
+        return;
+      } catch (ProcessingFailure f) {
+        failure = f.getCause();
+      }
+    }
+    int count = unit.stream().mapToInt(sl -> sl.records.size()).sum();
+    if (count == 1) {
+      poison(unit.get(0), decoded);
+      return;
+    }
+    // Which record failed is not known from a batch: replay one record per commit, so the records
+    // before the poison one commit, and the poison one is named exactly (and dead-lettered).
+    log.warn(
+        "group={}: batch {} failed ({}); replaying it record by record to isolate the poison"
+            + " record",
+        s.group(),
+        ranges(unit),
+        failure.toString());
+    commitOneByOne(unit);
+  }
+
+  /** Replays a failed batch one record per commit. */
+  private void commitOneByOne(List<Slice> unit) {
+    for (Slice slice : unit) {
+      long[] offsets = slice.records.stream().mapToLong(ConsumerRecord::offset).toArray();
+      List<OffsetRange> singles = Ranges.perRecord(slice.range, offsets);
+      for (int i = 0; i < singles.size(); i++) {
+        if (stopRequested) {
+          throw new Abandoned();
+        }
+        OffsetRange r = singles.get(i);
+        Long at = positions.get(slice.tp);
+        if (at == null || at != r.from() || epochs.getOrDefault(slice.tp, 0) != slice.epoch) {
+          break; // conflict or revocation moved this partition: the rest is re-polled or not ours
+        }
+        Slice single = new Slice(slice.tp, r, List.of(slice.records.get(i)), slice.epoch);
+        Decoded<K, V> d = decode(List.of(single));
+        if (d.error == null) {
+          try {
+            commitWithRetry(List.of(single), d.batch, Kind.RECORDS, null);
+            continue;
+          } catch (ProcessingFailure f) {
+            d = new Decoded<>(d.batch, single.records.get(0), f.getCause());
+          }
+        }
+        poison(single, d);
+      }
+    }
+  }
+
+  /** One record failed on its own: stop with it, or dead-letter it. */
+  private void poison(Slice single, Decoded<K, V> d) {
+    ConsumerRecord<byte[], byte[]> raw = single.records.get(0);
+    boolean decodedOk = d.batch != null;
+    DeadLetter.Stage stage =
+        decodedOk ? DeadLetter.Stage.PROCESSING : DeadLetter.Stage.DESERIALIZATION;
+    if (s.deadLetters() == null) {
+      throw new PoisonRecordException(s.group(), partition(raw), raw.offset(), stage, d.error);
+    }
+    deadLetter(single, decodedOk ? d.batch.records().get(0) : null, stage, d.error);
+  }
+
+  private void deadLetter(
+      Slice single, ConsumerRecord<K, V> decoded, DeadLetter.Stage stage, Throwable error) {
+    ConsumerRecord<byte[], byte[]> raw = single.records.get(0);
+    Throwable cause = error;
+    log.warn(
+        "group={}: dead-lettering {}@{} ({} failed: {})",
+        s.group(),
+        single.tp,
+        raw.offset(),
+        stage,
+        cause.toString());
+    DeadLetter<K, V> letter =
+        new DeadLetter<>(
+            partition(single.tp),
+            raw.offset(),
+            raw.timestamp(),
+            raw.key(),
+            raw.value(),
+            raw.headers(),
+            decoded,
+            stage,
+            cause);
+    DeadLetterWriter<K, V, T> writer = s.deadLetters();
+    try {
+      commitWithRetry(List.of(single), null, Kind.DEAD_LETTER, h -> writer.write(letter, h));
+    } catch (ProcessingFailure f) {
+      throw new TandemConsumerException(
+          "the dead-letter writer failed for "
+              + single.tp
+              + "@"
+              + raw.offset()
+              + " in group '"
+              + s.group()
+              + "'; nothing was committed for it. Fix the dead-letter writer.",
+          f.getCause());
+    }
+  }
+
+  /**
+   * Commits a unit, retrying store outages. On return every slice is either committed ({@code
+   * positions[tp] == until}) or was dropped: conflicting (now pending, re-seeked from the store) or
+   * revoked.
+   *
+   * @param batch the decoded records for {@link Kind#RECORDS}, else null
+   * @param writer the writer for other kinds, else null
+   * @throws ProcessingFailure if the processor, sink or writer threw something not retriable
+   */
+  private void commitWithRetry(
+      List<Slice> unit, Batch<K, V> batch, Kind kind, ResultWriter<T> writer) {
+    List<Slice> remaining = unit;
+    Batch<K, V> current = batch;
+    boolean sunk = false;
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      try {
+        if (attempt > 1) {
+          List<Slice> still = reconcile(remaining, kind);
+          if (still.isEmpty()) {
+            return;
+          }
+          if (still.size() != remaining.size() && current != null) {
+            current = narrow(current, still);
+          }
+          remaining = still;
+        }
+        ResultWriter<T> results;
+        if (kind != Kind.RECORDS) {
+          results = writer;
+        } else if (s.sink() != null) {
+          if (!sunk) {
+            sink(current);
+            sunk = true; // keyed results are durable: after an outage only the offsets are retried
+          }
+          results = ResultWriter.none();
+        } else {
+          Batch<K, V> b = current;
+          results = h -> s.processor().process(b, h);
+        }
+        storeCommit(remaining, results);
+        accept(remaining, kind);
+        return;
+      } catch (OffsetConflictException e) {
+        conflicts.incrementAndGet();
+        metrics.conflict();
+        log.warn(
+            "group={}: offset conflict on {} ({}); another writer moved the stored positions."
+                + " Dropping the batch and re-seeking from the store",
+            s.group(),
+            ranges(remaining),
+            e.conflicts());
+        markPending(remaining.stream().map(sl -> sl.tp).collect(Collectors.toList()));
+        tryLoadPending();
+        return;
+      } catch (StoreUnavailableException e) {
+        retryAfter(attempt, e, remaining);
+      } catch (ResultWriteException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        if (cause instanceof StoreUnavailableException unavailable) {
+          retryAfter(attempt, unavailable, remaining);
+        } else {
+          throw new ProcessingFailure(cause);
+        }
+      }
+    }
+  }
+
+  private void retryAfter(int attempt, StoreUnavailableException e, List<Slice> remaining) {
+    if (!s.retry().allowsAnother(attempt)) {
+      log.error(
+          "group={}: store still unavailable after {} attempts on {}; giving up",
+          s.group(),
+          attempt,
+          ranges(remaining));
+      throw e;
+    }
+    retries.incrementAndGet();
+    metrics.retry();
+    Duration delay = s.retry().delay(attempt, ThreadLocalRandom.current().nextDouble());
+    log.warn(
+        "group={}: store unavailable on {} (attempt {}): {}. Retrying in {} ms after re-reading"
+            + " the stored positions",
+        s.group(),
+        ranges(remaining),
+        attempt,
+        e.getMessage(),
+        delay.toMillis());
+    backoff(delay);
+  }
+
+  /**
+   * After an outage, finds out what the failed commit did: a range whose stored position is its
+   * {@code until} was committed (its outcome had been unknown), one at {@code from} is retried,
+   * anything else is a conflict. Slices of partitions no longer ours are dropped.
+   */
+  private List<Slice> reconcile(List<Slice> slices, Kind kind) {
+    List<Slice> owned = new ArrayList<>();
+    for (Slice sl : slices) {
+      if (positions.containsKey(sl.tp)) {
+        owned.add(sl);
+      } else {
+        log.info(
+            "group={}: {} was revoked during the retry; abandoning its range {}",
+            s.group(),
+            sl.tp,
+            sl.range);
+      }
+    }
+    if (owned.isEmpty()) {
+      return owned;
+    }
+    Map<Partition, Long> stored =
+        s.store().positions(s.group(), owned.stream().map(sl -> sl.range.partition()).toList());
+    List<Slice> retry = new ArrayList<>();
+    List<Slice> landed = new ArrayList<>();
+    List<TopicPartition> moved = new ArrayList<>();
+    for (Slice sl : owned) {
+      Long at = stored.get(sl.range.partition());
+      if (at != null && at == sl.range.until() && sl.range.size() > 0) {
+        landed.add(sl);
+      } else if (at != null && at == sl.range.from()) {
+        retry.add(sl);
+      } else {
+        log.warn(
+            "group={}: after the outage {} is stored at {}, expected {} or {}; re-seeking",
+            s.group(),
+            sl.tp,
+            at == null ? "no position" : at,
+            sl.range.from(),
+            sl.range.until());
+        moved.add(sl.tp);
+      }
+    }
+    if (!landed.isEmpty()) {
+      log.info(
+          "group={}: the commit of {} had landed before the outage was reported; not redoing it",
+          s.group(),
+          ranges(landed));
+      accept(landed, kind);
+    }
+    if (!moved.isEmpty()) {
+      conflicts.incrementAndGet();
+      metrics.conflict();
+      markPending(moved);
+      tryLoadPending();
+    }
+    return retry;
+  }
+
+  private void storeCommit(List<Slice> unit, ResultWriter<T> results) {
+    long t0 = clock.millis();
+    long n0 = System.nanoTime();
+    String outcome = "failed";
+    try {
+      s.store().commit(s.group(), ranges(unit), results);
+      outcome = "committed";
+    } catch (OffsetConflictException e) {
+      outcome = "conflict";
+      throw e;
+    } catch (StoreUnavailableException e) {
+      outcome = "unavailable";
+      throw e;
+    } finally {
+      long nanos = System.nanoTime() - n0;
+      // The injected clock decides when it advances (tests); the monotonic clock otherwise.
+      long clockNanos = TimeUnit.MILLISECONDS.toNanos(clock.millis() - t0);
+      metrics.commit(clock == Clock.systemUTC() ? nanos : clockNanos, outcome);
+    }
+  }
+
+  private void accept(List<Slice> unit, Kind kind) {
+    long count = 0;
+    for (Slice sl : unit) {
+      positions.put(sl.tp, sl.range.until());
+      if (kind == Kind.SKIP || epochs.getOrDefault(sl.tp, 0) != sl.epoch) {
+        // The consumer was re-seeked (or never read past the skipped range) since the batch was
+        // polled: move it to where the store now stands.
+        consumer.seek(sl.tp, sl.range.until());
+        epochs.merge(sl.tp, 1, Integer::sum);
+      }
+      count += sl.records.size();
+    }
+    batches.incrementAndGet();
+    metrics.batch();
+    switch (kind) {
+      case RECORDS -> {
+        records.addAndGet(count);
+        metrics.records(count);
+      }
+      case DEAD_LETTER -> {
+        deadLetters.incrementAndGet();
+        metrics.deadLetter();
+      }
+      case SKIP -> {
+        long n = unit.stream().mapToLong(sl -> sl.range.size()).sum();
+        skipped.addAndGet(n);
+        metrics.skipped(n);
+      }
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("group={}: committed {} {} ({})", s.group(), count, kind, ranges(unit));
+    }
+  }
+
+  private void sink(Batch<K, V> batch) {
+    try {
+      s.sink().write(batch);
+    } catch (StoreUnavailableException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new ProcessingFailure(e);
+    }
+  }
+
+  /**
+   * Waits out a backoff while staying in the group: every partition is paused and the consumer
+   * polled, so rebalances are served and {@code wakeup()} ends the wait.
+   */
+  private void backoff(Duration delay) {
+    Set<TopicPartition> paused = new HashSet<>(consumer.assignment());
+    paused.removeAll(consumer.paused());
+    consumer.pause(paused);
+    try {
+      long deadline = System.nanoTime() + delay.toNanos();
+      long left;
+      while ((left = deadline - System.nanoTime()) > 0) {
+        ConsumerRecords<byte[], byte[]> stray = consumer.poll(Duration.ofNanos(left));
+        throwCallbackFailure();
+        // Partitions assigned during the wait are loaded and unpaused: un-read what they returned,
+        // the main loop reads it again after this batch.
+        for (TopicPartition tp : stray.partitions()) {
+          Long at = positions.get(tp);
+          if (at != null) {
+            consumer.seek(tp, at);
+            epochs.merge(tp, 1, Integer::sum);
+          } else {
+            markPending(List.of(tp));
+          }
+        }
+        if (stopRequested) {
+          throw new Abandoned();
+        }
+      }
+    } catch (WakeupException e) {
+      throw new Abandoned();
+    } finally {
+      Set<TopicPartition> resume = new HashSet<>(paused);
+      resume.retainAll(consumer.assignment());
+      resume.removeAll(pending);
+      consumer.resume(resume);
+    }
+  }
+
+  // ---------------------------------------------------------------- positions
+
+  @Override
+  public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    forget(partitions);
+    log.info("group={}: partitions revoked {}", s.group(), partitions);
+  }
+
+  @Override
+  public void onPartitionsLost(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    forget(partitions);
+    log.warn(
+        "group={}: partitions lost {} (session expired?); their uncommitted work is dropped",
+        s.group(),
+        partitions);
+  }
+
+  @Override
+  public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+    assigned = consumer.assignment().size();
+    if (partitions.isEmpty()) {
+      return;
+    }
+    log.info("group={}: partitions assigned {}", s.group(), partitions);
+    try {
+      markPending(partitions);
+      loadAttempts = 0;
+      nextLoadNanos = System.nanoTime();
+      tryLoadPending();
+    } catch (RuntimeException e) {
+      // Thrown out of a callback it would surface wrapped from poll(); keep it and rethrow as is.
+      callbackFailure = e;
+    }
+  }
+
+  private void forget(Collection<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      positions.remove(tp);
+      pending.remove(tp);
+      epochs.merge(tp, 1, Integer::sum);
+    }
+    assigned = consumer.assignment().size();
+  }
+
+  private void throwCallbackFailure() {
+    RuntimeException e = callbackFailure;
+    if (e != null) {
+      callbackFailure = null;
+      if (e instanceof WakeupException) {
+        throw new Abandoned();
+      }
+      throw e;
+    }
+  }
+
+  /** Forgets what we knew of these partitions and pauses them until the store is read. */
+  private void markPending(Collection<TopicPartition> partitions) {
+    Set<TopicPartition> mine = new LinkedHashSet<>(partitions);
+    mine.retainAll(consumer.assignment());
+    for (TopicPartition tp : mine) {
+      positions.remove(tp);
+      pending.add(tp);
+      epochs.merge(tp, 1, Integer::sum);
+    }
+    consumer.pause(mine);
+  }
+
+  /**
+   * Reads the pending partitions' positions from the store, initializing missing ones from the
+   * reset policy, seeks and resumes them. A store outage leaves them paused and schedules another
+   * try.
+   */
+  private void tryLoadPending() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    try {
+      load(new ArrayList<>(pending));
+      loadAttempts = 0;
+    } catch (StoreUnavailableException e) {
+      loadAttempts++;
+      if (!s.retry().allowsAnother(loadAttempts)) {
+        log.error(
+            "group={}: cannot read positions of {} after {} attempts; giving up",
+            s.group(),
+            pending,
+            loadAttempts);
+        throw e;
+      }
+      retries.incrementAndGet();
+      metrics.retry();
+      Duration delay = s.retry().delay(loadAttempts, ThreadLocalRandom.current().nextDouble());
+      nextLoadNanos = System.nanoTime() + delay.toNanos();
+      log.warn(
+          "group={}: store unavailable while reading positions of {} (attempt {}): {}. Those"
+              + " partitions stay paused; retrying in {} ms",
+          s.group(),
+          pending,
+          loadAttempts,
+          e.getMessage(),
+          delay.toMillis());
+    }
+  }
+
+  private void load(List<TopicPartition> tps) {
+    Map<TopicPartition, Partition> byTp = new HashMap<>();
+    for (TopicPartition tp : tps) {
+      byTp.put(tp, partition(tp));
+    }
+    Map<Partition, Long> stored =
+        new TreeMap<>(s.store().positions(s.group(), List.copyOf(byTp.values())));
+    List<TopicPartition> missing = new ArrayList<>();
+    for (TopicPartition tp : tps) {
+      if (!stored.containsKey(byTp.get(tp))) {
+        missing.add(tp);
+      }
+    }
+    if (!missing.isEmpty()) {
+      Map<TopicPartition, Long> starts =
+          switch (s.resetPolicy()) {
+            case EARLIEST -> consumer.beginningOffsets(missing);
+            case LATEST -> consumer.endOffsets(missing);
+            case FAIL ->
+                throw new MissingPositionException(
+                    s.group(), missing.stream().map(Engine::partition).collect(Collectors.toSet()));
+          };
+      Map<Partition, Long> init = new TreeMap<>();
+      starts.forEach((tp, pos) -> init.put(partition(tp), pos));
+      Map<Partition, Long> now = s.store().initialize(s.group(), init);
+      log.info(
+          "group={}: no stored position for {}; initialized from {} to {} (existing positions"
+              + " win)",
+          s.group(),
+          init.keySet(),
+          s.resetPolicy(),
+          now);
+      stored.putAll(now);
+    }
+    for (TopicPartition tp : tps) {
+      Long at = stored.get(byTp.get(tp));
+      if (at == null) {
+        throw new IllegalStateException(
+            "the store returned no position for "
+                + tp
+                + " right after initialize(): it breaks the OffsetStore contract");
+      }
+      consumer.seek(tp, at);
+      positions.put(tp, at);
+      epochs.merge(tp, 1, Integer::sum);
+      pending.remove(tp);
+    }
+    consumer.resume(tps);
+    log.info("group={}: positions from the store {}", s.group(), stored);
+  }
+
+  private void outOfRange(OffsetOutOfRangeException e) {
+    for (Map.Entry<TopicPartition, Long> entry : e.offsetOutOfRangePartitions().entrySet()) {
+      TopicPartition tp = entry.getKey();
+      long requested = entry.getValue();
+      Long at = positions.get(tp);
+      if (at == null) {
+        continue; // no longer ours
+      }
+      long start = consumer.beginningOffsets(List.of(tp)).getOrDefault(tp, -1L);
+      long end = consumer.endOffsets(List.of(tp)).getOrDefault(tp, -1L);
+      boolean lostToRetention = start >= 0 && requested < start && at <= requested;
+      if (s.outOfRange() == OutOfRangePolicy.FAIL || !lostToRetention) {
+        throw new PositionOutOfRangeException(s.group(), partition(tp), requested, start, end, e);
+      }
+      log.error(
+          "group={}: SKIPPING positions [{}, {}) of {}: {} offsets were deleted (retention or"
+              + " deleteRecords) before they were processed and are lost. Moving the stored"
+              + " position to the log start {}",
+          s.group(),
+          at,
+          start,
+          tp,
+          start - at,
+          start);
+      Slice skip = new Slice(tp, new OffsetRange(partition(tp), at, start), List.of(), -1);
+      try {
+        commitWithRetry(List.of(skip), null, Kind.SKIP, ResultWriter.none());
+      } catch (ProcessingFailure f) {
+        throw new IllegalStateException("an empty writer failed", f.getCause());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private Decoded<K, V> decode(List<Slice> unit) {
+    List<ConsumerRecord<K, V>> out = new ArrayList<>();
+    List<OffsetRange> ranges = new ArrayList<>(unit.size());
+    for (Slice sl : unit) {
+      ranges.add(sl.range);
+      for (ConsumerRecord<byte[], byte[]> raw : sl.records) {
+        K key;
+        V value;
+        try {
+          key = keys.deserialize(raw.topic(), raw.headers(), raw.key());
+          value = values.deserialize(raw.topic(), raw.headers(), raw.value());
+        } catch (RuntimeException e) {
+          return new Decoded<>(null, raw, e);
+        }
+        out.add(
+            new ConsumerRecord<>(
+                raw.topic(),
+                raw.partition(),
+                raw.offset(),
+                raw.timestamp(),
+                raw.timestampType(),
+                raw.serializedKeySize(),
+                raw.serializedValueSize(),
+                key,
+                value,
+                raw.headers(),
+                raw.leaderEpoch(),
+                raw.deliveryCount()));
+      }
+    }
+    return new Decoded<>(Batch.of(ranges, out), null, null);
+  }
+
+  private Batch<K, V> narrow(Batch<K, V> batch, List<Slice> still) {
+    Set<Partition> keep = new HashSet<>();
+    for (Slice sl : still) {
+      keep.add(sl.range.partition());
+    }
+    List<ConsumerRecord<K, V>> recs =
+        batch.records().stream()
+            .filter(r -> keep.contains(Partition.of(r.topic(), r.partition())))
+            .toList();
+    return Batch.of(ranges(still), recs);
+  }
+
+  private static List<OffsetRange> ranges(List<Slice> unit) {
+    List<OffsetRange> out = new ArrayList<>(unit.size());
+    for (Slice sl : unit) {
+      out.add(sl.range);
+    }
+    return out;
+  }
+
+  private static Partition partition(TopicPartition tp) {
+    return Partition.of(tp.topic(), tp.partition());
+  }
+
+  private static Partition partition(ConsumerRecord<?, ?> r) {
+    return Partition.of(r.topic(), r.partition());
+  }
+
+  private static TopicPartition tp(Partition p) {
+    return new TopicPartition(p.topic(), p.partition());
+  }
+
+  /** What a commit moves: counted as records, a dead letter, or skipped positions. */
+  private enum Kind {
+    RECORDS,
+    DEAD_LETTER,
+    SKIP
+  }
+
+  /** The records of one partition from one poll and the range they cover. */
+  private record Slice(
+      TopicPartition tp,
+      OffsetRange range,
+      List<ConsumerRecord<byte[], byte[]>> records,
+      int epoch) {}
+
+  /** A decoded unit, or the first record that failed to decode. */
+  private record Decoded<K, V>(
+      Batch<K, V> batch, ConsumerRecord<byte[], byte[]> failed, Throwable error) {}
+
+  /** The processor, sink or writer threw something not retriable; the cause is what it threw. */
+  private static final class ProcessingFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ProcessingFailure(Throwable cause) {
+      super(cause.toString(), cause, false, false);
+    }
+  }
+
+  /** A stop was requested mid-batch: nothing of the batch was committed after it. */
+  private static final class Abandoned extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Abandoned() {
+      super("stop requested", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.tandem.kafka.internal;
+
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Internal: may change in any release. Where the runtime reports what it did; a no-op unless
+ * Micrometer is on the class path.
+ */
+public interface Metrics {
+
+  /**
+   * Records whose results were committed.
+   *
+   * @param count how many
+   */
+  void records(long count);
+
+  /** One successful commit. */
+  void batch();
+
+  /**
+   * The duration of one store commit call, successful or not.
+   *
+   * @param nanos its duration
+   * @param outcome {@code committed}, {@code conflict}, {@code unavailable} or {@code failed}
+   */
+  void commit(long nanos, String outcome);
+
+  /** One conflict. */
+  void conflict();
+
+  /** One retry after an outage. */
+  void retry();
+
+  /** One dead letter. */
+  void deadLetter();
+
+  /**
+   * Positions skipped after retention removed them.
+   *
+   * @param count how many
+   */
+  void skipped(long count);
+
+  /**
+   * Registers the lag gauge.
+   *
+   * @param lag reads the current lag, -1 when unknown
+   */
+  void lag(LongSupplier lag);
+
+  /** Removes this consumer's meters. */
+  void close();
+
+  /**
+   * Metrics for a consumer: Micrometer when it is on the class path, else nothing.
+   *
+   * @param registry a {@code MeterRegistry}, or null for Micrometer's global registry
+   * @param group the Tandem group, a tag on every meter
+   * @return the metrics
+   */
+  static Metrics create(Object registry, String group) {
+    if (registry == null && !MicrometerPresence.PRESENT) {
+      return NoMetrics.INSTANCE;
+    }
+    // Only this line links to Micrometer: MicrometerMetrics is loaded only when it is present.
+    return MicrometerMetrics.create(registry, group);
+  }
+
+  /** Whether Micrometer is on the class path, checked once. */
+  final class MicrometerPresence {
+    static final boolean PRESENT = present();
+
+    private MicrometerPresence() {}
+
+    private static boolean present() {
+      try {
+        Class.forName(
+            "io.micrometer.core.instrument.MeterRegistry", false, Metrics.class.getClassLoader());
+        return true;
+      } catch (ClassNotFoundException | LinkageError e) {
+        Logger log = LoggerFactory.getLogger(Metrics.class);
+        log.debug("Micrometer is not on the class path: Tandem consumer metrics only in stats()");
+        return false;
+      }
+    }
+  }
+
+  /** Does nothing. */
+  enum NoMetrics implements Metrics {
+    /** The instance. */
+    INSTANCE;
+
+    @Override
+    public void records(long count) {}
+
+    @Override
+    public void batch() {}
+
+    @Override
+    public void commit(long nanos, String outcome) {}
+
+    @Override
+    public void conflict() {}
+
+    @Override
+    public void retry() {}
+
+    @Override
+    public void deadLetter() {}
+
+    @Override
+    public void skipped(long count) {}
+
+    @Override
+    public void lag(LongSupplier lag) {}
+
+    @Override
+    public void close() {}
+  }
+}

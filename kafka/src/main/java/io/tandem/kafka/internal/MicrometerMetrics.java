@@ -1,0 +1,128 @@
+package io.tandem.kafka.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Internal: may change in any release. Micrometer meters of one consumer, all tagged {@code group}.
+ * The only class of the runtime that links to Micrometer.
+ */
+final class MicrometerMetrics implements Metrics {
+
+  private final MeterRegistry registry;
+  private final Tags tags;
+  private final Counter records;
+  private final Counter batches;
+  private final Counter conflicts;
+  private final Counter retries;
+  private final Counter deadLetters;
+  private final Counter skipped;
+  private final List<Meter> meters = new ArrayList<>();
+
+  private MicrometerMetrics(MeterRegistry registry, String group) {
+    this.registry = registry;
+    this.tags = Tags.of("group", group);
+    records = counter("tandem.consumer.records", "records whose results were committed");
+    batches = counter("tandem.consumer.batches", "successful commits");
+    conflicts = counter("tandem.consumer.conflicts", "commits refused by an offset conflict");
+    retries = counter("tandem.consumer.retries", "store calls retried after an outage");
+    deadLetters = counter("tandem.consumer.dead.letters", "poison records set aside");
+    skipped =
+        counter("tandem.consumer.skipped.positions", "positions skipped after retention loss");
+  }
+
+  static Metrics create(Object registry, String group) {
+    MeterRegistry target =
+        registry == null
+            ? io.micrometer.core.instrument.Metrics.globalRegistry
+            : (MeterRegistry) registry;
+    return new MicrometerMetrics(target, group);
+  }
+
+  private Counter counter(String name, String description) {
+    Counter c = Counter.builder(name).description(description).tags(tags).register(registry);
+    meters.add(c);
+    return c;
+  }
+
+  @Override
+  public void records(long count) {
+    records.increment(count);
+  }
+
+  @Override
+  public void batch() {
+    batches.increment();
+  }
+
+  @Override
+  public void commit(long nanos, String outcome) {
+    Timer t =
+        Timer.builder("tandem.consumer.commit")
+            .description("store commit latency")
+            .tags(tags.and("outcome", outcome))
+            .register(registry);
+    synchronized (meters) {
+      if (!meters.contains(t)) {
+        meters.add(t);
+      }
+    }
+    t.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void conflict() {
+    conflicts.increment();
+  }
+
+  @Override
+  public void retry() {
+    retries.increment();
+  }
+
+  @Override
+  public void deadLetter() {
+    deadLetters.increment();
+  }
+
+  @Override
+  public void skipped(long count) {
+    skipped.increment(count);
+  }
+
+  @Override
+  public void lag(LongSupplier lag) {
+    Gauge g =
+        Gauge.builder(
+                "tandem.consumer.lag",
+                lag,
+                s -> {
+                  long v = s.getAsLong();
+                  return v < 0 ? Double.NaN : v;
+                })
+            .description("records between the consumer's positions and the log end")
+            .tags(tags)
+            .register(registry);
+    synchronized (meters) {
+      meters.add(g);
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (meters) {
+      for (Meter m : meters) {
+        registry.remove(m);
+      }
+      meters.clear();
+    }
+  }
+}
