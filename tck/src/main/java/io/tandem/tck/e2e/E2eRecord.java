@@ -16,6 +16,9 @@ public record E2eRecord(String id, String key, long amount) {
   /**
    * Checks the fields.
    *
+   * @param id unique over the run
+   * @param key the record's Kafka key
+   * @param amount the amount to fold
    * @throws NullPointerException if {@code id} or {@code key} is null
    * @throws IllegalArgumentException if {@code id} or {@code key} is empty
    */

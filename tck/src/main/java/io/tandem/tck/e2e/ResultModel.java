@@ -74,6 +74,8 @@ public interface ResultModel<T> extends AutoCloseable {
     /**
      * Copies the maps.
      *
+     * @param occurrences results per record id
+     * @param totals folded total per key
      * @throws NullPointerException if a map is null
      */
     public Observed {
