@@ -255,6 +255,13 @@ public abstract class ExactlyOnceVerification {
           fixture.send(producer, input.subList(produced, until));
           produced = until;
         }
+        // Faults hit a working group: every member up, someone owning partitions. On a loaded
+        // machine a JVM can take many seconds to start, and killing only members that never got
+        // going would test nothing.
+        for (WorkerProcess w : workers) {
+          awaitStarted(w);
+        }
+        awaitSomeoneAssigned(workers);
         // Chaos schedule: a random pause between faults (not a synchronisation wait).
         TimeUnit.MILLISECONDS.sleep(200 + random.nextInt(1200));
         collectExits(workers, report);
@@ -265,17 +272,17 @@ public abstract class ExactlyOnceVerification {
         } else if (dice < 0.25 && workers.size() > 1) {
           WorkerProcess w = workers.remove(random.nextInt(workers.size()));
           report.conflicts += w.stat("conflicts");
-          if (!w.stop(Duration.ofSeconds(30))) {
+          if (!w.stop(Duration.ofSeconds(60))) {
             report.unexpectedExits.add(w.name() + " did not stop cleanly");
           }
           w.close();
           report.removed++;
         } else if (!workers.isEmpty()) {
           boolean wantMidCommit = random.nextBoolean();
-          // A mid-commit kill needs a member that owns partitions (one that is processing).
+          // The victim owns partitions, so the kill interrupts real work.
           List<WorkerProcess> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
           WorkerProcess victim =
-              wantMidCommit && !busy.isEmpty()
+              !busy.isEmpty()
                   ? busy.get(random.nextInt(busy.size()))
                   : workers.get(random.nextInt(workers.size()));
           workers.remove(victim);
@@ -307,7 +314,7 @@ public abstract class ExactlyOnceVerification {
       awaitDrained(fixture, store, run, workers, report);
       for (WorkerProcess w : workers) {
         report.conflicts += w.stat("conflicts");
-        if (!w.stop(Duration.ofSeconds(30))) {
+        if (!w.stop(Duration.ofSeconds(60))) {
           report.unexpectedExits.add(w.name() + " did not stop cleanly");
         }
         w.close();
@@ -348,6 +355,23 @@ public abstract class ExactlyOnceVerification {
                 + new TreeMap<>(ends));
       }
       TimeUnit.MILLISECONDS.sleep(200);
+    }
+  }
+
+  private static void awaitStarted(WorkerProcess w) throws InterruptedException {
+    if (w.await("started", Duration.ofSeconds(120)).isEmpty() && w.alive()) {
+      fail("worker " + w + " did not start within 120 s");
+    }
+  }
+
+  private static void awaitSomeoneAssigned(List<WorkerProcess> workers)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (workers.stream().noneMatch(w -> w.stat("assigned") > 0)) {
+      if (System.nanoTime() > deadline) {
+        fail("no worker owned a partition for 60 s: " + workers);
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
     }
   }
 
