@@ -322,7 +322,7 @@ final class DemoCommand implements Callable<Integer> {
         boolean inCommit = false;
         if (killed % 2 == 0) {
           victim.send("hang");
-          inCommit = victim.await("hang", Duration.ofSeconds(3));
+          inCommit = victim.await("hang", Duration.ofSeconds(10));
         }
         victim.kill();
         conflicts += victim.stat("conflicts");
@@ -364,29 +364,9 @@ final class DemoCommand implements Callable<Integer> {
       seen = ledger.read(c);
       lostSample = seen.distinct() < records ? ledger.lostSample(c, records, 5) : List.of();
     }
-    long lost = records - seen.distinct();
-    long expectedTotal = expected.values().stream().mapToLong(Long::longValue).sum();
-    long actualTotal = seen.balances().values().stream().mapToLong(Long::longValue).sum();
-    int matching = 0;
-    List<String> wrong = new ArrayList<>();
-    for (Map.Entry<String, Long> e : expected.entrySet()) {
-      Long actual = seen.balances().get(e.getKey());
-      if (e.getValue().equals(actual)) {
-        matching++;
-      } else if (wrong.size() < 5) {
-        wrong.add(
-            e.getKey()
-                + " expected "
-                + money(e.getValue())
-                + " got "
-                + (actual == null ? "none" : money(actual)));
-      }
-    }
-    boolean ok =
-        seen.duplicates() == 0
-            && lost == 0
-            && matching == expected.size()
-            && seen.balances().size() == expected.size();
+    DemoLedger.Verdict verdict = DemoLedger.Verdict.of(expected, records, seen);
+    long lost = verdict.lost();
+    boolean ok = verdict.ok();
     out.println();
     out.println("Verification");
     out.printf("  payments produced      %,14d%n", records);
@@ -397,9 +377,13 @@ final class DemoCommand implements Callable<Integer> {
         lost, lostSample.isEmpty() ? "" : "  e.g. ids " + lostSample);
     out.printf(
         "  balances               %,14d  of %,d accounts equal%s%n",
-        matching, expected.size(), wrong.isEmpty() ? "" : "  e.g. " + wrong);
-    out.printf("  total expected         %14s%n", money(expectedTotal));
-    out.printf("  total actual           %14s%n", money(actualTotal));
+        verdict.matching(),
+        verdict.accounts(),
+        verdict.wrong().isEmpty()
+            ? ""
+            : "  e.g. " + verdict.wrong().subList(0, Math.min(5, verdict.wrong().size())));
+    out.printf("  total expected         %14s%n", money(verdict.expectedTotal()));
+    out.printf("  total actual           %14s%n", money(verdict.actualTotal()));
     out.printf("  crashes (SIGKILL)      %14d  (%d inside an open commit)%n", killed, midCommit);
     out.printf("  consumer JVMs started  %14d%n", started);
     out.printf("  commit conflicts       %14d  (stale batches dropped and re-read)%n", conflicts);

@@ -128,6 +128,47 @@ final class DemoLedger {
   /** What the verification reads back. */
   record Observed(long rows, long distinct, long duplicates, Map<String, Long> balances) {}
 
+  /** Expected against observed: the demo's exit status hangs on {@link #ok()}. */
+  record Verdict(
+      long duplicates,
+      long lost,
+      int matching,
+      int accounts,
+      List<String> wrong,
+      long expectedTotal,
+      long actualTotal) {
+
+    boolean ok() {
+      return duplicates == 0 && lost == 0 && matching == accounts && wrong.isEmpty();
+    }
+
+    static Verdict of(Map<String, Long> expected, long records, Observed seen) {
+      int matching = 0;
+      List<String> wrong = new java.util.ArrayList<>();
+      for (Map.Entry<String, Long> e : expected.entrySet()) {
+        Long actual = seen.balances().get(e.getKey());
+        if (e.getValue().equals(actual)) {
+          matching++;
+        } else {
+          wrong.add(e.getKey() + " expected " + e.getValue() + " got " + actual);
+        }
+      }
+      for (String account : seen.balances().keySet()) {
+        if (!expected.containsKey(account)) {
+          wrong.add(account + " expected none got " + seen.balances().get(account));
+        }
+      }
+      return new Verdict(
+          seen.duplicates(),
+          records - seen.distinct(),
+          matching,
+          expected.size(),
+          wrong,
+          expected.values().stream().mapToLong(Long::longValue).sum(),
+          seen.balances().values().stream().mapToLong(Long::longValue).sum());
+    }
+  }
+
   Observed read(Connection c) throws SQLException {
     long rows;
     long distinct;

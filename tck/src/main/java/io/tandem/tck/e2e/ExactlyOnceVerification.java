@@ -153,6 +153,9 @@ public abstract class ExactlyOnceVerification {
     assertEquals(0, r.check.duplicates, "records with several results: " + r.check.duplicateSample);
     assertEquals(
         0, r.check.unexpected, "results for ids never produced: " + r.check.unexpectedSample);
+    assertTrue(
+        settings.kills() < 4 || r.midCommitKills > 0,
+        "no kill landed inside a commit (the mid-commit path went untested): " + r.summary());
   }
 
   /**
@@ -244,7 +247,7 @@ public abstract class ExactlyOnceVerification {
       List<String> args = workerArgs(run, fixture.topic(), run);
       // Input arrives while the chaos goes on, a chunk before each fault, so that kills land
       // among busy consumers.
-      int chunk = (int) Math.ceil(input.size() / (settings.kills() * 1.4));
+      int chunk = (int) Math.ceil(input.size() / (settings.kills() * 1.6));
       int produced = 0;
       for (int i = 0; i < settings.workers(); i++) {
         workers.add(startWorker(run, args, logDir, serial, report));
@@ -289,8 +292,21 @@ public abstract class ExactlyOnceVerification {
           boolean midCommit = false;
           if (wantMidCommit) {
             victim.send("hang");
+            // Fresh input after arming, so the victim has a batch to hang in.
+            if (produced < input.size()) {
+              int until = Math.min(input.size(), produced + chunk / 2);
+              fixture.send(producer, input.subList(produced, until));
+              produced = until;
+            }
             midCommit = victim.await("hang", Duration.ofSeconds(10)).isPresent();
           }
+          log.info(
+              "[tandem-e2e] fault {}: SIGKILL {} {}",
+              report.kills + 1,
+              victim,
+              midCommit
+                  ? "inside an open commit"
+                  : wantMidCommit ? "(no batch came within 10 s to hang in)" : "at a random point");
           report.conflicts += victim.stat("conflicts");
           victim.kill();
           victim.close();
