@@ -317,7 +317,14 @@ final class DemoCommand implements Callable<Integer> {
       }
       // The next crash lands when its share of the work is committed: spread over the run.
       if (killed < crashes && committed >= (long) records * (killed + 1) / (crashes + 1)) {
+        // The victim is the consumer with the most work left, so the kill interrupts work (a
+        // consumer whose partitions are drained would have no commit to die in).
         int slot = random.nextInt(consumers);
+        for (int i = 0; i < consumers; i++) {
+          if (slots[i].stat("lag") > slots[slot].stat("lag")) {
+            slot = i;
+          }
+        }
         DemoProcess victim = slots[slot];
         boolean inCommit = false;
         if (killed % 2 == 0) {

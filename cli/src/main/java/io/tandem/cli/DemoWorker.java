@@ -137,7 +137,14 @@ public final class DemoWorker {
   private static void stats(TandemConsumer<?, ?, ?> consumer) {
     ConsumerStats s = consumer.stats();
     event(
-        "stats commits=" + s.batches() + " records=" + s.records() + " conflicts=" + s.conflicts());
+        "stats commits="
+            + s.batches()
+            + " records="
+            + s.records()
+            + " conflicts="
+            + s.conflicts()
+            + " lag="
+            + s.lag());
   }
 
   private static void readCommands(CountDownLatch stop) {
