@@ -391,7 +391,13 @@ final class DemoCommand implements Callable<Integer> {
             : "  e.g. " + verdict.wrong().subList(0, Math.min(5, verdict.wrong().size())));
     out.printf("  total expected         %14s%n", money(verdict.expectedTotal()));
     out.printf("  total actual           %14s%n", money(verdict.actualTotal()));
-    out.printf("  crashes (SIGKILL)      %14d  (%d inside an open commit)%n", killed, midCommit);
+    out.printf(
+        "  crashes (SIGKILL)      %14d  (%d inside an open commit%s)%n",
+        killed,
+        midCommit,
+        killed < crashes
+            ? "; the run finished before the other " + (crashes - killed) + ": add --records"
+            : "");
     out.printf("  consumer JVMs started  %14d%n", started);
     out.printf("  commit conflicts       %14d  (stale batches dropped and re-read)%n", conflicts);
     out.printf(

@@ -47,7 +47,7 @@ class DemoCommandIT {
             List.of(
                 "demo",
                 "--records",
-                "4000",
+                "6000",
                 "--crashes",
                 "2",
                 "--consumers",
@@ -67,7 +67,8 @@ class DemoCommandIT {
         .containsPattern("duplicates\\s+0\\b")
         .containsPattern("lost\\s+0\\b")
         .containsPattern("balances\\s+50\\s+of 50 accounts equal")
-        .containsPattern("crashes \\(SIGKILL\\)\\s+2\\b")
+        // At least one kill; on a loaded machine the run may finish before the second.
+        .containsPattern("crashes \\(SIGKILL\\)\\s+[12]\\b")
         .contains("OK: every payment applied exactly once");
   }
 }
