@@ -452,15 +452,20 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
-     * Publishes metrics to this Micrometer registry. Without this call, when Micrometer is on the
-     * class path, metrics go to {@code Metrics.globalRegistry}; without Micrometer there are only
-     * {@link TandemConsumer#stats()}.
+     * Publishes metrics to this Micrometer {@code io.micrometer.core.instrument.MeterRegistry}.
+     * Without this call, when Micrometer is on the class path, metrics go to {@code
+     * Metrics.globalRegistry}; without Micrometer there are only {@link TandemConsumer#stats()}.
      *
-     * @param registry the registry
+     * <p>The parameter is typed {@code Object} on purpose: a {@code MeterRegistry} in this
+     * signature would make reflection over the builder (frameworks calling {@code getMethods()})
+     * fail with {@code NoClassDefFoundError} wherever Micrometer is absent.
+     *
+     * @param registry a {@code MeterRegistry}
      * @return this builder
+     * @throws IllegalArgumentException (from {@link #build()}) if {@code registry} is not a {@code
+     *     MeterRegistry}
      */
-    public Builder<K, V, T> meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
-      // Kept as Object: this class must load without Micrometer on the class path.
+    public Builder<K, V, T> meterRegistry(Object registry) {
       this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry must not be null");
       return this;
     }

@@ -144,6 +144,13 @@ class BuilderTest {
   }
 
   @Test
+  void aMeterRegistryOfTheWrongTypeIsRefused() {
+    assertThatThrownBy(() -> valid(new MemoryOffsetStore()).meterRegistry("registry").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("MeterRegistry, got java.lang.String");
+  }
+
+  @Test
   void closeBeforeRunReleasesAndRunThenReturnsAtOnce() {
     TandemConsumer<String, String, Tx> c = valid(new MemoryOffsetStore()).build();
     c.close();

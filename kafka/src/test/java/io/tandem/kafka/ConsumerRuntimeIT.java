@@ -341,6 +341,37 @@ class ConsumerRuntimeIT {
   }
 
   @Test
+  void twoAssignedConsumersOnTheSamePartitionsConflictInTheStoreInsteadOfDuplicating()
+      throws Exception {
+    String topic = Kit.topic("race", 2);
+    String group = Kit.unique("g");
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    List<Partition> both = List.of(Partition.of(topic, 0), Partition.of(topic, 1));
+    TandemConsumer<String, String, Tx> a =
+        builder(store, group).assign(both).processor(recording()).build();
+    TandemConsumer<String, String, Tx> b =
+        builder(store, group).assign(both).processor(recording()).build();
+    try (Kit.Running ra = Kit.start(a);
+        Kit.Running rb = Kit.start(b)) {
+      for (int i = 0; i < 10; i++) {
+        List<ProducerRecord<String, String>> chunk = new ArrayList<>();
+        for (int j = i * 30; j < (i + 1) * 30; j++) {
+          chunk.add(new ProducerRecord<>(topic, j % 2, "k" + j, "v" + j));
+        }
+        Kit.produce(topic, chunk);
+      }
+      awaitCounted(store, "v", 300);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> store.positions(group).values().stream().allMatch(v -> v == 150L));
+    }
+    assertEachOnce(store, "v", 300);
+    assertThat(a.stats().records() + b.stats().records()).isEqualTo(300);
+    // Both read everything; whatever one committed first, the other lost as a conflict.
+    assertThat(a.stats().conflicts() + b.stats().conflicts()).isPositive();
+  }
+
+  @Test
   void latestResetStartsAtTheLogEnd() throws Exception {
     String topic = Kit.topic("latest", 1);
     String group = Kit.unique("g");

@@ -1,5 +1,6 @@
 package io.tandem.jdbc;
 
+import io.tandem.spi.InvalidBatchException;
 import io.tandem.spi.OffsetStoreException;
 import io.tandem.spi.StoreUnavailableException;
 import java.io.EOFException;
@@ -121,6 +122,16 @@ final class SqlErrors {
     return false;
   }
 
+  static boolean tooLong(Throwable t) {
+    for (SQLException e : sqlExceptions(t)) {
+      // 22001 string data right truncation; MariaDB/MySQL 1406 "Data too long for column".
+      if ("22001".equals(e.getSQLState()) || e.getErrorCode() == 1406) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   static boolean undefinedTable(Throwable t) {
     for (SQLException e : sqlExceptions(t)) {
       if (UNDEFINED_TABLE_STATES.contains(e.getSQLState()) || e.getErrorCode() == 1146) {
@@ -162,6 +173,19 @@ final class SqlErrors {
               + describe(t)
               + ". Retriable: re-read positions, then retry.",
           t);
+    }
+    if (tooLong(t)) {
+      // A value the column cannot hold (a group or topic over 255 characters on MariaDB/MySQL):
+      // the caller's input, and the transaction was rolled back, so nothing was written.
+      return new InvalidBatchException(
+          "Value too long for the offsets table while "
+              + action
+              + " ("
+              + where
+              + "): "
+              + describe(t)
+              + ". Nothing was written. Use shorter group and topic names (MariaDB/MySQL hold 255"
+              + " characters).");
     }
     String hint =
         undefinedTable(t)

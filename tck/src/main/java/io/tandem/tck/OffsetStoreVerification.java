@@ -53,6 +53,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestInstance.Lifecycle;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 
@@ -66,9 +68,9 @@ import org.junit.jupiter.api.function.Executable;
  * #probe()} (writes and reads keyed results through the store's handle):
  *
  * <pre>{@code
- * class PostgresTckIT extends OffsetStoreVerification<Connection> {
- *   protected OffsetStore<Connection> newStore() { return JdbcOffsetStore.open(dataSource); }
- *   protected ResultProbe<Connection> probe() { return new SqlResultProbe(dataSource); }
+ * class AcmeOffsetStoreTckIT extends OffsetStoreVerification<Connection> {
+ *   protected OffsetStore<Connection> newStore() { return AcmeOffsetStore.open(DATA); }
+ *   protected ResultProbe<Connection> probe() { return new AcmeResultProbe(DATA); }
  * }
  * }</pre>
  *
@@ -76,7 +78,8 @@ import org.junit.jupiter.api.function.Executable;
  * test. Every test uses group, topic and namespace names of its own (they contain the rule id and a
  * random run id), so all tests can share one backend server, run in parallel, and run again against
  * a server that keeps data. Each test and lifecycle method is bounded by the system property {@code
- * tandem.tck.timeout} (seconds, default 60).
+ * tandem.tck.timeout} (seconds, default 60). Every test gets a new instance ({@link
+ * Lifecycle#PER_METHOD}, whatever the project's default), so tests share no store and no state.
  *
  * <p>Capability rules (transactional results, atomicity across partitions, bounded batch size) are
  * skipped with a reason when the store's {@link OffsetStore#capabilities()} do not declare them;
@@ -86,6 +89,7 @@ import org.junit.jupiter.api.function.Executable;
  * @since 0.1
  */
 @ExtendWith(TckTimeout.class)
+@TestInstance(Lifecycle.PER_METHOD)
 public abstract class OffsetStoreVerification<T> {
 
   /** Distinguishes runs against a server that keeps data from earlier runs. */
@@ -179,6 +183,7 @@ public abstract class OffsetStoreVerification<T> {
   /** P: reading positions. */
   @Nested
   @DisplayName("P: positions")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Positions {
 
     /**
@@ -190,7 +195,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[P1] a partition with no stored position is absent from positions")
-    void unknownPartitionIsAbsent() {
+    void p1_unknownPartitionIsAbsent() {
       String g = group();
       Partition p = partition(topic(), 0);
       assertEquals(
@@ -208,7 +213,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[P2] positions of an empty collection is an empty map")
-    void emptyCollectionGivesEmptyMap() {
+    void p2_emptyCollectionGivesEmptyMap() {
       String g = group();
       store().initialize(g, Map.of(partition(topic(), 0), 1L));
       assertEquals(Map.of(), store().positions(g, List.of()), "positions(group, [])");
@@ -222,7 +227,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[P3] positions returns only the partitions asked for")
-    void onlyAskedPartitions() {
+    void p3_onlyAskedPartitions() {
       String g = group();
       String t = topic();
       store()
@@ -243,7 +248,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[P4] positions up to Long.MAX_VALUE round-trip exactly")
-    void largePositionsRoundTrip() {
+    void p4_largePositionsRoundTrip() {
       String g = group();
       String t = topic();
       long above53 = (1L << 53) + 1;
@@ -274,7 +279,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[P5] position 0 is stored and read back, distinct from no position")
-    void zeroIsAPosition() {
+    void p5_zeroIsAPosition() {
       String g = group();
       Partition p = partition(topic(), 0);
       assertEquals(Map.of(p, 0L), store().initialize(g, Map.of(p, 0L)), "initialize at 0");
@@ -288,6 +293,7 @@ public abstract class OffsetStoreVerification<T> {
   /** I: initialize. */
   @Nested
   @DisplayName("I: initialize")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Initialize {
 
     /**
@@ -298,7 +304,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[I1] initialize stores a position where none is and returns it")
-    void insertsWhenAbsent() {
+    void i1_insertsWhenAbsent() {
       String g = group();
       Partition p = partition(topic(), 3);
       assertEquals(Map.of(p, 42L), store().initialize(g, Map.of(p, 42L)), "initialize returned");
@@ -314,7 +320,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[I2] initialize keeps an existing position and returns the one that stands")
-    void existingWins() {
+    void i2_existingWins() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 5L));
@@ -336,7 +342,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[I3] initialize of a mix keeps known positions, inserts unknown ones, returns all")
-    void mixKnownAndUnknown() {
+    void i3_mixKnownAndUnknown() {
       String g = group();
       String t = topic();
       Partition known = partition(t, 0);
@@ -357,7 +363,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[I4] positions after initialize agree with what initialize returned")
-    void initializeAndPositionsAgree() {
+    void i4_initializeAndPositionsAgree() {
       String g = group();
       Map<Partition, Long> starts = new HashMap<>();
       for (int i = 0; i < 3; i++) {
@@ -381,7 +387,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[I5] initialize of an empty map returns an empty map and creates no group")
-    void emptyInitialize() {
+    void i5_emptyInitialize() {
       String g = group();
       assertEquals(Map.of(), store().initialize(g, Map.of()), "initialize(group, {})");
       assertFalse(
@@ -393,6 +399,7 @@ public abstract class OffsetStoreVerification<T> {
   /** C: commit and contiguity. */
   @Nested
   @DisplayName("C: commit contiguity")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Commit {
 
     /**
@@ -403,7 +410,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C1] a commit from the stored position moves it to until")
-    void exactFromMovesToUntil() {
+    void c1_exactFromMovesToUntil() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 10L));
@@ -420,7 +427,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C2] a committed batch's results are visible when commit returns")
-    void resultsVisibleAfterCommit() {
+    void c2_resultsVisibleAfterCommit() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -439,7 +446,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C3] a gap between stored position and range start is a conflict")
-    void gapIsConflict() {
+    void c3_gapIsConflict() {
       conflictScenario(10L, 12, 20, "a gap: stored 10, range [12, 20)");
     }
 
@@ -451,7 +458,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C4] a range starting before the stored position (overlap) is a conflict")
-    void overlapIsConflict() {
+    void c4_overlapIsConflict() {
       conflictScenario(10L, 5, 15, "an overlap: stored 10, range [5, 15)");
     }
 
@@ -464,7 +471,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C5] committing the same range twice (stale from) is a conflict")
-    void staleFromIsConflict() {
+    void c5_staleFromIsConflict() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -490,7 +497,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C6] a range on a partition with no stored position is a conflict, found empty")
-    void missingPositionIsConflict() {
+    void c6_missingPositionIsConflict() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -514,7 +521,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[C7] every mismatching partition is reported in one exception with expected and found")
-    void allConflictsReported() {
+    void c7_allConflictsReported() {
       assumeRanges(3);
       String g = group();
       String ns = namespace();
@@ -558,7 +565,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C8] a conflict names the group and lists only the mismatching partitions")
-    void conflictListsOnlyMismatches() {
+    void c8_conflictListsOnlyMismatches() {
       assumeRanges(3);
       String g = group();
       String t = topic();
@@ -592,7 +599,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C9] an empty range at the stored position succeeds and moves nothing")
-    void emptyRangeChecksWithoutMoving() {
+    void c9_emptyRangeChecksWithoutMoving() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -610,7 +617,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C10] an empty range away from the stored position is a conflict")
-    void emptyRangeStillChecks() {
+    void c10_emptyRangeStillChecks() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 7L));
@@ -629,7 +636,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C11] a commit with ResultWriter.none() moves positions only")
-    void offsetsOnly() {
+    void c11_offsetsOnly() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -645,7 +652,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C12] a commit over several partitions moves each to its until")
-    void severalPartitions() {
+    void c12_severalPartitions() {
       assumeRanges(4);
       String g = group();
       String t1 = topic();
@@ -684,7 +691,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[C13] 200 sequential commits advance the position contiguously")
-    void sequentialCommits() {
+    void c13_sequentialCommits() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -706,6 +713,7 @@ public abstract class OffsetStoreVerification<T> {
   /** T: atomicity of results and positions. */
   @Nested
   @DisplayName("T: atomicity")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Atomicity {
 
     /**
@@ -718,7 +726,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T1] a writer that throws fails the commit with ResultWriteException, cause kept")
-    void writerFailureIsResultWriteException() {
+    void t1_writerFailureIsResultWriteException() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -745,7 +753,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T2] a writer failure moves no position")
-    void writerFailureMovesNoPosition() {
+    void t2_writerFailureMovesNoPosition() {
       int n = Math.min(3, maxRanges());
       String g = group();
       String t = topic();
@@ -780,7 +788,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T3] a writer failure leaves no result (TRANSACTIONAL)")
-    void writerFailureLeavesNoResult() {
+    void t3_writerFailureLeavesNoResult() {
       assumeTrue(caps().transactional(), "store declares IDEMPOTENT results: they may stand");
       String g = group();
       String ns = namespace();
@@ -815,7 +823,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[T4] one conflicting partition among several moves no position (atomic across partitions)")
-    void oneConflictMovesNothing() {
+    void t4_oneConflictMovesNothing() {
       assumeTrue(caps().atomicAcrossPartitions(), "store declares no cross-partition atomicity");
       assumeRanges(4);
       String g = group();
@@ -845,7 +853,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T5] one conflicting partition among several leaves no result (TRANSACTIONAL)")
-    void oneConflictLeavesNoResult() {
+    void t5_oneConflictLeavesNoResult() {
       assumeTrue(caps().transactional(), "store declares IDEMPOTENT results: they may stand");
       assumeRanges(3);
       String g = group();
@@ -875,7 +883,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T6] an unchecked writer exception is wrapped in ResultWriteException too")
-    void uncheckedWriterFailureWrapped() {
+    void t6_uncheckedWriterFailureWrapped() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -904,7 +912,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[T7] after failed commits the same ranges commit normally")
-    void failureLeavesStoreUsable() {
+    void t7_failureLeavesStoreUsable() {
       assumeRanges(2);
       String g = group();
       String ns = namespace();
@@ -938,6 +946,7 @@ public abstract class OffsetStoreVerification<T> {
   /** X: concurrency. */
   @Nested
   @DisplayName("X: concurrency")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Concurrency {
 
     /**
@@ -952,7 +961,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[X1] of 8 threads committing the same range exactly one wins, the others conflict")
-    void sameRangeOneWinner() {
+    void x1_sameRangeOneWinner() {
       Race race = sameRangeRace();
       assertEquals(
           1,
@@ -962,8 +971,7 @@ public abstract class OffsetStoreVerification<T> {
                   + race.winners
                   + "; failures: "
                   + race.failures);
-      assertEquals(
-          List.of(),
+      assertNone(
           race.otherFailures(),
           "losing threads must get OffsetConflictException, these got something else");
       assertPositions(
@@ -979,7 +987,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[X2] after a race the winner's results stand and (TRANSACTIONAL) no loser's")
-    void raceResults() {
+    void x2_raceResults() {
       Race race = sameRangeRace();
       assertEquals(
           1,
@@ -1009,7 +1017,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[X3] 8 threads committing disjoint partitions all succeed")
-    void disjointPartitionsAllWin() {
+    void x3_disjointPartitionsAllWin() {
       String g = group();
       String ns = namespace();
       String t = topic();
@@ -1031,7 +1039,7 @@ public abstract class OffsetStoreVerification<T> {
                     List.of(new OffsetRange(partition(t, i), 0, 3)),
                     put(ns, Map.of("thread-" + i, "won")));
               });
-      assertEquals(List.of(), race.failures, "every commit of a disjoint partition must succeed");
+      assertNone(race.failures, "every commit of a disjoint partition must succeed");
       Map<Partition, Long> expected = new HashMap<>();
       Map<String, String> results = new HashMap<>();
       for (int i = 0; i < THREADS; i++) {
@@ -1053,7 +1061,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[X4] of 8 threads committing overlapping batches one wins and no loser's partition moves (atomic across partitions)")
-    void overlappingBatchesAtomic() {
+    void x4_overlappingBatchesAtomic() {
       assumeTrue(caps().atomicAcrossPartitions(), "store declares no cross-partition atomicity");
       assumeRanges(2);
       String g = group();
@@ -1084,8 +1092,7 @@ public abstract class OffsetStoreVerification<T> {
           1,
           race.winners.size(),
           () -> "threads whose commit succeeded: " + race.winners + "; failures: " + race.failures);
-      assertEquals(
-          List.of(), race.otherFailures(), "losing threads must get OffsetConflictException");
+      assertNone(race.otherFailures(), "losing threads must get OffsetConflictException");
       Map<Partition, Long> expected = new HashMap<>(starts);
       expected.put(shared, 5L);
       expected.put(partition(t, race.winners.get(0) + 1), 5L);
@@ -1105,7 +1112,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[X5] concurrent initialize of the same partitions agrees on one position")
-    void concurrentInitializeAgrees() {
+    void x5_concurrentInitializeAgrees() {
       String g = group();
       String t = topic();
       List<Partition> ps = List.of(partition(t, 0), partition(t, 1), partition(t, 2));
@@ -1124,7 +1131,7 @@ public abstract class OffsetStoreVerification<T> {
                 }
                 answers.put(i, s.initialize(g, starts));
               });
-      assertEquals(List.of(), race.failures, "concurrent initialize must not fail");
+      assertNone(race.failures, "concurrent initialize must not fail");
       Map<Partition, Long> stored = store().positions(g, ps);
       assertEquals(Set.copyOf(ps), stored.keySet(), "every partition initialized");
       for (Map.Entry<Integer, Map<Partition, Long>> a : answers.entrySet()) {
@@ -1151,7 +1158,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[X6] 8 threads advancing one partition with retries lose no update")
-    void noLostUpdate() {
+    void x6_noLostUpdate() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -1187,7 +1194,7 @@ public abstract class OffsetStoreVerification<T> {
                   }
                 }
               });
-      assertEquals(List.of(), race.failures, "threads failed with something else than a conflict");
+      assertNone(race.failures, "threads failed with something else than a conflict");
       assertTrue(
           doubleWins.isEmpty(),
           () ->
@@ -1216,6 +1223,7 @@ public abstract class OffsetStoreVerification<T> {
   /** N: names and isolation. */
   @Nested
   @DisplayName("N: names and isolation")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Names {
 
     /**
@@ -1227,7 +1235,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N1] unicode group and topic names round-trip exactly")
-    void unicodeNames() {
+    void n1_unicodeNames() {
       String g = group() + "-Grüße-群組-🚀-e\u0301";
       String t = "tópico-主题-" + RUN + "-🦄-عربى";
       roundTrip(g, t);
@@ -1244,7 +1252,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N2] names with slashes, quotes, dots, spaces, backslash and percent round-trip")
-    void punctuationNames() {
+    void n2_punctuationNames() {
       String base = group();
       String g = base + " /a\\b'c\"d.e%f_g*h?i[j]{k}$l:m#n-1";
       String t = "t/" + RUN + "/x.y 'z\"\\%_*?[]{}$:#-0-1";
@@ -1270,7 +1278,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N3] a topic of 249 characters round-trips")
-    void longTopic() {
+    void n3_longTopic() {
       StringBuilder sb = new StringBuilder(RUN).append('-');
       while (sb.length() < Partition.MAX_TOPIC_LENGTH) {
         sb.append((char) ('a' + sb.length() % 26));
@@ -1286,7 +1294,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N4] two groups on the same topic are independent")
-    void groupsIndependent() {
+    void n4_groupsIndependent() {
       String g1 = group();
       String g2 = group();
       Partition p = partition(topic(), 0);
@@ -1309,7 +1317,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N5] partitions of the same topic are independent")
-    void partitionsIndependent() {
+    void n5_partitionsIndependent() {
       String g = group();
       String t = topic();
       store().initialize(g, Map.of(partition(t, 0), 0L, partition(t, 1), 0L));
@@ -1329,7 +1337,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N6] names that differ only in case are distinct")
-    void caseSensitive() {
+    void n6_caseSensitive() {
       String g = group();
       String gUpper = g.toUpperCase(java.util.Locale.ROOT);
       String t = topic();
@@ -1358,7 +1366,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N7] groups named like prefixes or patterns of others stay separate")
-    void prefixAndPatternGroups() {
+    void n7_prefixAndPatternGroups() {
       String g = group();
       Partition p = partition(topic(), 0);
       List<String> lookalikes =
@@ -1389,7 +1397,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[N8] topic and partition pairs that concatenate alike stay distinct")
-    void concatenationAmbiguity() {
+    void n8_concatenationAmbiguity() {
       String g = group();
       String x = topic();
       Map<Partition, Long> starts =
@@ -1412,6 +1420,7 @@ public abstract class OffsetStoreVerification<T> {
   /** V: argument validation. */
   @Nested
   @DisplayName("V: validation")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Validation {
 
     /**
@@ -1424,7 +1433,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V1] negative offsets, until < from and empty topics cannot be constructed")
-    void valueTypesReject() {
+    void v1_valueTypesReject() {
       assertThrows(
           IllegalArgumentException.class, () -> OffsetRange.of("t", 0, -1, 5), "from = -1");
       assertThrows(
@@ -1442,7 +1451,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V2] an empty group is an InvalidBatchException on every method, nothing written")
-    void emptyGroup() {
+    void v2_emptyGroup() {
       Partition p = partition(topic(), 0);
       String ns = namespace();
       AtomicBoolean called = new AtomicBoolean();
@@ -1488,7 +1497,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[V3] a commit naming a partition twice is an InvalidBatchException, nothing written")
-    void duplicatePartitions() {
+    void v3_duplicatePartitions() {
       assumeRanges(2);
       String g = group();
       String ns = namespace();
@@ -1517,7 +1526,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V4] a commit with no ranges is an InvalidBatchException, writer not run")
-    void noRanges() {
+    void v4_noRanges() {
       String g = group();
       String ns = namespace();
       AtomicBoolean called = new AtomicBoolean();
@@ -1537,7 +1546,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V5] a null writer is a NullPointerException, nothing written")
-    void nullWriter() {
+    void v5_nullWriter() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -1559,7 +1568,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[V6] more ranges than maxRangesPerCommit is a BatchTooLargeException, nothing written (bounded stores)")
-    void tooManyRanges() {
+    void v6_tooManyRanges() {
       int max = maxRanges();
       assumeTrue(max != Integer.MAX_VALUE, "store declares no limit on ranges per commit");
       assumeTrue(max < 100_000, "store's limit of " + max + " ranges is too large to test");
@@ -1593,7 +1602,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V7] exactly maxRangesPerCommit ranges are accepted (bounded stores)")
-    void maxRangesAccepted() {
+    void v7_maxRangesAccepted() {
       int max = maxRanges();
       assumeTrue(max != Integer.MAX_VALUE, "store declares no limit on ranges per commit");
       assumeTrue(max <= 10_000, "store's limit of " + max + " ranges is too large to test");
@@ -1623,7 +1632,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[V8] a negative position in initialize or overwrite is an InvalidBatchException, nothing written")
-    void negativePositions() {
+    void v8_negativePositions() {
       String g = group();
       String t = topic();
       Partition a = partition(t, 0);
@@ -1656,7 +1665,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[V9] null arguments are NullPointerExceptions, nothing written")
-    void nullArguments() {
+    void v9_nullArguments() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -1692,6 +1701,7 @@ public abstract class OffsetStoreVerification<T> {
   /** A: administration. */
   @Nested
   @DisplayName("A: administration")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Administration {
 
     /**
@@ -1701,7 +1711,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A1] groups lists every group that has a stored position")
-    void groupsListed() {
+    void a1_groupsListed() {
       String g1 = group();
       String g2 = group();
       store().initialize(g1, Map.of(partition(topic(), 0), 0L));
@@ -1719,7 +1729,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A2] positions(group) reads every position of the group across topics")
-    void allPositionsOfGroup() {
+    void a2_allPositionsOfGroup() {
       String g = group();
       Map<Partition, Long> starts =
           Map.of(partition(topic(), 0), 1L, partition(topic(), 2), 2L, partition(topic(), 5), 3L);
@@ -1734,7 +1744,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A3] overwrite forces positions forward, backward and where none was")
-    void overwriteForces() {
+    void a3_overwriteForces() {
       String g = group();
       String t = topic();
       Partition fwd = partition(t, 0);
@@ -1756,7 +1766,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A4] overwrite leaves partitions it does not name untouched")
-    void overwriteLeavesOthers() {
+    void a4_overwriteLeavesOthers() {
       String g = group();
       String t = topic();
       store().initialize(g, Map.of(partition(t, 0), 1L, partition(t, 1), 2L));
@@ -1776,7 +1786,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[A5] delete(group) removes every position, returns true, leaves results and other groups")
-    void deleteGroup() {
+    void a5_deleteGroup() {
       String g = group();
       String other = group();
       String ns = namespace();
@@ -1802,7 +1812,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A6] delete(group) of a group without positions returns false")
-    void deleteUnknownGroup() {
+    void a6_deleteUnknownGroup() {
       String g = group();
       assertFalse(store().delete(g), "delete of a group never written must return false");
       store().initialize(g, Map.of(partition(topic(), 0), 1L));
@@ -1819,7 +1829,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A7] delete(group, partitions) removes just those and returns the number removed")
-    void deletePartitions() {
+    void a7_deletePartitions() {
       String g = group();
       String ns = namespace();
       String t = topic();
@@ -1847,7 +1857,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A8] a group whose positions are all deleted is not listed")
-    void deletedGroupNotListed() {
+    void a8_deletedGroupNotListed() {
       String g1 = group();
       String g2 = group();
       Partition p = partition(topic(), 0);
@@ -1871,7 +1881,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[A9] after delete a partition is initialized and committed afresh")
-    void reinitializeAfterDelete() {
+    void a9_reinitializeAfterDelete() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 100L));
@@ -1887,6 +1897,7 @@ public abstract class OffsetStoreVerification<T> {
   /** D: durability across store instances. */
   @Nested
   @DisplayName("D: durability")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Durability {
 
     /**
@@ -1898,7 +1909,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[D1] positions survive closing the store and opening a new one")
-    void positionsSurviveReopen() {
+    void d1_positionsSurviveReopen() {
       String g = group();
       String t = topic();
       store().initialize(g, Map.of(partition(t, 0), 0L, partition(t, 1), 5L));
@@ -1919,7 +1930,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[D2] committed results survive closing the store and opening a new one")
-    void resultsSurviveReopen() {
+    void d2_resultsSurviveReopen() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -1939,7 +1950,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[D3] close is idempotent")
-    void closeIdempotent() {
+    void d3_closeIdempotent() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 3L));
@@ -1957,7 +1968,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[D4] two open instances see each other's commits")
-    void instancesShareState() {
+    void d4_instancesShareState() {
       String g = group();
       Partition p = partition(topic(), 0);
       OffsetStore<T> other = open();
@@ -1975,6 +1986,7 @@ public abstract class OffsetStoreVerification<T> {
   /** S: scale. */
   @Nested
   @DisplayName("S: scale")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Scale {
 
     /**
@@ -1987,7 +1999,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[S1] 10 000 partitions initialized in one call are read back by positions(group, partitions)")
-    void manyPartitionsByList() {
+    void s1_manyPartitionsByList() {
       String g = group();
       Map<Partition, Long> starts = manyPartitions();
       assertEquals(
@@ -2010,7 +2022,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[S2] 10 000 partitions initialized in one call are read back by positions(group)")
-    void manyPartitionsByGroup() {
+    void s2_manyPartitionsByGroup() {
       String g = group();
       Map<Partition, Long> starts = manyPartitions();
       store().initialize(g, starts);
@@ -2029,7 +2041,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[S3] a commit of up to 1 000 ranges moves every position")
-    void wideCommit() {
+    void s3_wideCommit() {
       int n = Math.min(maxRanges(), 1000);
       String g = group();
       String ns = namespace();
@@ -2052,6 +2064,7 @@ public abstract class OffsetStoreVerification<T> {
   /** R: replay. */
   @Nested
   @DisplayName("R: replay")
+  @TestInstance(Lifecycle.PER_METHOD)
   class Replay {
 
     /**
@@ -2064,7 +2077,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[R1] replaying a committed batch leaves results unchanged (IDEMPOTENT)")
-    void replayLeavesResults() {
+    void r1_replayLeavesResults() {
       assumeFalse(
           caps().transactional(), "store declares TRANSACTIONAL: replays write nothing (see C5)");
       String g = group();
@@ -2092,7 +2105,7 @@ public abstract class OffsetStoreVerification<T> {
     @Test
     @DisplayName(
         "[R2] a batch retried after a writer failure commits once with exactly its results")
-    void retryAfterWriterFailure() {
+    void r2_retryAfterWriterFailure() {
       String g = group();
       String ns = namespace();
       Partition p = partition(topic(), 0);
@@ -2117,6 +2130,7 @@ public abstract class OffsetStoreVerification<T> {
   /** K: capabilities and handle. */
   @Nested
   @DisplayName("K: capabilities")
+  @TestInstance(Lifecycle.PER_METHOD)
   class CapabilityRules {
 
     /**
@@ -2128,7 +2142,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[K1] capabilities are stable and described")
-    void capabilitiesStable() {
+    void k1_capabilitiesStable() {
       Capabilities first = store().capabilities();
       assertNotNull(first, "capabilities()");
       assertEquals(first, store().capabilities(), "capabilities() called twice");
@@ -2145,7 +2159,7 @@ public abstract class OffsetStoreVerification<T> {
      */
     @Test
     @DisplayName("[K2] the writer gets a handle of handleType()")
-    void handleMatchesType() {
+    void k2_handleMatchesType() {
       String g = group();
       Partition p = partition(topic(), 0);
       store().initialize(g, Map.of(p, 0L));
@@ -2377,10 +2391,15 @@ public abstract class OffsetStoreVerification<T> {
         () -> when + ": positions of group '" + group + "' (absent = no position)");
   }
 
-  /** Sorts for a readable message; a map with null keys or values is returned as is. */
+  /**
+   * Sorts for a readable message; a map with null keys or values is returned as is. Checks entry by
+   * entry: {@code containsKey(null)} throws on sorted and immutable maps, which stores may return.
+   */
   private static Map<Partition, Long> sortedOrSame(Map<Partition, Long> m) {
-    if (m.containsKey(null) || m.containsValue(null)) {
-      return m;
+    for (Map.Entry<Partition, Long> e : m.entrySet()) {
+      if (e.getKey() == null || e.getValue() == null) {
+        return m;
+      }
     }
     return new TreeMap<>(m);
   }
@@ -2446,6 +2465,25 @@ public abstract class OffsetStoreVerification<T> {
   @FunctionalInterface
   private interface ThreadBody {
     void run(int thread) throws Exception;
+  }
+
+  /**
+   * Fails if any racing thread threw, with the first throwable as cause (its stack shows where the
+   * store failed) and the others suppressed.
+   */
+  private static void assertNone(List<Throwable> failures, String what) {
+    List<Throwable> copy;
+    synchronized (failures) {
+      copy = new ArrayList<>(failures);
+    }
+    if (copy.isEmpty()) {
+      return;
+    }
+    AssertionError error =
+        new AssertionError(
+            what + ": " + copy.size() + " thread(s) threw, e.g. " + copy, copy.get(0));
+    copy.stream().skip(1).limit(7).forEach(error::addSuppressed);
+    throw error;
   }
 
   /** What happened in a concurrency rule. */

@@ -199,6 +199,14 @@ public final class PostgresServer {
     }
   }
 
+  private static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("Cannot delete {}", dir, e);
+    }
+  }
+
   /** Kept apart so that zonky's classes load only on this path. */
   private static final class Embedded {
     static PostgresServer start() {
@@ -234,6 +242,7 @@ public final class PostgresServer {
                         } catch (IOException e) {
                           log.warn("Stopping embedded PostgreSQL failed", e);
                         }
+                        deleteTree(dir);
                       },
                       "tandem-postgres-stop"));
           return new PostgresServer(

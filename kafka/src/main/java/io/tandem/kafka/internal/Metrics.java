@@ -60,9 +60,16 @@ public interface Metrics {
    * @param registry a {@code MeterRegistry}, or null for Micrometer's global registry
    * @param group the Tandem group, a tag on every meter
    * @return the metrics
+   * @throws IllegalArgumentException if {@code registry} is not a {@code MeterRegistry}
    */
   static Metrics create(Object registry, String group) {
-    if (registry == null && !MicrometerPresence.PRESENT) {
+    if (!MicrometerPresence.PRESENT) {
+      if (registry != null) {
+        throw new IllegalArgumentException(
+            "meterRegistry must be an io.micrometer.core.instrument.MeterRegistry, got "
+                + registry.getClass().getName()
+                + " (and Micrometer is not on the class path)");
+      }
       return NoMetrics.INSTANCE;
     }
     // Only this line links to Micrometer: MicrometerMetrics is loaded only when it is present.

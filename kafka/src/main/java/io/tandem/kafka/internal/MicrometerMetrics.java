@@ -40,6 +40,11 @@ final class MicrometerMetrics implements Metrics {
   }
 
   static Metrics create(Object registry, String group) {
+    if (registry != null && !(registry instanceof MeterRegistry)) {
+      throw new IllegalArgumentException(
+          "meterRegistry must be an io.micrometer.core.instrument.MeterRegistry, got "
+              + registry.getClass().getName());
+    }
     MeterRegistry target =
         registry == null
             ? io.micrometer.core.instrument.Metrics.globalRegistry
@@ -109,6 +114,8 @@ final class MicrometerMetrics implements Metrics {
                   return v < 0 ? Double.NaN : v;
                 })
             .description("records between the consumer's positions and the log end")
+            // Gauges hold their state weakly by default; nothing else holds this supplier.
+            .strongReference(true)
             .tags(tags)
             .register(registry);
     synchronized (meters) {

@@ -21,5 +21,15 @@ enum Flaw {
   /** Skips the StoreArguments checks. */
   SKIPS_ARGUMENT_CHECKS,
   /** Declares a limit of ranges per commit but accepts more. */
-  IGNORES_DECLARED_LIMIT
+  IGNORES_DECLARED_LIMIT,
+  /** initialize overwrites existing positions (an upsert instead of insert-if-absent). */
+  INITIALIZE_OVERWRITES,
+  /** positions(group, partitions) answers 0 for partitions with no stored position. */
+  READS_MISSING_AS_ZERO,
+  /** An idempotent store that still advances offsets when the writer failed. */
+  MOVES_OFFSETS_WHEN_WRITER_FAILS,
+  /** Wraps the writer's exception in another exception before the ResultWriteException. */
+  WRAPS_WRITER_FAILURE_TWICE,
+  /** delete(group) blocks until interrupted, like a call waiting on a lock nobody releases. */
+  HANGS_ON_DELETE_GROUP
 }

@@ -1,14 +1,18 @@
 package io.tandem.tck.selftest;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedClass;
 import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -32,6 +36,13 @@ final class KitRun {
   /** Failures of containers (setup, lifecycle), by display name. */
   final Map<String, String> containerFailures = new TreeMap<>();
 
+  /** The most tests that were running at the same moment. */
+  final java.util.concurrent.atomic.AtomicInteger maxConcurrentTests =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private final java.util.concurrent.atomic.AtomicInteger running =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   /** Each kit class runs once per JVM; several assertions read its outcome. */
   static KitRun of(Class<?> kit) {
     return CACHE.computeIfAbsent(kit, KitRun::run);
@@ -50,6 +61,16 @@ final class KitRun {
           counts.merge(rule, 1, Integer::sum);
           if (m.matches()) {
             texts.put(rule, m.group(2));
+            // The method name starts with the id too, so reports that show method names only
+            // (Surefire's default XML and console) still name the rule.
+            String method =
+                id.getSource()
+                    .filter(MethodSource.class::isInstance)
+                    .map(src -> ((MethodSource) src).getMethodName())
+                    .orElse("");
+            if (!method.startsWith(rule.toLowerCase(java.util.Locale.ROOT) + "_")) {
+              counts.merge("<method name without id> " + rule + " " + method, 1, Integer::sum);
+            }
           }
         }
       }
@@ -58,8 +79,26 @@ final class KitRun {
   }
 
   private static KitRun run(Class<?> kit) {
+    return run(kit, Map.of());
+  }
+
+  /** Runs a kit class with JUnit configuration parameters, uncached. */
+  static KitRun run(Class<?> kit, Map<String, String> configuration) {
+    return run(selectClass(kit), configuration);
+  }
+
+  /** Runs one rule section (a nested class of the kit, e.g. "Administration") of a kit class. */
+  static KitRun runSection(Class<?> kit, String section) {
+    return run(
+        selectNestedClass(
+            List.of(kit.getName()), "io.tandem.tck.OffsetStoreVerification$" + section),
+        Map.of());
+  }
+
+  private static KitRun run(DiscoverySelector selector, Map<String, String> configuration) {
     KitRun run = new KitRun();
-    LauncherDiscoveryRequest request = request().selectors(selectClass(kit)).build();
+    LauncherDiscoveryRequest request =
+        request().selectors(selector).configurationParameters(configuration).build();
     LauncherFactory.create()
         .execute(
             request,
@@ -70,7 +109,17 @@ final class KitRun {
               }
 
               @Override
+              public void executionStarted(TestIdentifier id) {
+                if (id.isTest()) {
+                  run.maxConcurrentTests.accumulateAndGet(run.running.incrementAndGet(), Math::max);
+                }
+              }
+
+              @Override
               public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                if (id.isTest()) {
+                  run.running.decrementAndGet();
+                }
                 String why =
                     result.getThrowable().map(t -> firstLine(String.valueOf(t))).orElse("");
                 if (!id.isTest()) {

@@ -196,4 +196,54 @@ final class Kits {
       super(BACKEND, Guarantee.IDEMPOTENT, true, 64, Flaw.IGNORES_DECLARED_LIMIT);
     }
   }
+
+  /** Initialize overwrites what stands. */
+  static final class InitializeOverwrites extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    InitializeOverwrites() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.INITIALIZE_OVERWRITES);
+    }
+  }
+
+  /** Reads a missing position as 0. */
+  static final class ReadsMissingAsZero extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    ReadsMissingAsZero() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.READS_MISSING_AS_ZERO);
+    }
+  }
+
+  /** delete(group) never returns. */
+  static final class HangsOnDeleteGroup extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    HangsOnDeleteGroup() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.HANGS_ON_DELETE_GROUP);
+    }
+  }
+
+  /** IDEMPOTENT, but advances offsets although the writer failed. */
+  static final class MovesOffsetsWhenWriterFails extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    MovesOffsetsWhenWriterFails() {
+      super(BACKEND, Guarantee.IDEMPOTENT, true, 64, Flaw.MOVES_OFFSETS_WHEN_WRITER_FAILS);
+    }
+  }
+
+  /** Hides the writer's exception one level deeper than the contract says. */
+  static final class WrapsWriterFailureTwice extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    WrapsWriterFailureTwice() {
+      super(
+          BACKEND,
+          Guarantee.TRANSACTIONAL,
+          true,
+          Integer.MAX_VALUE,
+          Flaw.WRAPS_WRITER_FAILURE_TWICE);
+    }
+  }
 }

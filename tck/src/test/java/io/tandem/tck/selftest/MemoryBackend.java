@@ -29,6 +29,41 @@ final class MemoryBackend {
                 : new HashMap<>());
   }
 
+  private final Object rendezvous = new Object();
+  private int arrived;
+  private long generation;
+
+  /**
+   * Waits up to 200 ms for another caller; two callers that meet both return at once. Used by a
+   * broken store to hold its check-then-write window open until a second commit is inside it.
+   */
+  void meetAnotherCommit() {
+    synchronized (rendezvous) {
+      long mine = generation;
+      if (++arrived >= 2) {
+        arrived = 0;
+        generation++;
+        rendezvous.notifyAll();
+        return;
+      }
+      long deadline = System.nanoTime() + 200_000_000L;
+      while (generation == mine) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          arrived--;
+          return;
+        }
+        try {
+          rendezvous.wait(left / 1_000_000L + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          arrived--;
+          return;
+        }
+      }
+    }
+  }
+
   synchronized void putResults(String namespace, Map<String, String> entries) {
     results.computeIfAbsent(namespace, n -> new HashMap<>()).putAll(entries);
   }

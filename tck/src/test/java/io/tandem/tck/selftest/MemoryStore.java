@@ -12,13 +12,14 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
+import java.util.TreeMap;
 
 /**
  * An in-memory {@link OffsetStore}: correct when built without {@link Flaw}s (the kit's reference),
@@ -82,7 +83,11 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
           }
         }
       }
-      return out;
+      if (has(Flaw.READS_MISSING_AS_ZERO)) {
+        asked.forEach(p -> out.putIfAbsent(p, 0L));
+      }
+      // Sorted and unmodifiable, as real stores return them (the kit must cope with both).
+      return Collections.unmodifiableMap(new TreeMap<>(out));
     }
   }
 
@@ -98,10 +103,14 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
       Map<Partition, Long> all = backend.group(group);
       Map<Partition, Long> out = new HashMap<>();
       for (Map.Entry<Partition, Long> e : checked.entrySet()) {
-        all.putIfAbsent(e.getKey(), stored(e.getValue()));
+        if (has(Flaw.INITIALIZE_OVERWRITES)) {
+          all.put(e.getKey(), stored(e.getValue()));
+        } else {
+          all.putIfAbsent(e.getKey(), stored(e.getValue()));
+        }
         out.put(e.getKey(), all.get(e.getKey()));
       }
-      return out;
+      return Map.copyOf(out);
     }
   }
 
@@ -119,7 +128,14 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
     }
     if (guarantee == Guarantee.IDEMPOTENT || has(Flaw.WRITES_OUTSIDE_TRANSACTION)) {
       // Results first, applied as they are written; then the conditional advance.
-      write(group, sorted, results, new MemoryTx(backend::putResults));
+      try {
+        write(group, sorted, results, new MemoryTx(backend::putResults));
+      } catch (ResultWriteException e) {
+        if (has(Flaw.MOVES_OFFSETS_WHEN_WRITER_FAILS)) {
+          advance(group, sorted, null);
+        }
+        throw e;
+      }
       advance(group, sorted, null);
       return;
     }
@@ -133,10 +149,10 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
         }
       }
       // The window between the check and the write, as a network round-trip would open it.
-      try {
-        TimeUnit.MILLISECONDS.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      // Commits from position 0 wait there for a second commit, so a race in the kit's
+      // concurrency rules (which all start at 0) deterministically has two winners.
+      if (sorted.stream().allMatch(r -> r.from() == 0)) {
+        backend.meetAnotherCommit();
       }
       synchronized (backend) {
         apply(tx);
@@ -154,8 +170,10 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
     try {
       results.write(tx);
     } catch (Exception e) {
+      Throwable cause = has(Flaw.WRAPS_WRITER_FAILURE_TWICE) ? new RuntimeException(e) : e;
       throw new ResultWriteException(
-          "result writer failed for group '" + group + "' " + ranges + "; nothing committed", e);
+          "result writer failed for group '" + group + "' " + ranges + "; nothing committed",
+          cause);
     }
   }
 
@@ -249,6 +267,14 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
   @Override
   public boolean delete(String group) {
     group(group);
+    if (has(Flaw.HANGS_ON_DELETE_GROUP)) {
+      try {
+        new java.util.concurrent.CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while hanging on purpose", e);
+      }
+    }
     synchronized (backend) {
       Map<Partition, Long> removed = backend.offsets.remove(group);
       return removed != null && !removed.isEmpty();

@@ -1,0 +1,944 @@
+package io.tandem.cassandra;
+
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.DriverException;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.ResultSet;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.cql.Statement;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
+import io.tandem.cassandra.internal.DriverErrors;
+import io.tandem.spi.Capabilities;
+import io.tandem.spi.Guarantee;
+import io.tandem.spi.InvalidBatchException;
+import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetConflictException.Conflict;
+import io.tandem.spi.OffsetRange;
+import io.tandem.spi.OffsetStore;
+import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.Partition;
+import io.tandem.spi.ResultWriteException;
+import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreArguments;
+import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreUnavailableException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Offsets in Apache Cassandra: keyed result writes first, then one lightweight-transaction (LWT)
+ * batch that moves all the commit's offsets.
+ *
+ * <h2>Layout</h2>
+ *
+ * Table {@code <keyspace>.<table>} (default {@code tandem.tandem_offsets}): partition key {@code
+ * group_id}, clustering {@code (topic, partition_id)}, columns {@code position} (the next offset to
+ * read) and {@code commit_id} (a random UUID per commit). A group's positions are rows of one
+ * Cassandra partition, so one conditional batch can move any number of them: Cassandra applies a
+ * conditional batch on one partition through one Paxos round, all rows or none.
+ *
+ * <h2>Commit ({@link Guarantee#IDEMPOTENT})</h2>
+ *
+ * <ol>
+ *   <li>The result writer adds statements to a {@link CassandraResults}; every one must be marked
+ *       idempotent, or the commit is refused before anything runs.
+ *   <li>The statements run, {@link CassandraStoreConfig#resultConcurrency()} at a time. If one
+ *       fails, no offset moves; results already written stay (a replay overwrites them).
+ *   <li>One conditional batch: {@code UPDATE ... SET position = :until, commit_id = :id WHERE
+ *       group_id = ? AND topic = ? AND partition_id = ? IF position = :from} for every range. Not
+ *       applied: the rows Cassandra returns carry the current positions, and every mismatch (a
+ *       missing row is "no position") is reported in one {@link OffsetConflictException}.
+ * </ol>
+ *
+ * Results are therefore <em>not</em> atomic with the offsets: a crash between steps 2 and 3 leaves
+ * results without offsets, which the replay of the same records overwrites. Offsets never move
+ * without their results. The offsets of one commit are atomic with each other.
+ *
+ * <h2>Unknown outcomes</h2>
+ *
+ * An LWT can fail after reaching a coordinator: a write timeout in the Paxos phase ({@code
+ * WriteType.CAS}) or the commit phase, {@code UnavailableException} in the commit phase, {@code
+ * CAS_WRITE_UNKNOWN}, a lost connection or heartbeat, a client timeout. The store never guesses: it
+ * reads the positions back at the serial consistency. A SERIAL read is itself a Paxos round on the
+ * partition: its prepare phase finds any proposal accepted but not committed and completes it
+ * before reading, and the ballot it promises makes any older, still-running proposal fail. So after
+ * the read, the LWT either took effect (visible) or can no longer take effect with its original
+ * ballot. The {@code commit_id} written with the positions tells this commit's write apart from
+ * another commit of the same range: any row with our id means applied; every position still at
+ * {@code from} means not applied (the batch is sent again, up to {@link
+ * CassandraStoreConfig#lwtAttempts()} times; the results are already written, so that is safe);
+ * anything else is a conflict. A coordinator still retrying the same LWT after the client gave up
+ * could apply it after the read said "not applied"; the retry then finds our {@code commit_id}, and
+ * if the store had already given up, offsets moved with their results already written, which is the
+ * invariant that matters.
+ *
+ * <h2>Consistency and durability</h2>
+ *
+ * Paxos runs at {@link CassandraStoreConfig#serialConsistency()} (default {@code LOCAL_SERIAL}),
+ * its commit at {@link CassandraStoreConfig#writeConsistency()} (default {@code LOCAL_QUORUM});
+ * result statements with no level of their own run at the write consistency too. Every write to the
+ * offsets table is an LWT (admin operations included): mixing LWT and plain writes on the same
+ * cells lets a plain write's client timestamp lose against a Paxos ballot timestamp. Cassandra
+ * acknowledges a write once it is in the commit log of the replicas required. With the default
+ * {@code commitlog_sync: periodic} (10 s) a crashed node, even one only killed, replays its log up
+ * to the last sync and loses the acknowledged writes after it; a commit then survives only on
+ * replicas that did not crash, so {@link #capabilities()} reports durable only for {@code batch} or
+ * {@code group} sync. Either way a crash loses a suffix of the log, never results without the
+ * offsets that followed them.
+ *
+ * <p>The schema is created only by {@link #createSchema(CassandraReplication)} or {@link
+ * #createTable()}; thread-safe; {@link #close()} closes the session only if the store opened it.
+ */
+public final class CassandraOffsetStore implements OffsetStore<CassandraResults> {
+
+  private static final Logger log = LoggerFactory.getLogger(CassandraOffsetStore.class);
+
+  /** Reads by partition list beyond this size read the whole group instead. */
+  private static final int IN_LIMIT = 256;
+
+  /** Attempts of an admin LWT (initialize, overwrite, delete) that loses a race. */
+  private static final int ADMIN_ATTEMPTS = 10;
+
+  /** Attempts of the serial read that resolves an unknown outcome. */
+  private static final int RESOLVE_ATTEMPTS = 5;
+
+  private final CassandraStoreConfig config;
+  private final CqlSession session;
+  private final boolean ownsSession;
+  private final String qualifiedTable;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Prepared prepared;
+  private volatile Capabilities capabilities;
+
+  private CassandraOffsetStore(CassandraStoreConfig config, CqlSession session, boolean owns) {
+    this.config = config;
+    this.session = session;
+    this.ownsSession = owns;
+    this.qualifiedTable = config.keyspace() + "." + config.table();
+  }
+
+  /**
+   * Opens a store; it is usable at once (the offsets table must exist before the first offset
+   * operation: see {@link #createSchema(CassandraReplication)}).
+   *
+   * @param config the configuration
+   * @return the store
+   * @throws StoreUnavailableException if no contact point answers
+   */
+  public static CassandraOffsetStore open(CassandraStoreConfig config) {
+    Objects.requireNonNull(config, "config must not be null");
+    if (config.session().isPresent()) {
+      return new CassandraOffsetStore(config, config.session().get(), false);
+    }
+    DriverConfigLoader loader =
+        DriverConfigLoader.programmaticBuilder()
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, config.requestTimeout())
+            .withDuration(
+                DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, config.requestTimeout())
+            .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, config.requestTimeout())
+            .withDuration(
+                DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, config.requestTimeout())
+            .withString(DefaultDriverOption.REQUEST_CONSISTENCY, config.readConsistency().name())
+            .withString(
+                DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, config.serialConsistency().name())
+            .build();
+    CqlSessionBuilder builder =
+        CqlSession.builder().withConfigLoader(loader).withLocalDatacenter(config.localDatacenter());
+    for (InetSocketAddress point : config.contactPoints()) {
+      builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
+    }
+    config.username().ifPresent(u -> builder.withAuthCredentials(u, config.password().get()));
+    try {
+      CqlSession session = builder.build();
+      log.info("Opened Cassandra offset store {}", config);
+      return new CassandraOffsetStore(config, session, true);
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "connecting to " + config.contactPoints());
+    }
+  }
+
+  /**
+   * Creates the keyspace with the given replication if it does not exist, then the offsets table if
+   * it does not exist. Idempotent. An existing keyspace keeps its replication.
+   *
+   * @param replication the keyspace's replication; there is no default on purpose
+   * @throws StoreUnavailableException if the cluster cannot be reached
+   */
+  public void createSchema(CassandraReplication replication) {
+    Objects.requireNonNull(replication, "replication must not be null");
+    execute(
+        "CREATE KEYSPACE IF NOT EXISTS "
+            + config.keyspace()
+            + " WITH replication = "
+            + replication.cql(),
+        "creating keyspace " + config.keyspace());
+    createTable();
+  }
+
+  /**
+   * Creates the offsets table in an existing keyspace if it does not exist. Idempotent.
+   *
+   * @throws StoreConfigurationException if the keyspace does not exist
+   * @throws StoreUnavailableException if the cluster cannot be reached
+   */
+  public void createTable() {
+    String ddl =
+        resource("offsets-table.cql")
+            .replace("${keyspace}", config.keyspace())
+            .replace("${table}", config.table());
+    execute(ddl, "creating table " + qualifiedTable);
+    log.info("Offsets table {} is in place", qualifiedTable);
+  }
+
+  private void execute(String cql, String action) {
+    try {
+      session.execute(
+          SimpleStatement.newInstance(cql).setTimeout(config.requestTimeout().multipliedBy(3)));
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, action);
+    }
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = CassandraOffsetStore.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read resource " + name, e);
+    }
+  }
+
+  /**
+   * The session this store uses.
+   *
+   * @return the session
+   */
+  public CqlSession session() {
+    return session;
+  }
+
+  /**
+   * This store's configuration.
+   *
+   * @return the configuration
+   */
+  public CassandraStoreConfig config() {
+    return config;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    Capabilities caps = capabilities;
+    if (caps == null) {
+      caps = readCapabilities();
+      capabilities = caps;
+    }
+    return caps;
+  }
+
+  private Capabilities readCapabilities() {
+    String version = "?";
+    try {
+      Row row = session.execute("SELECT release_version FROM system.local").one();
+      if (row != null) {
+        version = row.getString(0);
+      }
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "reading the server version");
+    }
+    Map<String, String> settings = new HashMap<>();
+    try {
+      // Virtual table, Cassandra 4.0+: the node's live configuration.
+      for (Row row : session.execute("SELECT name, value FROM system_views.settings")) {
+        settings.put(row.getString(0), row.getString(1));
+      }
+    } catch (RuntimeException e) {
+      log.debug("system_views.settings unreadable: {}", e.toString());
+    }
+    String sync = settings.getOrDefault("commitlog_sync", "unknown");
+    String period =
+        settings.getOrDefault(
+            "commitlog_sync_period", settings.getOrDefault("commitlog_sync_period_in_ms", "?"));
+    // periodic: a write is acknowledged once appended to the commit log, which is fsynced and its
+    // new section marked valid every period; replay after a crash stops at the first unmarked
+    // section, so even a kill -9 of the process loses up to a period of acknowledged writes on
+    // that node (observed in CassandraCrashIT). batch/group acknowledge after the fsync.
+    boolean durable = "batch".equals(sync) || "group".equals(sync);
+    String description =
+        "Cassandra "
+            + version
+            + ", table "
+            + qualifiedTable
+            + ": results as keyed writes (not atomic with offsets), then one LWT batch per commit"
+            + " moves all its offsets atomically (Paxos "
+            + config.serialConsistency()
+            + ", commit "
+            + config.writeConsistency()
+            + "); commitlog_sync="
+            + sync
+            + ("periodic".equals(sync)
+                ? " (fsync every "
+                    + period
+                    + ": a crash of a node loses up to that much of its acknowledged writes;"
+                    + " a commit survives only where a quorum of replicas did not crash together)"
+                : "");
+    return new Capabilities(
+        Guarantee.IDEMPOTENT, true, config.maxRangesPerCommit(), durable, description);
+  }
+
+  @Override
+  public Class<CassandraResults> handleType() {
+    return CassandraResults.class;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
+    StoreArguments.group(group);
+    List<Partition> sorted = StoreArguments.partitions(partitions);
+    Map<Partition, Long> out = new TreeMap<>();
+    read(group, sorted, config.readConsistency())
+        .forEach((p, stored) -> out.put(p, stored.position()));
+    return sortedView(out);
+  }
+
+  @Override
+  public Map<Partition, Long> positions(String group) {
+    StoreArguments.group(group);
+    Map<Partition, Long> out = new TreeMap<>();
+    readGroup(group, config.readConsistency()).forEach((p, s) -> out.put(p, s.position()));
+    return sortedView(out);
+  }
+
+  /**
+   * Sorted by partition, unmodifiable, and answering {@code containsKey(null)} with false (a
+   * TreeMap or Map.copyOf would throw), as callers of a plain Map expect.
+   */
+  private static Map<Partition, Long> sortedView(Map<Partition, Long> sorted) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
+  }
+
+  /** Every row of the group, optionally only those in {@code filter}. */
+  private Map<Partition, Stored> readGroup(String group, ConsistencyLevel consistency) {
+    Map<Partition, Stored> out = new TreeMap<>();
+    try {
+      ResultSet rs =
+          session.execute(prepared().selectGroup.bind(group).setConsistencyLevel(consistency));
+      for (Row row : rs) {
+        put(out, new Partition(row.getString(0), row.getInt(1)), row, 2);
+      }
+    } catch (OffsetStoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "reading positions of group '" + group + "'");
+    }
+    return out;
+  }
+
+  private Map<Partition, Stored> read(
+      String group, List<Partition> partitions, ConsistencyLevel consistency) {
+    if (partitions.isEmpty()) {
+      return Map.of();
+    }
+    if (partitions.size() > IN_LIMIT) {
+      Map<Partition, Stored> all = readGroup(group, consistency);
+      Map<Partition, Stored> out = new TreeMap<>();
+      for (Partition p : partitions) {
+        Stored s = all.get(p);
+        if (s != null) {
+          out.put(p, s);
+        }
+      }
+      return out;
+    }
+    Map<String, List<Integer>> byTopic = new LinkedHashMap<>();
+    for (Partition p : partitions) {
+      byTopic.computeIfAbsent(p.topic(), t -> new ArrayList<>()).add(p.partition());
+    }
+    Map<Partition, Stored> out = new TreeMap<>();
+    try {
+      for (Map.Entry<String, List<Integer>> e : byTopic.entrySet()) {
+        ResultSet rs =
+            session.execute(
+                prepared()
+                    .selectTopic
+                    .bind(group, e.getKey(), e.getValue())
+                    .setConsistencyLevel(consistency));
+        for (Row row : rs) {
+          put(out, new Partition(e.getKey(), row.getInt(0)), row, 1);
+        }
+      }
+    } catch (OffsetStoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "reading positions of group '" + group + "'");
+    }
+    return out;
+  }
+
+  private static void put(Map<Partition, Stored> out, Partition p, Row row, int first) {
+    // A row whose position is null (written by hand) counts as no position.
+    if (!row.isNull(first)) {
+      out.put(p, new Stored(row.getLong(first), row.getUuid(first + 1)));
+    }
+  }
+
+  @Override
+  public Set<String> groups() {
+    // SELECT DISTINCT on the partition key scans every token range of the table: its cost grows
+    // with the number of groups (not of positions), paged by the driver. Fine for administration,
+    // not for a hot path.
+    Set<String> out = new LinkedHashSet<>();
+    try {
+      for (Row row :
+          session.execute(
+              prepared().distinctGroups.bind().setConsistencyLevel(config.readConsistency()))) {
+        out.add(row.getString(0));
+      }
+    } catch (OffsetStoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "listing groups");
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  @Override
+  public void commit(
+      String group, Collection<OffsetRange> ranges, ResultWriter<CassandraResults> results) {
+    StoreArguments.group(group);
+    List<OffsetRange> sorted = StoreArguments.ranges(ranges, config.maxRangesPerCommit());
+    StoreArguments.results(results);
+    requireOpen();
+    Prepared ps = prepared();
+
+    CassandraResults handle = new CassandraResults(session);
+    try {
+      results.write(handle);
+    } catch (Exception e) {
+      throw new ResultWriteException(
+          "the result writer of group '" + group + "' threw: " + e + ". Nothing was committed.", e);
+    }
+    List<Statement<?>> statements = handle.seal();
+    refuseNonIdempotent(statements);
+    runResults(group, statements);
+    advance(group, sorted, ps);
+  }
+
+  private static void refuseNonIdempotent(List<Statement<?>> statements) {
+    for (int i = 0; i < statements.size(); i++) {
+      Statement<?> s = statements.get(i);
+      if (!Boolean.TRUE.equals(s.isIdempotent())) {
+        throw new InvalidBatchException(
+            "result statement #"
+                + (i + 1)
+                + " ("
+                + CassandraResults.describe(s)
+                + ") is not marked idempotent (isIdempotent()="
+                + s.isIdempotent()
+                + "). A replay runs results again, so each must be a keyed overwrite; counter"
+                + " updates, list appends and now()/uuid() values are not. Mark a keyed write with"
+                + " setIdempotent(true), or use CassandraUpsert. Nothing was executed.");
+      }
+    }
+  }
+
+  /** Runs the result statements with a bounded window; on the first failure stops sending. */
+  private void runResults(String group, List<Statement<?>> statements) {
+    if (statements.isEmpty()) {
+      return;
+    }
+    int window = config.resultConcurrency();
+    Semaphore permits = new Semaphore(window);
+    AtomicReference<Failure> failure = new AtomicReference<>();
+    int sent = 0;
+    try {
+      for (Statement<?> s : statements) {
+        permits.acquire();
+        if (failure.get() != null) {
+          permits.release();
+          break;
+        }
+        Statement<?> withLevel =
+            s.getConsistencyLevel() == null ? s.setConsistencyLevel(config.writeConsistency()) : s;
+        sent++;
+        session
+            .executeAsync(withLevel)
+            .whenComplete(
+                (rs, err) -> {
+                  if (err != null) {
+                    failure.compareAndSet(null, new Failure(s, err));
+                  }
+                  permits.release();
+                });
+      }
+      permits.acquire(window); // every statement sent has completed
+      permits.release(window);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreUnavailableException(
+          "interrupted while writing results of group '" + group + "'; no offset moved", e);
+    }
+    Failure f = failure.get();
+    if (f != null) {
+      Throwable cause =
+          f.error instanceof java.util.concurrent.CompletionException && f.error.getCause() != null
+              ? f.error.getCause()
+              : f.error;
+      String what =
+          "writing result statement ("
+              + CassandraResults.describe(f.statement)
+              + ") of group '"
+              + group
+              + "'; "
+              + sent
+              + " of "
+              + statements.size()
+              + " statements were sent, no offset moved";
+      if (DriverErrors.isUnavailable(cause)) {
+        throw new StoreUnavailableException(
+            "Cassandra unavailable while " + what + ": " + cause.getMessage(), cause);
+      }
+      throw new ResultWriteException("Cassandra rejected " + what + ": " + cause, cause);
+    }
+    log.debug("Wrote {} result statements of group '{}'", statements.size(), group);
+  }
+
+  private record Failure(Statement<?> statement, Throwable error) {}
+
+  private void advance(String group, List<OffsetRange> ranges, Prepared ps) {
+    UUID id = Uuids.random();
+    BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+    for (OffsetRange r : ranges) {
+      b.addStatement(
+          ps.advance.bind(
+              r.until(), id, group, r.partition().topic(), r.partition().partition(), r.from()));
+    }
+    BatchStatement batch =
+        b.setConsistencyLevel(config.writeConsistency())
+            .setSerialConsistencyLevel(config.serialConsistency())
+            // Never retried by the driver: a blind retry of an applied LWT would report a false
+            // conflict. Unknown outcomes are resolved below by a serial read.
+            .setIdempotence(false)
+            .build();
+
+    boolean uncertainBefore = false;
+    for (int attempt = 1; ; attempt++) {
+      ResultSet rs;
+      try {
+        rs = session.execute(batch);
+      } catch (RuntimeException e) {
+        if (!DriverErrors.outcomeUnknown(e)) {
+          throw DriverErrors.map(e, "committing offsets of group '" + group + "'");
+        }
+        log.warn(
+            "Offset commit of group '{}' ({} ranges, attempt {}) has an unknown outcome ({});"
+                + " resolving by a {} read",
+            group,
+            ranges.size(),
+            attempt,
+            e.toString(),
+            config.serialConsistency());
+        Outcome outcome = resolve(group, ranges, id, e);
+        if (outcome.applied) {
+          log.info("Offset commit of group '{}' was applied (resolved by serial read)", group);
+          return;
+        }
+        if (!outcome.conflicts.isEmpty()) {
+          throw new OffsetConflictException(group, outcome.conflicts);
+        }
+        if (attempt >= config.lwtAttempts()) {
+          throw new StoreUnavailableException(
+              "Offset commit of group '"
+                  + group
+                  + "' was not applied after "
+                  + attempt
+                  + " attempts (last: "
+                  + e
+                  + "); its results are written, no offset moved. Retry.",
+              e);
+        }
+        uncertainBefore = true;
+        continue;
+      }
+      // wasApplied() must be read before the rows are consumed (driver 4 throws after one()).
+      if (rs.wasApplied()) {
+        log.debug("Committed {} ranges of group '{}'", ranges.size(), group);
+        return;
+      }
+      List<Conflict> conflicts = conflictsFromRows(ranges, rs);
+      if (uncertainBefore || conflicts.isEmpty()) {
+        // An earlier attempt may have been applied late by its coordinator (then the rows show
+        // our commit_id), or the answer was not informative: read back under Paxos.
+        Outcome outcome = resolve(group, ranges, id, null);
+        if (outcome.applied) {
+          return;
+        }
+        conflicts = outcome.conflicts;
+        if (conflicts.isEmpty()) {
+          throw new StoreUnavailableException(
+              "Offset commit of group '"
+                  + group
+                  + "' was not applied although every position matched; retry",
+              null);
+        }
+      }
+      log.warn("Offset conflict in group '{}': {}", group, conflicts);
+      throw new OffsetConflictException(group, conflicts);
+    }
+  }
+
+  /**
+   * The rows of a conditional batch that was not applied: one per existing row named by a
+   * condition, with its key columns and {@code position}. A row absent from the answer has no
+   * position.
+   */
+  private static List<Conflict> conflictsFromRows(List<OffsetRange> ranges, ResultSet rs) {
+    Map<Partition, Long> found = new HashMap<>();
+    for (Row row : rs) {
+      if (row.getColumnDefinitions().contains("topic") && !row.isNull("topic")) {
+        Partition p = new Partition(row.getString("topic"), row.getInt("partition_id"));
+        if (!row.isNull("position")) {
+          found.put(p, row.getLong("position"));
+        }
+      }
+    }
+    return conflicts(ranges, found);
+  }
+
+  private static List<Conflict> conflicts(List<OffsetRange> ranges, Map<Partition, Long> found) {
+    List<Conflict> conflicts = new ArrayList<>();
+    for (OffsetRange r : ranges) {
+      Long at = found.get(r.partition());
+      if (at == null) {
+        conflicts.add(Conflict.missing(r.partition(), r.from()));
+      } else if (at != r.from()) {
+        conflicts.add(Conflict.of(r.partition(), r.from(), at));
+      }
+    }
+    return conflicts;
+  }
+
+  private record Outcome(boolean applied, List<Conflict> conflicts) {}
+
+  /**
+   * Resolves a commit whose outcome is unknown with a serial read of its rows (see the class
+   * documentation for why a serial read decides it).
+   */
+  private Outcome resolve(String group, List<OffsetRange> ranges, UUID id, RuntimeException cause) {
+    List<Partition> partitions = new ArrayList<>(ranges.size());
+    ranges.forEach(r -> partitions.add(r.partition()));
+    RuntimeException last = cause;
+    for (int attempt = 1; attempt <= RESOLVE_ATTEMPTS; attempt++) {
+      try {
+        Map<Partition, Stored> rows = read(group, partitions, config.serialConsistency());
+        for (Stored s : rows.values()) {
+          if (id.equals(s.commitId())) {
+            return new Outcome(true, List.of());
+          }
+        }
+        Map<Partition, Long> found = new HashMap<>();
+        rows.forEach((p, s) -> found.put(p, s.position()));
+        return new Outcome(false, conflicts(ranges, found));
+      } catch (StoreUnavailableException e) {
+        last = e;
+        long backoff = 250L << (attempt - 1);
+        log.warn(
+            "Serial read resolving a commit of group '{}' failed ({}); retrying in {} ms",
+            group,
+            e.getMessage(),
+            backoff);
+        try {
+          Thread.sleep(backoff);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    throw new StoreUnavailableException(
+        "The outcome of an offset commit of group '"
+            + group
+            + "' is unknown: the store could not read it back. Its results are written; re-read"
+            + " positions before going on.",
+        last);
+  }
+
+  // ---------------------------------------------------------------- initialize and admin
+
+  @Override
+  public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
+    StoreArguments.group(group);
+    Map<Partition, Long> sorted = StoreArguments.positions(starts);
+    if (sorted.isEmpty()) {
+      return Map.of();
+    }
+    requireOpen();
+    Prepared ps = prepared();
+    List<Partition> all = new ArrayList<>(sorted.keySet());
+    for (List<Partition> chunk : chunks(all)) {
+      Map<Partition, Long> pending = new TreeMap<>();
+      chunk.forEach(p -> pending.put(p, sorted.get(p)));
+      for (int attempt = 1; !pending.isEmpty(); attempt++) {
+        BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+        UUID id = Uuids.random();
+        pending.forEach(
+            (p, pos) ->
+                b.addStatement(ps.insertIfAbsent.bind(group, p.topic(), p.partition(), pos, id)));
+        // INSERT IF NOT EXISTS can be sent again safely: that is what a retry does.
+        BatchStatement batch = lwt(b).setIdempotent(true);
+        try {
+          ResultSet rs = session.execute(batch);
+          if (rs.wasApplied()) {
+            break;
+          }
+          // Not applied: some rows exist (they come back); insert the others next round.
+          for (Row row : rs) {
+            if (!row.isNull("topic")) {
+              pending.remove(new Partition(row.getString("topic"), row.getInt("partition_id")));
+            }
+          }
+        } catch (RuntimeException e) {
+          if (!DriverErrors.outcomeUnknown(e) || attempt >= ADMIN_ATTEMPTS) {
+            throw DriverErrors.map(e, "initializing positions of group '" + group + "'");
+          }
+          log.warn("Initialize of group '{}' failed ({}); trying again", group, e.toString());
+        }
+        if (attempt >= ADMIN_ATTEMPTS) {
+          throw new StoreUnavailableException(
+              "initialize of group '" + group + "' kept losing races; retry", null);
+        }
+      }
+    }
+    return positions(group, all);
+  }
+
+  @Override
+  public void overwrite(String group, Map<Partition, Long> positions) {
+    StoreArguments.group(group);
+    Map<Partition, Long> sorted = StoreArguments.positions(positions);
+    if (sorted.isEmpty()) {
+      return;
+    }
+    requireOpen();
+    Prepared ps = prepared();
+    List<Partition> all = new ArrayList<>(sorted.keySet());
+    for (List<Partition> chunk : chunks(all)) {
+      // Conditional on the values just read, so that the overwrite goes through Paxos like every
+      // other write of the table; a concurrent change makes it lose and read again.
+      for (int attempt = 1; ; attempt++) {
+        Map<Partition, Stored> current = read(group, chunk, config.serialConsistency());
+        UUID id = Uuids.random();
+        BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+        for (Partition p : chunk) {
+          Stored s = current.get(p);
+          long to = sorted.get(p);
+          b.addStatement(
+              s == null
+                  ? ps.insertIfAbsent.bind(group, p.topic(), p.partition(), to, id)
+                  : ps.advance.bind(to, id, group, p.topic(), p.partition(), s.position()));
+        }
+        if (applyAdmin(lwt(b), group, "overwriting positions", attempt)) {
+          break;
+        }
+      }
+    }
+    log.info("Overwrote {} positions of group '{}'", sorted.size(), group);
+  }
+
+  @Override
+  public boolean delete(String group) {
+    StoreArguments.group(group);
+    requireOpen();
+    List<Partition> existing =
+        new ArrayList<>(readGroup(group, config.serialConsistency()).keySet());
+    int deleted = deleteRows(group, existing);
+    log.info("Deleted {} positions of group '{}'", deleted, group);
+    return deleted > 0;
+  }
+
+  @Override
+  public int delete(String group, Collection<Partition> partitions) {
+    StoreArguments.group(group);
+    List<Partition> sorted = StoreArguments.partitions(partitions);
+    requireOpen();
+    return deleteRows(group, sorted);
+  }
+
+  /** Deletes the rows of {@code partitions} that exist, by LWT; returns how many it deleted. */
+  private int deleteRows(String group, List<Partition> partitions) {
+    Prepared ps = prepared();
+    int deleted = 0;
+    for (List<Partition> chunk : chunks(partitions)) {
+      for (int attempt = 1; ; attempt++) {
+        Map<Partition, Stored> current = read(group, chunk, config.serialConsistency());
+        if (current.isEmpty()) {
+          break;
+        }
+        BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+        current.forEach(
+            (p, s) ->
+                b.addStatement(ps.deleteIf.bind(group, p.topic(), p.partition(), s.position())));
+        if (applyAdmin(lwt(b), group, "deleting positions", attempt)) {
+          deleted += current.size();
+          break;
+        }
+      }
+    }
+    return deleted;
+  }
+
+  /** Runs an admin LWT; false when it lost a race and should be rebuilt from a fresh read. */
+  private boolean applyAdmin(BatchStatement batch, String group, String action, int attempt) {
+    try {
+      if (session.execute(batch).wasApplied()) {
+        return true;
+      }
+      log.debug("{} of group '{}' lost a race (attempt {})", action, group, attempt);
+    } catch (RuntimeException e) {
+      if (!DriverErrors.outcomeUnknown(e) || attempt >= ADMIN_ATTEMPTS) {
+        throw DriverErrors.map(e, action + " of group '" + group + "'");
+      }
+      // Re-reading under SERIAL completes or fences the unknown attempt; the next attempt is
+      // built from what stands then.
+      log.warn(
+          "{} of group '{}' had an unknown outcome ({}); re-reading", action, group, e.toString());
+    }
+    if (attempt >= ADMIN_ATTEMPTS) {
+      throw new StoreUnavailableException(
+          action + " of group '" + group + "' lost " + attempt + " races in a row; retry", null);
+    }
+    return false;
+  }
+
+  private BatchStatement lwt(BatchStatementBuilder b) {
+    return b.setConsistencyLevel(config.writeConsistency())
+        .setSerialConsistencyLevel(config.serialConsistency())
+        .setIdempotence(false)
+        .build();
+  }
+
+  private List<List<Partition>> chunks(List<Partition> partitions) {
+    int size = config.maxRangesPerCommit();
+    List<List<Partition>> out = new ArrayList<>();
+    for (int i = 0; i < partitions.size(); i += size) {
+      out.add(partitions.subList(i, Math.min(partitions.size(), i + size)));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private record Stored(long position, UUID commitId) {}
+
+  /** The statements on the offsets table, prepared on first use (the table may come later). */
+  private static final class Prepared {
+    final PreparedStatement advance;
+    final PreparedStatement insertIfAbsent;
+    final PreparedStatement deleteIf;
+    final PreparedStatement selectGroup;
+    final PreparedStatement selectTopic;
+    final PreparedStatement distinctGroups;
+
+    Prepared(CqlSession s, String t) {
+      advance =
+          s.prepare(
+              "UPDATE "
+                  + t
+                  + " SET position = ?, commit_id = ?"
+                  + " WHERE group_id = ? AND topic = ? AND partition_id = ? IF position = ?");
+      insertIfAbsent =
+          s.prepare(
+              "INSERT INTO "
+                  + t
+                  + " (group_id, topic, partition_id, position, commit_id)"
+                  + " VALUES (?, ?, ?, ?, ?) IF NOT EXISTS");
+      deleteIf =
+          s.prepare(
+              "DELETE FROM "
+                  + t
+                  + " WHERE group_id = ? AND topic = ? AND partition_id = ? IF position = ?");
+      selectGroup =
+          s.prepare(
+              "SELECT topic, partition_id, position, commit_id FROM " + t + " WHERE group_id = ?");
+      selectTopic =
+          s.prepare(
+              "SELECT partition_id, position, commit_id FROM "
+                  + t
+                  + " WHERE group_id = ? AND topic = ? AND partition_id IN ?");
+      distinctGroups = s.prepare("SELECT DISTINCT group_id FROM " + t);
+    }
+  }
+
+  private Prepared prepared() {
+    Prepared p = prepared;
+    if (p == null) {
+      synchronized (this) {
+        p = prepared;
+        if (p == null) {
+          try {
+            p = new Prepared(session, qualifiedTable);
+          } catch (RuntimeException e) {
+            throw DriverErrors.map(e, "preparing statements on " + qualifiedTable);
+          }
+          prepared = p;
+        }
+      }
+    }
+    return p;
+  }
+
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("this CassandraOffsetStore is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true) && ownsSession) {
+      try {
+        session.close();
+      } catch (DriverException e) {
+        log.warn("Closing the Cassandra session failed", e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "CassandraOffsetStore[" + qualifiedTable + "]";
+  }
+}

@@ -1,0 +1,2 @@
+/** Internal: may change in any release. */
+package io.tandem.cassandra.internal;

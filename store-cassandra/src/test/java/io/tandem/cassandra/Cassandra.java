@@ -1,0 +1,113 @@
+package io.tandem.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import io.tandem.testing.CassandraServer;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The shared test server, keyspace and helpers. */
+final class Cassandra {
+
+  /** Test keyspace: replication 1 is for tests on one node only. */
+  static final String KEYSPACE = "tandem_it";
+
+  static final CassandraReplication TEST_REPLICATION = CassandraReplication.simple(1);
+
+  private static final AtomicInteger SEQ = new AtomicInteger();
+  private static volatile boolean schema;
+
+  private Cassandra() {}
+
+  static CassandraServer server() {
+    return CassandraServer.shared();
+  }
+
+  static CassandraStoreConfig.Builder config(CassandraServer server) {
+    CassandraStoreConfig.Builder b =
+        CassandraStoreConfig.builder().localDatacenter(server.localDatacenter()).keyspace(KEYSPACE);
+    server.contactPoints().forEach(p -> b.contactPoint(p.getHostString(), p.getPort()));
+    return b;
+  }
+
+  private static volatile CqlSession shared;
+
+  /**
+   * One session for the stores of this JVM: opening a session (connections, schema metadata) costs
+   * about a second, and a store's state lives in the server, not in its session.
+   */
+  static CqlSession sharedSession() {
+    if (shared == null) {
+      synchronized (Cassandra.class) {
+        if (shared == null) {
+          CqlSession s = session(server());
+          Runtime.getRuntime().addShutdownHook(new Thread(s::close, "tandem-it-session-close"));
+          shared = s;
+        }
+      }
+    }
+    return shared;
+  }
+
+  /** A new store on the shared server and session, schema in place. */
+  static CassandraOffsetStore store() {
+    CassandraOffsetStore store =
+        CassandraOffsetStore.open(
+            CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).build());
+    ensureSchema(store);
+    return store;
+  }
+
+  /** A store with its own session (the provider's path). */
+  static CassandraOffsetStore storeWithOwnSession() {
+    CassandraOffsetStore store = CassandraOffsetStore.open(config(server()).build());
+    ensureSchema(store);
+    return store;
+  }
+
+  static void ensureSchema(CassandraOffsetStore store) {
+    if (!schema) {
+      synchronized (Cassandra.class) {
+        if (!schema) {
+          store.createSchema(TEST_REPLICATION);
+          store
+              .session()
+              .execute(
+                  "CREATE TABLE IF NOT EXISTS "
+                      + KEYSPACE
+                      + ".results (namespace text, key text, value text,"
+                      + " PRIMARY KEY (namespace, key))");
+          schema = true;
+        }
+      }
+    }
+  }
+
+  static CqlSession session(CassandraServer server) {
+    return session(server.contactPoints().get(0), server.localDatacenter());
+  }
+
+  static CqlSession session(InetSocketAddress point, String dc) {
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()))
+        .withLocalDatacenter(dc)
+        .withConfigLoader(
+            DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(20))
+                .withDuration(
+                    DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(20))
+                .build())
+        .build();
+  }
+
+  /** A name unique in this run: tests share the server. */
+  static String unique(String prefix) {
+    return prefix
+        + "_"
+        + Long.toString(System.nanoTime() % 1_000_000_000L, 36)
+        + "_"
+        + SEQ.incrementAndGet();
+  }
+}

@@ -1,0 +1,23 @@
+package io.tandem.jdbc;
+
+import io.tandem.spi.OffsetStore;
+import io.tandem.tck.OffsetStoreVerification;
+import io.tandem.tck.ResultProbe;
+import java.sql.Connection;
+
+/** The whole TCK on MariaDB. */
+class MariaDbTckIT extends OffsetStoreVerification<Connection> {
+
+  private static final SqlResultProbe PROBE =
+      new SqlResultProbe(Databases.MARIADB::connect, "tck_results");
+
+  @Override
+  protected OffsetStore<Connection> newStore() {
+    return JdbcOffsetStore.open(Databases.MARIADB.config().tableName("tck_offsets").build());
+  }
+
+  @Override
+  protected ResultProbe<Connection> probe() {
+    return PROBE;
+  }
+}

@@ -1,0 +1,869 @@
+package io.tandem.redis;
+
+import io.tandem.redis.internal.Failures;
+import io.tandem.redis.internal.Keys;
+import io.tandem.spi.Capabilities;
+import io.tandem.spi.Guarantee;
+import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetConflictException.Conflict;
+import io.tandem.spi.OffsetRange;
+import io.tandem.spi.OffsetStore;
+import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.Partition;
+import io.tandem.spi.ResultWriteException;
+import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreArguments;
+import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreUnavailableException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionPool;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+
+/**
+ * An {@link OffsetStore} on Redis (standalone or a primary; Redis 6.2 and 7.x verified).
+ *
+ * <h2>Layout</h2>
+ *
+ * A group's positions are one hash, key {@code <prefix>:{<group>}:offsets} (default prefix {@code
+ * tandem}), field {@code <topic>:<partition>}, value the position in decimal. The group is the
+ * key's hash tag, so on Redis Cluster a group's positions stay in one slot; result keys that carry
+ * the same tag ({@link RedisTransaction#hashTag()}) share it. This version connects to one endpoint
+ * and does not follow cluster redirections.
+ *
+ * <h2>The atomic step</h2>
+ *
+ * An optimistic transaction on one connection: {@code WATCH} the group's hash; {@code HMGET} the
+ * ranges' positions and compare each with its range's {@code from} (every mismatch is reported in
+ * one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the writer's
+ * commands, queued through {@link RedisTransaction}; {@code HSET} of every new position; {@code
+ * EXEC}. Redis runs the queued commands back to back, no other client in between. A nil {@code
+ * EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are read
+ * again; if one of this commit's partitions moved, that is a conflict listing every moved one; if
+ * only other partitions of the group moved (disjoint commits touch the same hash), the commit runs
+ * again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the group's
+ * hash is watched, so the writer's keys changing concurrently never abort a commit: a writer must
+ * not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
+ *
+ * <h2>Guarantee and what weakens it</h2>
+ *
+ * {@link Guarantee#TRANSACTIONAL}, atomic across partitions, with these limits, each verified on
+ * Redis 6.2.11 and 7.0.15:
+ *
+ * <ul>
+ *   <li><b>No rollback of run-time errors.</b> A command that is rejected when queued (unknown
+ *       command, wrong number of arguments, out of memory) makes {@code EXEC} fail with {@code
+ *       EXECABORT}: nothing runs, and the commit fails with {@link ResultWriteException} (or {@link
+ *       StoreUnavailableException} for {@code OOM}). But a command that fails while {@code EXEC}
+ *       runs ({@code WRONGTYPE}, {@code HINCRBY} on a non-integer) fails alone: Redis runs every
+ *       other command of the transaction, the position {@code HSET} included, and replies with the
+ *       error in that command's slot. Ordering does not help (the positions could come first or
+ *       last: both run), and no queued command can make a later one conditional. A Lua script or
+ *       function could stop before the positions on the first error, but it could not undo the
+ *       commands before it either (scripts do not roll back), it would need every key declared for
+ *       Cluster, and it would forbid commands users legitimately queue; and an undo log (DUMP and
+ *       RESTORE of every touched key) costs a copy of every touched value per commit. So the store
+ *       keeps {@code MULTI}/{@code EXEC}, reads the reply, and throws {@link
+ *       RedisExecErrorException} naming each failed command: the positions moved and the other
+ *       results stand, so each command ran at most once and the failed ones not at all. The error
+ *       is deterministic (the data's type or value), so stopping for a human is the right response;
+ *       replaying would fail again. Writers that queue only commands that cannot fail at run time
+ *       on keys they own (HSET on hashes, SET, INCRBY on integers) never meet it.
+ *   <li><b>Durability is the server's.</b> A commit that returned survives a restart only with
+ *       {@code appendonly yes} and {@code appendfsync always}; with {@code everysec} about one
+ *       second of commits can be lost, without AOF everything since the last snapshot. {@link
+ *       #capabilities()} reads both settings with {@code CONFIG GET} (unknown, hence not durable,
+ *       where {@code CONFIG} is disabled), and opening logs a WARN when commits can be lost.
+ *   <li><b>Replication is asynchronous.</b> With {@link RedisStoreConfig#waitReplicas()} > 0 each
+ *       commit ends with {@code WAIT n timeout}; fewer acknowledgements throw {@link
+ *       StoreUnavailableException} (the commit is applied on the primary; re-read positions). A
+ *       replica that acknowledged has the commit in memory, not necessarily on disk, and a failover
+ *       may still promote a replica that has not: {@code WAIT} narrows the window, it does not make
+ *       Redis strongly consistent.
+ *   <li><b>A lost {@code EXEC} reply.</b> When the connection fails after {@code EXEC} was sent,
+ *       the outcome is unknown; the store reads the positions back on a new connection: all at
+ *       {@code until} means applied (the commit returns), all at {@code from} means not applied as
+ *       far as the server shows (a retry is safe: should the old {@code EXEC} still arrive, the
+ *       retry's check turns into a conflict), anything else is reported as unknown. Either way of
+ *       failing is a {@link StoreUnavailableException}.
+ * </ul>
+ *
+ * <p>Thread-safe: each operation borrows a connection from a pool of {@link
+ * RedisStoreConfig#poolSize()} connections.
+ */
+public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
+
+  private static final Logger log = LoggerFactory.getLogger(RedisOffsetStore.class);
+  private static final int SCAN_COUNT = 1000;
+
+  private final RedisStoreConfig config;
+  private final Keys keys;
+  private final ConnectionPool pool;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisOffsetStore(RedisStoreConfig config) {
+    this.config = config;
+    this.keys = new Keys(config.keyPrefix());
+    this.pool = pool(config);
+  }
+
+  /**
+   * Opens a store: connects, reads the server's durability settings and logs a WARN if a restart
+   * can lose commits.
+   *
+   * @param config the configuration
+   * @return the open store
+   * @throws StoreUnavailableException if the server cannot be reached
+   * @throws StoreConfigurationException if the server refuses the credentials or database
+   */
+  public static RedisOffsetStore open(RedisStoreConfig config) {
+    Objects.requireNonNull(config, "config must not be null");
+    RedisOffsetStore store = new RedisOffsetStore(config);
+    try {
+      Capabilities caps = store.capabilities();
+      if (caps.durable()) {
+        log.info("Opened Redis store: {}", caps.description());
+      } else {
+        log.warn(
+            "Opened Redis store, but commits that returned can be lost by a server restart: {}",
+            caps.description());
+      }
+      return store;
+    } catch (StoreConfigurationException | StoreUnavailableException e) {
+      store.close();
+      throw e;
+    } catch (OffsetStoreException e) {
+      store.close();
+      // A wrong database number or credentials fail the first connection with a server error
+      // ("ERR DB index is out of range", "WRONGPASS"): a configuration error, not an outage.
+      Throwable cause = rootJedisDataError(e.getCause());
+      if (cause != null) {
+        throw new StoreConfigurationException(
+            "Redis at " + config.address() + " refused the connection: " + cause.getMessage(), e);
+      }
+      throw e;
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  private static Throwable rootJedisDataError(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof JedisDataException) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private static ConnectionPool pool(RedisStoreConfig config) {
+    DefaultJedisClientConfig.Builder client =
+        DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis((int) config.connectTimeout().toMillis())
+            .socketTimeoutMillis((int) config.timeout().toMillis())
+            .database(config.database())
+            .clientName(config.clientName());
+    if (config.user() != null) {
+      client.user(config.user());
+    }
+    if (config.password() != null) {
+      client.password(config.password());
+    }
+    if (config.ssl()) {
+      // The given trust store or the JVM's; FULL checks the chain and the host name, CA the
+      // chain only.
+      SslOptions.Builder ssl =
+          SslOptions.builder()
+              .sslVerifyMode(config.verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+      if (config.trustStore() != null) {
+        char[] pw =
+            config.trustStorePassword() == null ? null : config.trustStorePassword().toCharArray();
+        ssl.truststore(new java.io.File(config.trustStore()), pw);
+      }
+      client.sslOptions(ssl.build());
+    }
+    GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
+    poolConfig.setMaxTotal(config.poolSize());
+    poolConfig.setMaxIdle(config.poolSize());
+    poolConfig.setMinIdle(0);
+    poolConfig.setBlockWhenExhausted(true);
+    poolConfig.setMaxWait(config.connectTimeout().plus(config.timeout()));
+    poolConfig.setJmxEnabled(false);
+    return new ConnectionPool(
+        new HostAndPort(config.host(), config.port()), client.build(), poolConfig);
+  }
+
+  /**
+   * The configuration this store was opened with.
+   *
+   * @return the configuration
+   */
+  public RedisStoreConfig config() {
+    return config;
+  }
+
+  /**
+   * Reads the server's version and its {@code appendonly} / {@code appendfsync} settings: durable
+   * only with {@code appendonly yes} and {@code appendfsync always}.
+   */
+  @Override
+  public Capabilities capabilities() {
+    checkOpen();
+    return call(
+        "Reading the server's settings",
+        true,
+        j -> {
+          String info = j.info("server");
+          String version = infoField(info, "redis_version");
+          String role = infoField(j.info("replication"), "role");
+          String aof;
+          boolean durable;
+          try {
+            // One parameter per CONFIG GET: Redis 6.2 rejects several ("Unknown subcommand or
+            // wrong number of arguments for 'GET'"); 7.0 accepts both forms.
+            String appendonly = j.configGet("appendonly").get("appendonly");
+            String appendfsync = j.configGet("appendfsync").get("appendfsync");
+            durable = "yes".equals(appendonly) && "always".equals(appendfsync);
+            if (!"yes".equals(appendonly)) {
+              aof =
+                  "appendonly="
+                      + appendonly
+                      + ": a restart loses every commit since the last RDB snapshot";
+            } else if (durable) {
+              aof = "appendonly=yes appendfsync=always: a commit that returned survives a restart";
+            } else {
+              aof =
+                  "appendonly=yes appendfsync="
+                      + appendfsync
+                      + ": a restart can lose the last commits (about 1 s with everysec)";
+            }
+          } catch (JedisConnectionException e) {
+            throw e;
+          } catch (JedisDataException e) {
+            durable = false;
+            aof =
+                "durability unknown, CONFIG GET refused ("
+                    + e.getMessage()
+                    + "): declared not durable";
+          }
+          String waits =
+              config.waitReplicas() > 0
+                  ? "; each commit WAITs for "
+                      + config.waitReplicas()
+                      + " replica(s) up to "
+                      + config.waitTimeout().toMillis()
+                      + " ms"
+                  : "";
+          String description =
+              "Redis "
+                  + version
+                  + " ("
+                  + role
+                  + ") at "
+                  + config.address()
+                  + ": WATCH/MULTI/EXEC, run-time command errors are not rolled back; "
+                  + aof
+                  + waits;
+          return new Capabilities(
+              Guarantee.TRANSACTIONAL, true, config.maxRangesPerCommit(), durable, description);
+        });
+  }
+
+  private static String infoField(String info, String name) {
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith(name + ":")) {
+        return line.substring(name.length() + 1).trim();
+      }
+    }
+    return "unknown";
+  }
+
+  @Override
+  public Class<RedisTransaction> handleType() {
+    return RedisTransaction.class;
+  }
+
+  @Override
+  public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
+    StoreArguments.group(group);
+    List<Partition> ps = StoreArguments.partitions(partitions);
+    checkOpen();
+    String key = keys.offsets(group);
+    if (ps.isEmpty()) {
+      return Map.of();
+    }
+    String[] fields = fields(ps);
+    List<String> values =
+        call("Reading positions of group '" + group + "'", true, j -> j.hmget(key, fields));
+    return toMap(key, ps, fields, values);
+  }
+
+  @Override
+  public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
+    StoreArguments.group(group);
+    Map<Partition, Long> sorted = StoreArguments.positions(starts);
+    checkOpen();
+    String key = keys.offsets(group);
+    if (sorted.isEmpty()) {
+      return Map.of();
+    }
+    List<Partition> ps = new ArrayList<>(sorted.keySet());
+    String[] fields = fields(ps);
+    // HSETNX per field, then HMGET, in one round trip: each HSETNX is atomic, so a concurrent
+    // initialize or commit wins and the HMGET returns what stands.
+    List<String> values =
+        call(
+            "Initializing positions of group '" + group + "'",
+            true,
+            j -> {
+              Pipeline p = j.pipelined();
+              for (int i = 0; i < ps.size(); i++) {
+                p.hsetnx(key, fields[i], String.valueOf(sorted.get(ps.get(i))));
+              }
+              Response<List<String>> read = p.hmget(key, fields);
+              p.sync();
+              return read.get();
+            });
+    return toMap(key, ps, fields, values);
+  }
+
+  @Override
+  public void commit(
+      String group, Collection<OffsetRange> ranges, ResultWriter<RedisTransaction> results) {
+    StoreArguments.group(group);
+    List<OffsetRange> sorted = StoreArguments.ranges(ranges, config.maxRangesPerCommit());
+    StoreArguments.results(results);
+    checkOpen();
+    String key = keys.offsets(group);
+    String[] fields = new String[sorted.size()];
+    Map<String, String> next = new LinkedHashMap<>();
+    for (int i = 0; i < sorted.size(); i++) {
+      fields[i] = Keys.field(sorted.get(i).partition());
+      next.put(fields[i], String.valueOf(sorted.get(i).until()));
+    }
+    Attempt attempt = new Attempt(group, key, sorted, fields, next, results);
+    boolean staleRetried = false;
+    for (int round = 0; ; round++) {
+      Outcome outcome = attempt.run();
+      switch (outcome) {
+        case DONE:
+          return;
+        case STALE_CONNECTION:
+          // The connection failed before EXEC was sent: nothing was applied (the server drops a
+          // MULTI whose connection closes). Pooled connections die when the server restarts, so
+          // one retry on a fresh connection hides that.
+          if (!staleRetried) {
+            staleRetried = true;
+            dropIdleConnections();
+            round--;
+            continue;
+          }
+          throw Failures.map(
+              describe(group, sorted) + " at " + config.address(), attempt.connectionFailure);
+        case OTHER_PARTITION_MOVED:
+          if (round >= config.watchRetries()) {
+            throw new StoreUnavailableException(
+                describe(group, sorted)
+                    + " was overtaken "
+                    + (round + 1)
+                    + " times by commits of other partitions of the group (nothing was"
+                    + " committed). Retry, or raise watchRetries.",
+                null);
+          }
+          log.debug(
+              "Commit of group '{}' retries: another partition of the group moved after WATCH",
+              group);
+          LockSupport.parkNanos(
+              ThreadLocalRandom.current().nextLong(50_000, 500_000L * Math.min(round + 1, 20)));
+          continue;
+        default:
+          throw new AssertionError(outcome);
+      }
+    }
+  }
+
+  private enum Outcome {
+    DONE,
+    STALE_CONNECTION,
+    OTHER_PARTITION_MOVED
+  }
+
+  /** One try of a commit on one connection. */
+  private final class Attempt {
+    final String group;
+    final String key;
+    final List<OffsetRange> ranges;
+    final String[] fields;
+    final Map<String, String> next;
+    final ResultWriter<RedisTransaction> results;
+    JedisException connectionFailure;
+
+    Attempt(
+        String group,
+        String key,
+        List<OffsetRange> ranges,
+        String[] fields,
+        Map<String, String> next,
+        ResultWriter<RedisTransaction> results) {
+      this.group = group;
+      this.key = key;
+      this.ranges = ranges;
+      this.fields = fields;
+      this.next = next;
+      this.results = results;
+    }
+
+    Outcome run() {
+      Jedis j = borrow(describe(group, ranges));
+      boolean execSent = false;
+      boolean clean = false;
+      try {
+        // WATCH and HMGET in one round trip: the server runs them in order, so the read is
+        // already covered by the WATCH.
+        List<String> found;
+        try (Pipeline p = j.pipelined()) {
+          p.sendCommand(Protocol.Command.WATCH, key);
+          Response<List<String>> read = p.hmget(key, fields);
+          p.sync();
+          found = read.get();
+        }
+        List<Conflict> conflicts = conflicts(found);
+        if (!conflicts.isEmpty()) {
+          j.unwatch();
+          clean = true;
+          throw new OffsetConflictException(group, conflicts);
+        }
+        Transaction tx = j.multi();
+        RedisTransaction handle = new RedisTransaction(tx, group);
+        try {
+          results.write(handle);
+        } catch (JedisConnectionException e) {
+          throw e;
+        } catch (Exception e) {
+          handle.close();
+          try {
+            // DISCARD drops the queued commands and the WATCH.
+            tx.discard();
+            clean = true;
+          } catch (JedisException discardFailed) {
+            e.addSuppressed(discardFailed);
+          }
+          throw new ResultWriteException(
+              describe(group, ranges)
+                  + " was aborted: the result writer threw "
+                  + e
+                  + ". Nothing was committed.",
+              e);
+        } finally {
+          handle.close();
+        }
+        tx.hset(key, next);
+        execSent = true;
+        List<Object> reply;
+        try {
+          reply = tx.exec();
+        } catch (JedisDataException e) {
+          clean = true;
+          throw execAborted(e);
+        }
+        clean = true;
+        if (reply == null) {
+          // Nil EXEC: the hash changed after WATCH and nothing ran. Ours or another partition?
+          List<Conflict> now = conflicts(j.hmget(key, fields));
+          if (!now.isEmpty()) {
+            throw new OffsetConflictException(group, now);
+          }
+          return Outcome.OTHER_PARTITION_MOVED;
+        }
+        checkReply(reply);
+        awaitReplicas(j);
+        return Outcome.DONE;
+      } catch (JedisConnectionException e) {
+        connectionFailure = e;
+        if (!execSent) {
+          return Outcome.STALE_CONNECTION;
+        }
+        resolveLostExec(e);
+        return Outcome.DONE;
+      } catch (JedisException e) {
+        throw Failures.map(describe(group, ranges), e);
+      } finally {
+        release(j, !clean);
+      }
+    }
+
+    List<Conflict> conflicts(List<String> found) {
+      List<Conflict> out = new ArrayList<>();
+      for (int i = 0; i < ranges.size(); i++) {
+        OffsetRange r = ranges.get(i);
+        String v = found.get(i);
+        if (v == null) {
+          out.add(Conflict.missing(r.partition(), r.from()));
+        } else {
+          long stored = Keys.position(key, fields[i], v);
+          if (stored != r.from()) {
+            out.add(Conflict.of(r.partition(), r.from(), stored));
+          }
+        }
+      }
+      return out;
+    }
+
+    OffsetStoreException execAborted(JedisDataException e) {
+      // Verified on 6.2 and 7.0: a command the server rejects when queued (unknown command, wrong
+      // arity, OOM under maxmemory) makes EXEC answer EXECABORT and nothing runs. Jedis attaches
+      // the rejections it read as suppressed exceptions of the EXECABORT error.
+      List<String> rejected = new ArrayList<>();
+      for (Throwable s : e.getSuppressed()) {
+        rejected.add(String.valueOf(s.getMessage()));
+      }
+      String m = e.getMessage() + (rejected.isEmpty() ? "" : " " + rejected);
+      if (m.contains("OOM") || m.contains("LOADING") || m.contains("READONLY")) {
+        return new StoreUnavailableException(
+            describe(group, ranges)
+                + " was aborted: Redis refused writes ("
+                + m
+                + "). Nothing was committed; retry when the server accepts writes.",
+            e);
+      }
+      return new ResultWriteException(
+          describe(group, ranges)
+              + " was aborted: Redis rejected a queued command ("
+              + m
+              + "). Nothing was committed; fix the writer's commands.",
+          e);
+    }
+
+    void checkReply(List<Object> reply) {
+      // The reply has one slot per queued command: the writer's, then our HSET. A run-time error
+      // sits in its slot as a JedisDataException; everything else ran (verified on 6.2 and 7.0).
+      List<String> errors = new ArrayList<>();
+      int writerCommands = reply.size() - 1;
+      for (int i = 0; i < reply.size(); i++) {
+        if (reply.get(i) instanceof JedisDataException e) {
+          errors.add(
+              (i < writerCommands ? "command #" + i : "the positions' HSET")
+                  + ": "
+                  + e.getMessage());
+        }
+      }
+      if (errors.isEmpty()) {
+        return;
+      }
+      if (reply.get(writerCommands) instanceof JedisDataException e) {
+        throw new OffsetStoreException(
+            describe(group, ranges)
+                + ": writing the positions failed inside EXEC ("
+                + e.getMessage()
+                + "); the writer's other commands ran. Errors: "
+                + errors,
+            e);
+      }
+      log.error(
+          "{} applied, but {} of the writer's {} commands failed inside EXEC and Redis does not"
+              + " roll back: {}",
+          describe(group, ranges),
+          errors.size(),
+          writerCommands,
+          errors);
+      throw new RedisExecErrorException(
+          describe(group, ranges)
+              + " was applied: its positions moved and the other commands ran, but "
+              + errors.size()
+              + " of the writer's "
+              + writerCommands
+              + " commands failed inside EXEC (Redis does not roll back): "
+              + errors
+              + ". The batch will not be replayed: fix the named keys and repair the missing"
+              + " results.",
+          errors);
+    }
+
+    void awaitReplicas(Jedis j) {
+      if (config.waitReplicas() == 0) {
+        return;
+      }
+      long acked;
+      try {
+        acked = j.waitReplicas(config.waitReplicas(), config.waitTimeout().toMillis());
+      } catch (JedisException e) {
+        // EXEC has answered: the commit is applied; only the replicas' acknowledgement is unknown.
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + " is applied on the primary, but WAIT for "
+                + config.waitReplicas()
+                + " replica(s) failed ("
+                + e.getMessage()
+                + "); a failover now could lose it. Re-read positions before going on.",
+            e);
+      }
+      if (acked < config.waitReplicas()) {
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + " is applied on the primary, but only "
+                + acked
+                + " of "
+                + config.waitReplicas()
+                + " replicas acknowledged it within "
+                + config.waitTimeout().toMillis()
+                + " ms; a failover now could lose it. Re-read positions before going on.",
+            null);
+      }
+    }
+
+    void resolveLostExec(JedisConnectionException lost) {
+      List<String> found;
+      try {
+        found = call("Reading back positions", false, j -> j.hmget(key, fields));
+      } catch (StoreUnavailableException e) {
+        e.addSuppressed(lost);
+        throw new StoreUnavailableException(
+            describe(group, ranges)
+                + ": the connection failed after EXEC was sent and the positions cannot be read"
+                + " back; the outcome is unknown. Re-read positions before going on.",
+            e);
+      }
+      boolean allUntil = true;
+      boolean allFrom = true;
+      for (int i = 0; i < ranges.size(); i++) {
+        String v = found.get(i);
+        allUntil &= String.valueOf(ranges.get(i).until()).equals(v);
+        allFrom &= String.valueOf(ranges.get(i).from()).equals(v);
+      }
+      if (allUntil) {
+        log.warn(
+            "{}: the connection failed after EXEC was sent ({}); the positions read back show it"
+                + " applied. Run-time errors of its commands, if any, are unknown.",
+            describe(group, ranges),
+            lost.getMessage());
+        return;
+      }
+      throw new StoreUnavailableException(
+          describe(group, ranges)
+              + ": the connection failed after EXEC was sent; positions read back "
+              + (allFrom
+                  ? "show it not applied. Retrying is safe: should the lost EXEC still run, the"
+                      + " retry meets a conflict."
+                  : "are " + found + ": the outcome is unknown. Re-read positions.")
+              + " ("
+              + lost.getMessage()
+              + ")",
+          lost);
+    }
+  }
+
+  @Override
+  public Set<String> groups() {
+    checkOpen();
+    // SCAN walks the whole keyspace in steps of SCAN_COUNT keys: O(keys in the database) per call,
+    // without blocking the server. An admin operation, never on the commit path.
+    return call(
+        "Listing groups",
+        true,
+        j -> {
+          Set<String> out = new HashSet<>();
+          ScanParams params = new ScanParams().match(keys.pattern()).count(SCAN_COUNT);
+          String cursor = ScanParams.SCAN_POINTER_START;
+          do {
+            ScanResult<String> page = j.scan(cursor, params);
+            for (String k : page.getResult()) {
+              keys.group(k).ifPresent(out::add);
+            }
+            cursor = page.getCursor();
+          } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+          return out;
+        });
+  }
+
+  @Override
+  public Map<Partition, Long> positions(String group) {
+    StoreArguments.group(group);
+    checkOpen();
+    String key = keys.offsets(group);
+    Map<String, String> all =
+        call("Reading positions of group '" + group + "'", true, j -> j.hgetAll(key));
+    Map<Partition, Long> out = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      out.put(Keys.partition(key, e.getKey()), Keys.position(key, e.getKey(), e.getValue()));
+    }
+    return out;
+  }
+
+  @Override
+  public void overwrite(String group, Map<Partition, Long> positions) {
+    StoreArguments.group(group);
+    Map<Partition, Long> sorted = StoreArguments.positions(positions);
+    checkOpen();
+    String key = keys.offsets(group);
+    if (sorted.isEmpty()) {
+      return;
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    sorted.forEach((p, v) -> values.put(Keys.field(p), String.valueOf(v)));
+    // One HSET: every position of the call at once. It also breaks the WATCH of any commit in
+    // flight, which then re-reads and reports a conflict.
+    call("Overwriting positions of group '" + group + "'", true, j -> j.hset(key, values));
+    log.info("Overwrote {} position(s) of group '{}'", values.size(), group);
+  }
+
+  @Override
+  public boolean delete(String group) {
+    StoreArguments.group(group);
+    checkOpen();
+    String key = keys.offsets(group);
+    long n = call("Deleting group '" + group + "'", true, j -> j.del(key));
+    if (n > 0) {
+      log.info("Deleted every position of group '{}'", group);
+    }
+    return n > 0;
+  }
+
+  @Override
+  public int delete(String group, Collection<Partition> partitions) {
+    StoreArguments.group(group);
+    List<Partition> ps = StoreArguments.partitions(partitions);
+    checkOpen();
+    String key = keys.offsets(group);
+    if (ps.isEmpty()) {
+      return 0;
+    }
+    String[] fields = fields(ps);
+    long n = call("Deleting positions of group '" + group + "'", true, j -> j.hdel(key, fields));
+    return (int) n;
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      pool.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisOffsetStore[" + config.address() + "]";
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("this Redis store is closed (" + config.address() + ")");
+    }
+  }
+
+  private Jedis borrow(String what) {
+    try {
+      return new Jedis(pool.getResource());
+    } catch (JedisException e) {
+      throw Failures.map(what + " at " + config.address(), e);
+    }
+  }
+
+  /**
+   * Runs one operation on a pooled connection. A read or an idempotent write ({@code retryOnce}) is
+   * retried once on a fresh connection when the first fails to connect: pooled connections die when
+   * the server restarts.
+   */
+  private <R> R call(String what, boolean retryOnce, Function<Jedis, R> op) {
+    for (int attempt = 0; ; attempt++) {
+      Jedis j = borrow(what);
+      try {
+        return op.apply(j);
+      } catch (JedisConnectionException e) {
+        if (retryOnce && attempt == 0) {
+          log.debug("{} at {}: connection failed, retrying once", what, config.address(), e);
+          dropIdleConnections();
+          continue;
+        }
+        throw Failures.map(what + " at " + config.address(), e);
+      } catch (JedisException e) {
+        throw Failures.map(what + " at " + config.address(), e);
+      } finally {
+        release(j, false);
+      }
+    }
+  }
+
+  /** After a connection failed, the idle ones probably died with it (a server restart). */
+  private void dropIdleConnections() {
+    try {
+      pool.clear();
+    } catch (RuntimeException e) {
+      log.debug("Clearing idle Redis connections failed", e);
+    }
+  }
+
+  /**
+   * Gives a connection back to the pool; a broken one is dropped (Jedis marks it on any I/O error).
+   * Never throws: dropping a connection to a dead server can fail, and must not hide the
+   * operation's own outcome.
+   *
+   * @param dirty the connection may be inside MULTI or hold a WATCH: close it instead of reusing
+   */
+  private static void release(Jedis j, boolean dirty) {
+    try {
+      if (dirty) {
+        j.disconnect();
+      }
+      j.close();
+    } catch (RuntimeException e) {
+      log.debug("Dropping a Redis connection failed", e);
+    }
+  }
+
+  private static String[] fields(List<Partition> ps) {
+    String[] fields = new String[ps.size()];
+    for (int i = 0; i < fields.length; i++) {
+      fields[i] = Keys.field(ps.get(i));
+    }
+    return fields;
+  }
+
+  private static Map<Partition, Long> toMap(
+      String key, List<Partition> ps, String[] fields, List<String> values) {
+    Map<Partition, Long> out = new LinkedHashMap<>();
+    for (int i = 0; i < ps.size(); i++) {
+      String v = values.get(i);
+      if (v != null) {
+        out.put(ps.get(i), Keys.position(key, fields[i], v));
+      }
+    }
+    return out;
+  }
+
+  private String describe(String group, List<OffsetRange> ranges) {
+    return "Commit of group '"
+        + group
+        + "' ("
+        + ranges.size()
+        + (ranges.size() == 1 ? " range: " + ranges.get(0) : " ranges")
+        + ")";
+  }
+}

@@ -1,0 +1,524 @@
+package io.tandem.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tandem.spi.BatchTooLargeException;
+import io.tandem.spi.InvalidBatchException;
+import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetConflictException.Conflict;
+import io.tandem.spi.OffsetRange;
+import io.tandem.spi.OffsetStore;
+import io.tandem.spi.OffsetStores;
+import io.tandem.spi.Partition;
+import io.tandem.spi.ResultWriteException;
+import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreUnavailableException;
+import io.tandem.testing.FreePorts;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
+
+class RedisOffsetStoreIT {
+
+  private static RedisOffsetStore store;
+  private static Jedis jedis;
+
+  @BeforeAll
+  static void open() {
+    store = Redis.open();
+    jedis = Redis.jedis();
+  }
+
+  @AfterAll
+  static void close() {
+    store.close();
+    jedis.close();
+  }
+
+  private static Partition p(String topic, int n) {
+    return Partition.of(topic, n);
+  }
+
+  private static OffsetRange r(Partition p, long from, long until) {
+    return new OffsetRange(p, from, until);
+  }
+
+  @Test
+  void commitWritesResultsAndPositionsTogether() {
+    String group = Redis.unique("g");
+    String topic = Redis.unique("t");
+    String results = Redis.unique("res");
+    store.initialize(group, Map.of(p(topic, 0), 0L, p(topic, 1), 5L));
+
+    store.commit(
+        group,
+        List.of(r(p(topic, 0), 0, 3), r(p(topic, 1), 5, 9)),
+        tx -> tx.commands().hset(results, Map.of("a", "1", "b", "2")));
+
+    assertThat(store.positions(group))
+        .containsOnly(Map.entry(p(topic, 0), 3L), Map.entry(p(topic, 1), 9L));
+    assertThat(jedis.hgetAll(results)).containsOnly(Map.entry("a", "1"), Map.entry("b", "2"));
+    assertThat(jedis.hgetAll("tandem:{" + group + "}:offsets"))
+        .containsOnly(Map.entry(topic + ":0", "3"), Map.entry(topic + ":1", "9"));
+  }
+
+  @Test
+  void initializeKeepsExistingPositions() {
+    String group = Redis.unique("g");
+    Partition a = p("t", 0);
+    Partition b = p("t", 1);
+    assertThat(store.initialize(group, Map.of(a, 4L))).containsOnly(Map.entry(a, 4L));
+    assertThat(store.initialize(group, Map.of(a, 0L, b, 7L)))
+        .containsOnly(Map.entry(a, 4L), Map.entry(b, 7L));
+    assertThat(store.positions(group, List.of(a, b, p("t", 2))))
+        .containsOnly(Map.entry(a, 4L), Map.entry(b, 7L));
+  }
+
+  @Test
+  void conflictReportsEveryPartitionAndWritesNothing() {
+    String group = Redis.unique("g");
+    String results = Redis.unique("res");
+    Partition ok = p("t", 0);
+    Partition stale = p("t", 1);
+    Partition ahead = p("t", 2);
+    Partition missing = p("t", 3);
+    store.initialize(group, Map.of(ok, 10L, stale, 20L, ahead, 30L));
+
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(ok, 10, 11), r(stale, 25, 26), r(ahead, 28, 29), r(missing, 0, 1)),
+                    tx -> tx.commands().set(results, "written")))
+        .isInstanceOfSatisfying(
+            OffsetConflictException.class,
+            e ->
+                assertThat(e.conflicts())
+                    .containsExactly(
+                        Conflict.of(stale, 25, 20),
+                        Conflict.of(ahead, 28, 30),
+                        Conflict.missing(missing, 0)))
+        .hasMessageContaining("t-1 expected 25, found 20")
+        .hasMessageContaining("t-3 expected 0, found no position");
+
+    assertThat(jedis.exists(results)).isFalse();
+    assertThat(store.positions(group))
+        .containsOnly(Map.entry(ok, 10L), Map.entry(stale, 20L), Map.entry(ahead, 30L));
+  }
+
+  @Test
+  void concurrentChangeOfTheSamePartitionMakesExecNilAndIsAConflict() {
+    String group = Redis.unique("g");
+    String results = Redis.unique("res");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    AtomicInteger runs = new AtomicInteger();
+
+    // The writer runs between WATCH/compare and EXEC: another client moves the partition then.
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(a, 0, 5)),
+                    tx -> {
+                      runs.incrementAndGet();
+                      try (Jedis other = Redis.jedis()) {
+                        other.hset("tandem:{" + group + "}:offsets", "t:0", "3");
+                      }
+                      tx.commands().set(results, "written");
+                    }))
+        .isInstanceOfSatisfying(
+            OffsetConflictException.class,
+            e -> assertThat(e.conflicts()).containsExactly(Conflict.of(a, 0, 3)));
+
+    assertThat(runs).hasValue(1);
+    assertThat(jedis.exists(results)).isFalse();
+    assertThat(store.positions(group)).containsOnly(Map.entry(a, 3L));
+  }
+
+  @Test
+  void concurrentChangeOfAnotherPartitionOfTheGroupRetriesTheCommit() {
+    String group = Redis.unique("g");
+    String counter = Redis.unique("count");
+    Partition mine = p("t", 0);
+    Partition other = p("t", 1);
+    store.initialize(group, Map.of(mine, 0L, other, 0L));
+    AtomicInteger runs = new AtomicInteger();
+
+    store.commit(
+        group,
+        List.of(r(mine, 0, 5)),
+        tx -> {
+          if (runs.incrementAndGet() == 1) {
+            // A disjoint commit lands on the same hash: EXEC is nil, yet this is no conflict.
+            store.commit(group, List.of(r(other, 0, 2)), ResultWriter.none());
+          }
+          tx.commands().incrBy(counter, 5);
+        });
+
+    assertThat(runs).hasValue(2);
+    assertThat(jedis.get(counter)).isEqualTo("5");
+    assertThat(store.positions(group)).containsOnly(Map.entry(mine, 5L), Map.entry(other, 2L));
+  }
+
+  @Test
+  void writerFailureWritesNothing() {
+    String group = Redis.unique("g");
+    String results = Redis.unique("res");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    IllegalStateException boom = new IllegalStateException("boom");
+
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(a, 0, 5)),
+                    tx -> {
+                      tx.commands().set(results, "half");
+                      tx.commands().incrBy(results + ":n", 1);
+                      throw boom;
+                    }))
+        .isInstanceOf(ResultWriteException.class)
+        .hasCause(boom);
+
+    assertThat(jedis.exists(results, results + ":n")).isZero();
+    assertThat(store.positions(group)).containsOnly(Map.entry(a, 0L));
+    // The connection went back clean: the next commit works.
+    store.commit(group, List.of(r(a, 0, 5)), tx -> tx.commands().set(results, "ok"));
+    assertThat(jedis.get(results)).isEqualTo("ok");
+  }
+
+  @Test
+  void commandRejectedWhenQueuedAbortsTheWholeExec() {
+    String group = Redis.unique("g");
+    String results = Redis.unique("res");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+
+    // INCR without a key: the server rejects it when queued, and EXEC answers EXECABORT.
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(a, 0, 5)),
+                    tx -> {
+                      tx.commands().set(results, "x");
+                      tx.sendCommand(Protocol.Command.INCR, new String[0]);
+                    }))
+        .isInstanceOf(ResultWriteException.class)
+        .hasMessageContaining("EXECABORT")
+        .hasMessageContaining("wrong number of arguments")
+        .hasMessageContaining("Nothing was committed");
+
+    assertThat(jedis.exists(results)).isFalse();
+    assertThat(store.positions(group)).containsOnly(Map.entry(a, 0L));
+  }
+
+  @Test
+  void runTimeErrorInsideExecIsReportedButRedisHasAppliedTheRest() {
+    String group = Redis.unique("g");
+    String string = Redis.unique("str");
+    String results = Redis.unique("res");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    jedis.set(string, "not a hash");
+
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(a, 0, 5)),
+                    tx -> {
+                      tx.commands().set(results, "ok");
+                      tx.commands().hset(string, "f", "v");
+                    }))
+        .isInstanceOfSatisfying(
+            RedisExecErrorException.class,
+            e ->
+                assertThat(e.errors())
+                    .singleElement()
+                    .asString()
+                    .startsWith("command #1: WRONGTYPE"))
+        .hasMessageContaining("was applied");
+
+    // Verified server behaviour: no rollback. The other command and the positions took effect.
+    assertThat(jedis.get(results)).isEqualTo("ok");
+    assertThat(jedis.get(string)).isEqualTo("not a hash");
+    assertThat(store.positions(group)).containsOnly(Map.entry(a, 5L));
+  }
+
+  @Test
+  void handleIsUnusableAfterTheWriterReturns() {
+    String group = Redis.unique("g");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    AtomicReference<RedisTransaction> kept = new AtomicReference<>();
+
+    store.commit(group, List.of(r(a, 0, 1)), kept::set);
+
+    assertThatThrownBy(() -> kept.get().commands()).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void writerCannotEndTheTransaction() {
+    String group = Redis.unique("g");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+
+    assertThatThrownBy(
+            () ->
+                store.commit(
+                    group,
+                    List.of(r(a, 0, 1)),
+                    tx -> tx.sendCommand(Protocol.Command.EXEC, new String[0])))
+        .isInstanceOf(ResultWriteException.class)
+        .hasRootCauseInstanceOf(IllegalArgumentException.class);
+    assertThat(tx(group)).containsOnly(Map.entry(a, 0L));
+  }
+
+  private static Map<Partition, Long> tx(String group) {
+    return store.positions(group);
+  }
+
+  @Test
+  void namesWithAnyCharactersRoundTrip() {
+    String group = Redis.unique("g:{x}} ünï 🎉*");
+    Partition odd = p("top:ic{with}:colons 7:", 3);
+    store.initialize(group, Map.of(odd, 1L));
+    store.commit(group, List.of(r(odd, 1, 2)), ResultWriter.none());
+
+    assertThat(store.positions(group)).containsOnly(Map.entry(odd, 2L));
+    assertThat(store.groups()).contains(group);
+  }
+
+  @Test
+  void administration() {
+    String group = Redis.unique("adm");
+    Partition a = p("t", 0);
+    Partition b = p("t", 1);
+    Partition c = p("u", 0);
+    store.overwrite(group, Map.of(a, 1L, b, 2L, c, 3L));
+    assertThat(store.groups()).contains(group);
+    assertThat(store.positions(group))
+        .containsOnly(Map.entry(a, 1L), Map.entry(b, 2L), Map.entry(c, 3L));
+
+    store.overwrite(group, Map.of(a, 0L));
+    assertThat(store.positions(group, List.of(a))).containsOnly(Map.entry(a, 0L));
+
+    assertThat(store.delete(group, List.of(a, p("t", 9)))).isEqualTo(1);
+    assertThat(store.positions(group)).containsOnly(Map.entry(b, 2L), Map.entry(c, 3L));
+
+    assertThat(store.delete(group)).isTrue();
+    assertThat(store.delete(group)).isFalse();
+    assertThat(store.positions(group)).isEmpty();
+    assertThat(store.groups()).doesNotContain(group);
+  }
+
+  @Test
+  void onlyOneOfConcurrentCommitsOfTheSameRangeSucceeds() throws Exception {
+    String group = Redis.unique("g");
+    String counter = Redis.unique("count");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    int threads = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        Callable<Boolean> task =
+            () -> {
+              start.await();
+              try {
+                store.commit(group, List.of(r(a, 0, 10)), tx -> tx.commands().incrBy(counter, 1));
+                return true;
+              } catch (OffsetConflictException e) {
+                return false;
+              }
+            };
+        results.add(pool.submit(task));
+      }
+      start.countDown();
+      int won = 0;
+      for (Future<Boolean> f : results) {
+        won += f.get(30, TimeUnit.SECONDS) ? 1 : 0;
+      }
+      assertThat(won).isEqualTo(1);
+      assertThat(jedis.get(counter)).isEqualTo("1");
+      assertThat(store.positions(group)).containsOnly(Map.entry(a, 10L));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void concurrentCommitsOfDisjointPartitionsAllSucceed() throws Exception {
+    String group = Redis.unique("g");
+    String counter = Redis.unique("count");
+    int partitions = 6;
+    int rounds = 20;
+    Map<Partition, Long> starts = new java.util.HashMap<>();
+    for (int i = 0; i < partitions; i++) {
+      starts.put(p("t", i), 0L);
+    }
+    store.initialize(group, starts);
+    ExecutorService pool = Executors.newFixedThreadPool(partitions);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 0; i < partitions; i++) {
+        Partition mine = p("t", i);
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int k = 0; k < rounds; k++) {
+                    store.commit(
+                        group, List.of(r(mine, k, k + 1)), tx -> tx.commands().incrBy(counter, 1));
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      assertThat(jedis.get(counter)).isEqualTo(String.valueOf(partitions * rounds));
+      assertThat(store.positions(group).values()).containsOnly((long) rounds);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void tooManyRangesIsRejectedBeforeAnythingIsWritten() {
+    try (RedisOffsetStore small = Redis.open(b -> b.maxRangesPerCommit(2))) {
+      String group = Redis.unique("g");
+      assertThat(small.capabilities().maxRangesPerCommit()).isEqualTo(2);
+      assertThatThrownBy(
+              () ->
+                  small.commit(
+                      group,
+                      List.of(r(p("t", 0), 0, 1), r(p("t", 1), 0, 1), r(p("t", 2), 0, 1)),
+                      ResultWriter.none()))
+          .isInstanceOf(BatchTooLargeException.class);
+    }
+  }
+
+  @Test
+  void badArgumentsAreRejected() {
+    assertThatThrownBy(() -> store.positions("", List.of()))
+        .isInstanceOf(InvalidBatchException.class);
+    assertThatThrownBy(() -> store.initialize("g\uD800", Map.of(p("t", 0), 1L)))
+        .isInstanceOf(InvalidBatchException.class);
+    assertThatThrownBy(() -> store.overwrite("g", Map.of(p("t", 0), -1L)))
+        .isInstanceOf(InvalidBatchException.class);
+  }
+
+  @Test
+  void providerOpensRedisUris() {
+    try (OffsetStore<RedisTransaction> s =
+        OffsetStores.open(Redis.server().uri(), Map.of("timeout", "3s"), RedisTransaction.class)) {
+      assertThat(s).isInstanceOf(RedisOffsetStore.class);
+      assertThat(s.handleType()).isEqualTo(RedisTransaction.class);
+      String group = Redis.unique("g");
+      s.initialize(group, Map.of(p("t", 0), 3L));
+      assertThat(store.positions(group)).containsOnly(Map.entry(p("t", 0), 3L));
+    }
+  }
+
+  @Test
+  void providerRejectsMalformedUrisAndUnknownOptions() {
+    assertThatThrownBy(() -> OffsetStores.open("redis://127.0.0.1:1?nope=1"))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("'nope'");
+    assertThatThrownBy(() -> OffsetStores.open("redis://"))
+        .isInstanceOf(StoreConfigurationException.class);
+    assertThatThrownBy(() -> OffsetStores.open(Redis.server().uri(), Map.of("colour", "red")))
+        .isInstanceOf(StoreConfigurationException.class);
+  }
+
+  @Test
+  void unreachableServerIsUnavailable() {
+    int nobody = FreePorts.next();
+    assertThatThrownBy(
+            () -> OffsetStores.open("redis://127.0.0.1:" + nobody + "?connectTimeout=500ms"))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("127.0.0.1:" + nobody);
+  }
+
+  @Test
+  void databaseOutOfRangeIsAConfigurationError() {
+    RedisStoreConfig c = Redis.config(Redis.server()).database(100_000).build();
+    assertThatThrownBy(() -> RedisOffsetStore.open(c))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("DB index");
+  }
+
+  @Test
+  void sinksQueueTheirCommandsInTheCommit() {
+    record Sale(String shop, String item, long cents) {}
+    String group = Redis.unique("g");
+    String ns = Redis.unique("sink");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    List<Sale> batch =
+        List.of(new Sale("s1", "apple", 5), new Sale("s1", "pear", 7), new Sale("s2", "apple", 11));
+
+    RedisSink<Sale> last =
+        RedisSink.hashFields(
+            s -> ns + ":last:" + s.shop(), Sale::item, s -> String.valueOf(s.cents()));
+    RedisSink<Sale> totals = RedisSink.hashCounters(s -> ns + ":totals", Sale::shop, Sale::cents);
+    RedisSink<Sale> count = RedisSink.counters(s -> ns + ":count", s -> 1);
+    RedisSink<Sale> latest = RedisSink.strings(s -> ns + ":latest:" + s.item(), Sale::shop);
+    store.commit(
+        group,
+        List.of(r(a, 0, 3)),
+        tx -> {
+          last.writer(batch).write(tx);
+          totals.writer(batch).write(tx);
+          count.writer(batch).write(tx);
+          latest.writer(batch).write(tx);
+        });
+
+    assertThat(jedis.hgetAll(ns + ":last:s1"))
+        .containsOnly(Map.entry("apple", "5"), Map.entry("pear", "7"));
+    assertThat(jedis.hgetAll(ns + ":totals"))
+        .containsOnly(Map.entry("s1", "12"), Map.entry("s2", "11"));
+    assertThat(jedis.get(ns + ":count")).isEqualTo("3");
+    assertThat(jedis.get(ns + ":latest:apple")).isEqualTo("s2");
+
+    // A replayed batch after a conflict adds nothing: the counters moved exactly once.
+    assertThatThrownBy(() -> store.commit(group, List.of(r(a, 0, 3)), count.writer(batch)))
+        .isInstanceOf(OffsetConflictException.class);
+    assertThat(jedis.get(ns + ":count")).isEqualTo("3");
+  }
+
+  @Test
+  void sinkMapperReturningNullAbortsTheCommit() {
+    String group = Redis.unique("g");
+    String key = Redis.unique("k");
+    Partition a = p("t", 0);
+    store.initialize(group, Map.of(a, 0L));
+    RedisSink<String> sink = RedisSink.strings(s -> s.equals("bad") ? null : key + s, s -> s);
+
+    assertThatThrownBy(
+            () -> store.commit(group, List.of(r(a, 0, 2)), sink.writer(List.of("ok", "bad"))))
+        .isInstanceOf(ResultWriteException.class)
+        .hasRootCauseMessage("the key mapper returned null for record bad");
+    assertThat(jedis.exists(key + "ok")).isFalse();
+  }
+}

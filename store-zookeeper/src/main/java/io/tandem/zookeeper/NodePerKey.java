@@ -1,0 +1,248 @@
+package io.tandem.zookeeper;
+
+import io.tandem.spi.ResultWriter;
+import io.tandem.zookeeper.internal.NodeNames;
+import io.tandem.zookeeper.internal.Requests;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.common.PathUtils;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * Sink adapter: results kept as one znode per key under a parent node, {@code <parent>/<key>},
+ * written in the same {@code multi} as the offsets.
+ *
+ * <p>Keys are escaped like group names (any non-empty string is a key). For each key the writer
+ * looks up whether the node exists (one pipelined round trip for the whole batch): an existing node
+ * gets {@code setData(path, data, -1)}, a missing one {@code create}; missing ancestors of the
+ * parent are created in the same {@code multi}.
+ *
+ * <p><b>Races.</b> Between that look-up and the {@code multi}, another writer may create a key this
+ * writer wants to create ({@code NODEEXISTS}) or delete one it wants to update ({@code NONODE}).
+ * Either fails the whole {@code multi}: nothing, offsets included, applies. The store then reads
+ * again and runs the writer once more ({@link ZooKeeperStoreConfig#commitAttempts()}), which now
+ * takes the other branch; only a key that keeps flipping for every attempt surfaces as a {@link
+ * io.tandem.spi.ResultWriteException}. Last writer wins on the data, as with any upsert.
+ *
+ * <p>{@link #add(Map)} is a fold (a counter per key): it reads the current value and version and
+ * writes {@code setData(path, value + delta, version)}, so two writers adding to one key never lose
+ * an increment: the second one's {@code multi} fails on the version and is run again.
+ */
+public final class NodePerKey {
+
+  private final String parent;
+
+  private NodePerKey(String parent) {
+    this.parent = parent;
+  }
+
+  /**
+   * Results under a parent node.
+   *
+   * @param parent an absolute ZooKeeper path, not {@code /}, outside the store's root
+   * @return the adapter
+   * @throws IllegalArgumentException if {@code parent} is not a valid path
+   */
+  public static NodePerKey under(String parent) {
+    Objects.requireNonNull(parent, "parent must not be null");
+    PathUtils.validatePath(parent);
+    if (parent.equals("/")) {
+      throw new IllegalArgumentException("parent must not be /: give results a node of their own");
+    }
+    return new NodePerKey(parent);
+  }
+
+  /**
+   * The parent node.
+   *
+   * @return the path
+   */
+  public String parent() {
+    return parent;
+  }
+
+  /**
+   * The node of a key.
+   *
+   * @param key the key, not empty
+   * @return {@code <parent>/<escaped key>}
+   */
+  public String path(String key) {
+    return parent + "/" + NodeNames.encode(key);
+  }
+
+  /**
+   * A writer that upserts each entry as the data of its key's node.
+   *
+   * @param entries key to data
+   * @return the writer
+   */
+  public ResultWriter<ZooKeeperOps> put(Map<String, byte[]> entries) {
+    Map<String, byte[]> copy = new LinkedHashMap<>(entries);
+    return ops -> upsert(ops, copy);
+  }
+
+  /**
+   * A writer that upserts each entry's UTF-8 text.
+   *
+   * @param entries key to text
+   * @return the writer
+   */
+  public ResultWriter<ZooKeeperOps> putText(Map<String, String> entries) {
+    Map<String, byte[]> bytes = new LinkedHashMap<>();
+    entries.forEach((k, v) -> bytes.put(k, v.getBytes(StandardCharsets.UTF_8)));
+    return ops -> upsert(ops, bytes);
+  }
+
+  /**
+   * A writer that upserts one node per record; of records with the same key the last wins.
+   *
+   * @param <R> the record type
+   * @param records the batch
+   * @param key the key of a record
+   * @param data the node data of a record
+   * @return the writer
+   */
+  public <R> ResultWriter<ZooKeeperOps> put(
+      Collection<R> records, Function<R, String> key, Function<R, byte[]> data) {
+    List<R> copy = List.copyOf(records);
+    return ops -> {
+      Map<String, byte[]> entries = new LinkedHashMap<>();
+      for (R r : copy) {
+        entries.put(key.apply(r), data.apply(r));
+      }
+      upsert(ops, entries);
+    };
+  }
+
+  /**
+   * A writer that adds each delta to its key's counter (a decimal number, 0 when the node is
+   * absent), checking the version it read.
+   *
+   * @param deltas key to amount
+   * @return the writer
+   */
+  public ResultWriter<ZooKeeperOps> add(Map<String, Long> deltas) {
+    Map<String, Long> copy = new LinkedHashMap<>(deltas);
+    return ops -> {
+      Map<String, String> paths = new LinkedHashMap<>();
+      copy.keySet().forEach(k -> paths.put(k, path(k)));
+      List<String> chain = ancestry();
+      List<String> all = new ArrayList<>(chain);
+      all.addAll(paths.values());
+      // One round trip for the parent chain and every counter.
+      Map<String, ZooKeeperOps.Node> found = ops.nodes(all);
+      createMissing(ops, chain, found.keySet());
+      for (Map.Entry<String, Long> e : copy.entrySet()) {
+        String path = paths.get(e.getKey());
+        ZooKeeperOps.Node node = found.get(path);
+        if (node == null) {
+          ops.create(path, bytes(e.getValue()));
+        } else {
+          long value = Long.parseLong(new String(node.data(), StandardCharsets.US_ASCII));
+          ops.setData(path, bytes(Math.addExact(value, e.getValue())), node.stat().getVersion());
+        }
+      }
+    };
+  }
+
+  /**
+   * Reads every key's data under the parent now (pipelined), for checks and tools.
+   *
+   * @param zk a client
+   * @return key to data, sorted by key; empty if the parent does not exist
+   * @throws KeeperException if ZooKeeper fails a read
+   * @throws InterruptedException if interrupted
+   */
+  public Map<String, byte[]> read(ZooKeeper zk) throws KeeperException, InterruptedException {
+    List<String> children;
+    try {
+      children = zk.getChildren(parent, false);
+    } catch (KeeperException.NoNodeException e) {
+      return Map.of();
+    }
+    List<String> keys = new ArrayList<>();
+    List<String> paths = new ArrayList<>();
+    for (String child : children) {
+      Optional<String> key = NodeNames.decode(child);
+      if (key.isPresent()) {
+        keys.add(key.get());
+        paths.add(parent + "/" + child);
+      }
+    }
+    List<Requests.Reply> replies;
+    try {
+      replies = Requests.getData(zk, paths, 60_000);
+    } catch (Requests.Interrupted e) {
+      InterruptedException ie = new InterruptedException(e.getMessage());
+      ie.initCause(e);
+      throw ie;
+    }
+    Map<String, byte[]> out = new TreeMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      Requests.Reply r = replies.get(i);
+      if (r.ok()) {
+        out.put(keys.get(i), r.data());
+      } else if (r.code() != KeeperException.Code.NONODE) {
+        throw KeeperException.create(r.code(), r.path());
+      }
+    }
+    return out;
+  }
+
+  private void upsert(ZooKeeperOps ops, Map<String, byte[]> entries)
+      throws KeeperException, InterruptedException {
+    if (entries.isEmpty()) {
+      return;
+    }
+    Map<String, byte[]> byPath = new LinkedHashMap<>();
+    entries.forEach((k, v) -> byPath.put(path(k), Objects.requireNonNull(v, "data of " + k)));
+    List<String> chain = ancestry();
+    List<String> all = new ArrayList<>(chain);
+    all.addAll(byPath.keySet());
+    // One round trip for the parent chain and every key.
+    Map<String, Stat> existing = ops.stats(all);
+    createMissing(ops, chain, existing.keySet());
+    for (Map.Entry<String, byte[]> e : byPath.entrySet()) {
+      if (existing.containsKey(e.getKey())) {
+        ops.setData(e.getKey(), e.getValue(), -1);
+      } else {
+        ops.create(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  /** The parent and its ancestors, top down. */
+  private List<String> ancestry() {
+    List<String> chain = new ArrayList<>();
+    for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
+      chain.add(parent.substring(0, i));
+    }
+    chain.add(parent);
+    return chain;
+  }
+
+  /** Creates, in the same multi, the parent and ancestors not found. */
+  private static void createMissing(
+      ZooKeeperOps ops, List<String> chain, java.util.Set<String> found) {
+    for (String p : chain) {
+      if (!found.contains(p)) {
+        ops.create(p, new byte[0]);
+      }
+    }
+  }
+
+  private static byte[] bytes(long value) {
+    return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+  }
+}
