@@ -6,8 +6,8 @@
  * that per-key folds are exact. A backend supplies a broker address, its store URI and a {@link
  * io.tandem.tck.e2e.ResultModel}; the kit never starts a server.
  *
- * <p>It needs {@code io.tandem:tandem-kafka} on the test class path (an optional dependency of
- * {@code tandem-tck}).
+ * <p>It needs {@code io.tandem:tandem-kafka} on the test class path (not among {@code tandem-tck}'s
+ * dependencies: declare it in the backend's test scope).
  *
  * @since 0.1
  */

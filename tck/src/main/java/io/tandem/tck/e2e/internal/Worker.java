@@ -1,7 +1,5 @@
 package io.tandem.tck.e2e.internal;
 
-import io.tandem.kafka.ConsumerStats;
-import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.tck.e2e.E2eRecord;
@@ -24,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The end-to-end kit's consumer worker: a {@code TandemConsumer} in its own JVM that writes each
@@ -114,30 +111,28 @@ public final class Worker {
     @SuppressWarnings("unchecked")
     OffsetStore<Object> store =
         (OffsetStore<Object>) OffsetStores.open(required(a, "store"), storeProps);
-    TandemConsumer.Builder<String, String, Object> builder =
-        TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
-            .properties(consumerProps)
-            .group(required(a, "group"))
-            .topics(required(a, "topic"))
-            .processor(
-                (batch, handle) -> {
-                  model.write(handle, decode(batch.records()));
-                  if (workMs > 0) {
-                    // Simulated processing time inside the commit: widens the window in which a
-                    // random kill lands with the transaction open.
-                    TimeUnit.MILLISECONDS.sleep(workMs);
-                  }
-                  if (hangNext.compareAndSet(true, false)) {
-                    event("hang batch=" + batch.size());
-                    new CountDownLatch(1).await(); // until SIGKILL
-                  }
-                });
-    if (!store.capabilities().transactional()) {
-      // The model's contract: on an idempotent store its results are keyed upserts.
-      builder.keyedResults();
-    }
-    TandemConsumer<String, String, Object> consumer = builder.build();
-    GateInterceptor.commits = () -> consumer.stats().batches();
+    RuntimeBridge consumer =
+        RuntimeBridge.build(
+            store,
+            consumerProps,
+            required(a, "group"),
+            required(a, "topic"),
+            // The model's contract: on an idempotent store its results are keyed upserts.
+            !store.capabilities().transactional(),
+            (records, handle) -> {
+              List<E2eRecord> batch = decode(records);
+              model.write(handle, batch);
+              if (workMs > 0) {
+                // Simulated processing time inside the commit: widens the window in which a
+                // random kill lands with the transaction open.
+                TimeUnit.MILLISECONDS.sleep(workMs);
+              }
+              if (hangNext.compareAndSet(true, false)) {
+                event("hang batch=" + batch.size());
+                new CountDownLatch(1).await(); // until SIGKILL
+              }
+            });
+    GateInterceptor.commits = () -> consumer.stat("batches");
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread runner =
         new Thread(
@@ -168,19 +163,18 @@ public final class Worker {
     System.exit(failure.get() == null ? 0 : 3);
   }
 
-  private static void printStats(TandemConsumer<?, ?, ?> consumer) {
-    ConsumerStats s = consumer.stats();
+  private static void printStats(RuntimeBridge consumer) {
     event(
         "stats commits="
-            + s.batches()
+            + consumer.stat("batches")
             + " records="
-            + s.records()
+            + consumer.stat("records")
             + " conflicts="
-            + s.conflicts()
+            + consumer.stat("conflicts")
             + " retries="
-            + s.retries()
+            + consumer.stat("retries")
             + " assigned="
-            + s.assignedPartitions());
+            + consumer.stat("assignedPartitions"));
   }
 
   private static void readCommands(CountDownLatch stop) {
