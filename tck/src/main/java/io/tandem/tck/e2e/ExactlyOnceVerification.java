@@ -174,6 +174,7 @@ public abstract class ExactlyOnceVerification {
         "store is " + caps.guarantee() + ": folds are not exactly-once on an idempotent store");
     ChaosReport r = chaos();
     reporter.publishEntry("tandem.e2e.folds", r.check.foldSummary());
+    log.info("[tandem-e2e] {} [E2] folds: {}", getClass().getSimpleName(), r.check.foldSummary());
     assertEquals(r.check.expectedTotals, r.check.observedTotals, "per-key totals");
   }
 

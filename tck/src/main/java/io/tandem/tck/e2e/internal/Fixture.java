@@ -101,6 +101,13 @@ public final class Fixture implements AutoCloseable {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // One request in flight and patient timeouts: on a starved machine a timed-out request made
+    // the idempotent producer restart its sequence numbers, which the broker then refused
+    // (OutOfOrderSequenceException) until the batches expired. Input order and uniqueness matter
+    // more here than producer throughput.
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "60000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "180000");
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
   }
 
