@@ -32,7 +32,8 @@ class RedisE2EIT extends ExactlyOnceVerification {
     RedisStoreConfig c = RedisStoreConfig.fromUri(server.uri(), Map.of());
     try (Jedis j = RedisResultModel.connect(c)) {
       // CONFIG GET returns [name, value] pairs (a map in Jedis); checked on Redis 7.0.15 here.
-      String why = "the run proves the durable setup (-D" + RedisServer.FSYNC_PROPERTY + " changes it)";
+      String why =
+          "the run proves the durable setup (-D" + RedisServer.FSYNC_PROPERTY + " changes it)";
       assertThat(j.configGet("appendonly")).as(why).containsEntry("appendonly", "yes");
       assertThat(j.configGet("appendfsync")).as(why).containsEntry("appendfsync", "always");
     }
