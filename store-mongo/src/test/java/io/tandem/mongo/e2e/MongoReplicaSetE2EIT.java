@@ -1,0 +1,88 @@
+package io.tandem.mongo.e2e;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tandem.tck.e2e.ExactlyOnceVerification;
+import io.tandem.tck.e2e.ResultModel;
+import io.tandem.testing.KafkaBroker;
+import io.tandem.testing.MongoServer;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The end-to-end kit on the best MongoDB with transactions ({@link MongoServer#best()}), where the
+ * store is TRANSACTIONAL: a real server from TANDEM_MONGODB_URI, a Testcontainers replica set, or
+ * the jongodb replica-set emulator. Results count occurrences ({@link MongoCountingResultModel}),
+ * so a record applied twice shows. Skipped, with the reason, when no such server can run.
+ */
+@ExtendWith(MongoReplicaSetE2EIT.EmulatorLimits.class)
+class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
+
+  /**
+   * Why the hard-kill rules do not run on jongodb. Measured there (JongodbFactsIT): two
+   * transactions updating one document both commit and the last one wins, where MongoDB fails the
+   * second with a WriteConflict. In the hard-kill run several members commit concurrently, every
+   * commit updates the group's one offsets document and the shared per-key totals, so on jongodb a
+   * member's committed position or increment can be overwritten by another's: the duplicates or
+   * wrong totals that follow would be the emulator's, and a pass would prove nothing about
+   * conflicts.
+   */
+  static final String NO_WRITE_CONFLICTS =
+      "jongodb 0.1.6 has no write conflicts between transactions (two transactions updating one"
+          + " document both commit, the last one wins: JongodbFactsIT). The hard-kill run commits"
+          + " from several members at once on the group's one offsets document and the shared"
+          + " totals, which MongoDB serialises with WriteConflict; on jongodb the outcome would be"
+          + " the emulator's. Runs against a real MongoDB (TANDEM_MONGODB_URI or Docker).";
+
+  /** Skips [E1] and [E2] on the jongodb emulator only; everything runs on a real MongoDB. */
+  static final class EmulatorLimits implements ExecutionCondition {
+    private static final Set<String> CONCURRENT_COMMITS = Set.of("[E1]", "[E2]");
+
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+      String name = context.getDisplayName();
+      int close = name.indexOf(']');
+      boolean concurrent =
+          name.startsWith("[")
+              && close > 0
+              && CONCURRENT_COMMITS.contains(name.substring(0, close + 1));
+      if (concurrent
+          && MongoServer.best().map(s -> s.kind() == MongoServer.Kind.JONGODB).orElse(false)) {
+        return ConditionEvaluationResult.disabled(NO_WRITE_CONFLICTS);
+      }
+      return ConditionEvaluationResult.enabled("not a concurrent-commit rule on jongodb");
+    }
+  }
+
+  @BeforeAll
+  static void serverWithTransactions() {
+    assumeTrue(MongoServer.best().isPresent(), MongoServer::bestUnavailableReason);
+  }
+
+  @Override
+  protected String bootstrapServers() {
+    return KafkaBroker.shared().bootstrapServers();
+  }
+
+  @Override
+  protected String storeUri() {
+    // Refuse a standalone server outright: this run is meant to exercise transactions.
+    String uri = MongoE2eSettings.onDatabase(MongoServer.best().orElseThrow().uri());
+    return uri + (uri.contains("?") ? "&" : "?") + "requireTransactions=true";
+  }
+
+  @Override
+  protected Class<? extends ResultModel<?>> resultModel() {
+    return MongoCountingResultModel.class;
+  }
+
+  @Override
+  protected Map<String, String> consumerProperties() {
+    return MongoE2eSettings.consumerProperties(super.consumerProperties());
+  }
+}
