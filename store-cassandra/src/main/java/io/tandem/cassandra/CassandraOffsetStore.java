@@ -327,7 +327,12 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     StoreArguments.group(group);
     List<Partition> sorted = StoreArguments.partitions(partitions);
     Map<Partition, Long> out = new TreeMap<>();
-    read(group, sorted, config.readConsistency())
+    // SERIAL, not readConsistency: a commit whose LWT was accepted but not yet committed when a
+    // node died (seen after kill -9 in CassandraCrashIT) is invisible to a QUORUM read until a
+    // Paxos round completes it. A SERIAL read completes it, so the position a consumer seeks to
+    // is the one the next conditional batch will compare with, not a stale one that would only
+    // cost a conflict and a re-read. Positions are read on assignment, not per commit.
+    read(group, sorted, config.serialConsistency())
         .forEach((p, stored) -> out.put(p, stored.position()));
     return sortedView(out);
   }
@@ -336,7 +341,8 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   public Map<Partition, Long> positions(String group) {
     StoreArguments.group(group);
     Map<Partition, Long> out = new TreeMap<>();
-    readGroup(group, config.readConsistency()).forEach((p, s) -> out.put(p, s.position()));
+    // SERIAL for the same reason as positions(group, partitions).
+    readGroup(group, config.serialConsistency()).forEach((p, s) -> out.put(p, s.position()));
     return sortedView(out);
   }
 

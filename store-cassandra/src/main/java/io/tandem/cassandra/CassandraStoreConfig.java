@@ -136,7 +136,8 @@ public final class CassandraStoreConfig {
   }
 
   /**
-   * Consistency of position reads.
+   * Consistency of plain reads: {@code groups()} and the session default. Positions are read at
+   * {@link #serialConsistency()}, so that a commit left half-way by a crash is completed first.
    *
    * @return the read consistency
    */
@@ -325,7 +326,9 @@ public final class CassandraStoreConfig {
     }
 
     /**
-     * Consistency of position reads. Default {@code LOCAL_QUORUM}.
+     * Consistency of plain reads: {@code groups()} and the session default. Positions are read at
+     * {@link #serialConsistency()}, so that a commit left half-way by a crash is completed first.
+     * Default {@code LOCAL_QUORUM}.
      *
      * @param consistency a consistency level
      * @return this builder
