@@ -437,7 +437,9 @@ final class DemoCommand implements Callable<Integer> {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
-    // Patient timeouts: on a busy machine a timed-out request is retried, not failed.
+    // Patient timeouts and one request in flight: on a busy machine a timed-out request is
+    // retried with the same sequence number, not failed (see KafkaBroker.producerProperties).
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "60000");
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "180000");
     return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());

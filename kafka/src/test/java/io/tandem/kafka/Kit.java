@@ -3,7 +3,6 @@ package io.tandem.kafka;
 import io.tandem.testing.KafkaBroker;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -11,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -38,10 +36,8 @@ final class Kit {
   }
 
   static KafkaProducer<String, String> producer() {
-    Map<String, Object> props = broker().clientProperties();
-    props.put(ProducerConfig.ACKS_CONFIG, "all");
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    return new KafkaProducer<>(
+        broker().producerProperties(), new StringSerializer(), new StringSerializer());
   }
 
   /** Produces values {@code prefix0..prefix(n-1)}, round robin over the partitions. */

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -185,6 +186,26 @@ public final class KafkaBroker implements AutoCloseable {
   public Map<String, Object> clientProperties() {
     Map<String, Object> props = new HashMap<>();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return props;
+  }
+
+  /**
+   * Client properties for a producer whose input a test relies on: idempotent, {@code acks=all},
+   * one request in flight and patient timeouts. On a starved machine (2 cores, several servers) a
+   * timed-out request with several in flight made the idempotent producer restart its sequence
+   * numbers; the broker then refused every batch with OutOfOrderSequenceException until they
+   * expired, two minutes later. With one in flight a retry resends the same sequence.
+   *
+   * @return new mutable properties; add serializers or pass them to the constructor
+   */
+  public Map<String, Object> producerProperties() {
+    Map<String, Object> props = clientProperties();
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 60_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 180_000);
     return props;
   }
 
