@@ -166,6 +166,9 @@ class CassandraE2EIT extends ExactlyOnceVerification {
       log.info("[tandem-e2e] CassandraE2EIT [C1] {}", summary);
       reporter.publishEntry("tandem.e2e.cassandra", summary);
       assertEquals(input.size(), d.results().size(), "result rows against inputs: " + summary);
+      assertTrue(
+          d.notByStore().isEmpty(),
+          "result rows last written by the pre-write, not the store: " + sample(d.notByStore()));
       assertTrue(wrong.isEmpty(), "results not matching their input: " + sample(wrong));
       assertTrue(unwritten.isEmpty(), "result rows no worker wrote: " + sample(unwritten));
       assertTrue(diverging.isEmpty(), "replays that wrote other values: " + sample(diverging));

@@ -1,6 +1,9 @@
 package io.tandem.cassandra.e2e;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
@@ -36,15 +39,21 @@ import java.util.concurrent.ConcurrentHashMap;
  *       offsets' LWT, or beaten by another owner) and replayed, has two or more attempts.
  * </ul>
  *
+ * <p>{@link #write} also pre-writes the batch's results directly (see the comment there), so that
+ * the kit's kills "inside an open commit" leave results standing without their offsets, the window
+ * an idempotent store must survive; the final row of every record must come from the store's own
+ * statements.
+ *
  * <p>What the check proves for an idempotent store ({@link CassandraE2EIT}'s extra test, on top of
  * the kit's [E1]): every input id has exactly one result row and that row is the input record's own
  * (same key and amount, so the id maps 1:1 to its input, no row written for another record under
- * its id); every result row was written by at least one worker attempt; every attempt of a record
- * wrote the same values (a replay is a true overwrite, so the surviving result does not depend on
- * which attempt ran last); and how many records were written more than once — the duplicates an
- * appending model on this store would have shown, which the store's contract allows and the keyed
- * result absorbs. It cannot prove a fold (a running total) is exactly-once: that needs a
- * transactional store, and the kit skips [E2] for that reason.
+ * its id), last written by the store's commit path, not the pre-write; every result row was written
+ * by at least one worker attempt; every attempt of a record wrote the same values (a replay is a
+ * true overwrite, so the surviving result does not depend on which attempt ran last); and how many
+ * records were written more than once — the duplicates an appending model on this store would have
+ * shown, which the store's contract allows and the keyed result absorbs. It cannot prove a fold (a
+ * running total) is exactly-once: that needs a transactional store, and the kit skips [E2] for that
+ * reason.
  *
  * <p>Statements go through the commit's {@link CassandraResults} handle, marked idempotent; the
  * store runs them after the writer returned and before its LWT moves the offsets.
@@ -75,7 +84,7 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
                     + keyspace
                     + "."
                     + RESULTS_TABLE
-                    + " (ns text, id text, k text, amount bigint, PRIMARY KEY (ns, id))")
+                    + " (ns text, id text, k text, amount bigint, via text, PRIMARY KEY (ns, id))")
             .setTimeout(java.time.Duration.ofSeconds(60)));
     session.execute(
         SimpleStatement.newInstance(
@@ -116,13 +125,13 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
   @Override
   public void write(CassandraResults handle, List<E2eRecord> batch) {
     UUID attempt = UUID.randomUUID();
-    PreparedStatement result =
-        handle.prepare(
-            "INSERT INTO "
-                + keyspace
-                + "."
-                + RESULTS_TABLE
-                + " (ns, id, k, amount) VALUES (?, ?, ?, ?)");
+    String insert =
+        "INSERT INTO "
+            + keyspace
+            + "."
+            + RESULTS_TABLE
+            + " (ns, id, k, amount, via) VALUES (?, ?, ?, ?, ?)";
+    PreparedStatement result = handle.prepare(insert);
     PreparedStatement write =
         handle.prepare(
             "INSERT INTO "
@@ -130,8 +139,23 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
                 + "."
                 + WRITES_TABLE
                 + " (ns, id, attempt, k, amount) VALUES (?, ?, ?, ?, ?)");
+    // The pre-write: the store runs the handle's statements only after this writer returns, so
+    // the kit's "hang" (a kill inside the commit, right after this method) would otherwise always
+    // land before any result reached Cassandra. Writing the batch's results now, marked
+    // via='pre', leaves at such a kill the state a crash between the store's result statements
+    // and its LWT leaves: results standing, offsets not moved. The store's own statements below
+    // run later on the same session (a higher client timestamp) and set via='store'; [C1]
+    // requires 'store' on every row, so the pre-write can never stand in for a result the store
+    // failed to write.
+    BatchStatementBuilder pre = BatchStatement.builder(DefaultBatchType.UNLOGGED);
     for (E2eRecord r : batch) {
-      handle.add(result.bind(namespace, r.id(), r.key(), r.amount()).setIdempotent(true));
+      pre.addStatement(result.bind(namespace, r.id(), r.key(), r.amount(), "pre"));
+      pre.addStatement(write.bind(namespace, r.id(), attempt, r.key(), r.amount()));
+    }
+    // One Cassandra partition (the namespace): an unlogged batch is one mutation.
+    handle.session().execute(pre.build().setIdempotent(true));
+    for (E2eRecord r : batch) {
+      handle.add(result.bind(namespace, r.id(), r.key(), r.amount(), "store").setIdempotent(true));
       handle.add(write.bind(namespace, r.id(), attempt, r.key(), r.amount()).setIdempotent(true));
     }
   }
@@ -140,15 +164,23 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
   public Observed read() {
     Map<String, Integer> occurrences = new HashMap<>();
     Map<String, E2eRecord> results = new HashMap<>();
+    List<String> notByStore = new ArrayList<>();
     for (Row row :
         session.execute(
             SimpleStatement.newInstance(
-                    "SELECT id, k, amount FROM " + keyspace + "." + RESULTS_TABLE + " WHERE ns = ?",
+                    "SELECT id, k, amount, via FROM "
+                        + keyspace
+                        + "."
+                        + RESULTS_TABLE
+                        + " WHERE ns = ?",
                     namespace)
                 .setPageSize(5000))) {
       String id = row.getString(0);
       occurrences.merge(id, 1, Integer::sum);
       results.put(id, new E2eRecord(id, row.getString(1), row.getLong(2)));
+      if (!"store".equals(row.getString(3))) {
+        notByStore.add(id);
+      }
     }
     Map<String, List<E2eRecord>> writes = new HashMap<>();
     for (Row row :
@@ -162,7 +194,8 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
           .computeIfAbsent(id, x -> new ArrayList<>())
           .add(new E2eRecord(id, row.getString(1), row.getLong(2)));
     }
-    READ.put(namespace, new Detail(Map.copyOf(results), Map.copyOf(writes)));
+    READ.put(
+        namespace, new Detail(Map.copyOf(results), Map.copyOf(writes), List.copyOf(notByStore)));
     // No folds: keyed results cannot fold exactly-once on an idempotent store.
     return new Observed(occurrences, Map.of());
   }
@@ -180,6 +213,10 @@ public final class CassandraResultModel implements ResultModel<CassandraResults>
    *
    * @param results the result row of each id
    * @param writes every write attempt of each id
+   * @param notByStore ids whose result row was last written by the pre-write, not by the store
    */
-  record Detail(Map<String, E2eRecord> results, Map<String, List<E2eRecord>> writes) {}
+  record Detail(
+      Map<String, E2eRecord> results,
+      Map<String, List<E2eRecord>> writes,
+      List<String> notByStore) {}
 }
