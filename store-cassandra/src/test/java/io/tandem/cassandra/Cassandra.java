@@ -51,8 +51,29 @@ final class Cassandra {
     return shared;
   }
 
+  /**
+   * Waits until the shared session reaches the node again. CassandraCrashIT kills and restarts the
+   * shared server in this JVM; the session's node stays down until the driver reconnects, and every
+   * test class that runs after it would otherwise fail with NoNodeAvailableException.
+   */
+  static void awaitSharedSessionReady() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+    while (true) {
+      try {
+        sharedSession().execute("SELECT release_version FROM system.local");
+        return;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(250).toNanos());
+      }
+    }
+  }
+
   /** A new store on the shared server and session, schema in place. */
   static CassandraOffsetStore store() {
+    awaitSharedSessionReady();
     CassandraOffsetStore store =
         CassandraOffsetStore.open(
             CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).build());
@@ -98,6 +119,10 @@ final class Cassandra {
                 .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(20))
                 .withDuration(
                     DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(20))
+                // Reconnect quickly after a test restarts the server (the default backs off to
+                // a minute between attempts).
+                .withDuration(DefaultDriverOption.RECONNECTION_BASE_DELAY, Duration.ofMillis(200))
+                .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(2))
                 .build())
         .build();
   }
