@@ -115,6 +115,8 @@ final class Kafka implements AutoCloseable {
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     long t0 = System.nanoTime();
+    java.util.concurrent.atomic.AtomicReference<Exception> failed =
+        new java.util.concurrent.atomic.AtomicReference<>();
     try (KafkaProducer<String, String> producer =
         new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
       for (long i = 0; i < records; i++) {
