@@ -259,16 +259,26 @@ public final class Bench {
                 + reducedConsumers
                 + ") on the other stores, for time.");
       }
-      Map<Long, Map<Integer, Long>> topics = new HashMap<>();
-      Map<Long, String> topicNames = new HashMap<>();
+      // One topic for every run: the largest record count any store uses; a store with fewer
+      // records (and the warm-up) reads the first records of each partition. A second topic
+      // created right after the first took the embedded broker up to 2 minutes to produce to.
+      long largest = records;
+      for (String store : stores) {
+        largest =
+            Math.max(
+                largest, Long.getLong("bench.records." + store, defaultRecords(store, records)));
+      }
+      String topic =
+          "bench-" + largest + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+      Map<Integer, Long> ends = kafka.produce(topic, PARTITIONS, largest, keys);
       int warmup = Integer.getInteger("bench.warmup.records", 20_000);
       for (String store : stores) {
         Backend<?> backend = Backends.get(store);
         long n = Long.getLong("bench.records." + store, defaultRecords(store, records));
-        Pipeline p = pipelineFor(kafka, n, keys, topics, topicNames);
+        Pipeline p = new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, n), keys);
         if (warmup > 0) {
           // JIT, connections and prepared statements: a short run of each variant, not reported.
-          Pipeline w = pipelineFor(kafka, warmup, keys, topics, topicNames);
+          Pipeline w = new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, warmup), keys);
           int wp = store.equals("mongo") ? 100 : 1000;
           w.tandem(backend, 1, wp);
           w.atLeastOnce(backend, 1, wp);
@@ -332,15 +342,18 @@ public final class Bench {
     };
   }
 
-  private static Pipeline pipelineFor(
-      Kafka kafka, long n, int keys, Map<Long, Map<Integer, Long>> topics, Map<Long, String> names)
-      throws Exception {
-    if (!topics.containsKey(n)) {
-      String topic = "bench-" + n + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
-      topics.put(n, kafka.produce(topic, PARTITIONS, n, keys));
-      names.put(n, topic);
+  /** The end offsets that make {@code n} records, taken evenly from the start of each partition. */
+  static Map<Integer, Long> firstRecords(Map<Integer, Long> ends, long n) {
+    Map<Integer, Long> out = new HashMap<>();
+    long left = n;
+    int partitions = ends.size();
+    for (int p = 0; p < partitions; p++) {
+      long share = (left + (partitions - p) - 1) / (partitions - p);
+      long take = Math.min(ends.get(p), share);
+      out.put(p, take);
+      left -= take;
     }
-    return new Pipeline(kafka, names.get(n), PARTITIONS, topics.get(n), keys);
+    return out;
   }
 
   static String machine() {

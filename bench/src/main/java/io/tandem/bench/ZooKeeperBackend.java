@@ -121,11 +121,26 @@ final class ZooKeeperBackend implements Backend<ZooKeeperOps> {
     }
   }
 
+  /**
+   * The same ops as {@link #write}: a blind {@code setData} per key node (they all exist). {@link
+   * NodePerKey} would first read whether each node exists (one pipelined {@code exists} per key),
+   * which is what an upsert into unknown nodes needs, and what the plain baseline does not do. With
+   * {@code bench.zk.nodePerKey=true} the benchmark uses it instead.
+   */
   @Override
   public ResultWriter<ZooKeeperOps> writer(String namespace, List<Row> rows) {
-    Map<String, String> entries = new LinkedHashMap<>();
-    rows.forEach(r -> entries.put(r.key(), r.value()));
-    return NodePerKey.under(parent(namespace)).putText(entries);
+    if (Boolean.getBoolean("bench.zk.nodePerKey")) {
+      Map<String, String> entries = new LinkedHashMap<>();
+      rows.forEach(r -> entries.put(r.key(), r.value()));
+      return NodePerKey.under(parent(namespace)).putText(entries);
+    }
+    String parent = parent(namespace);
+    List<Row> copy = List.copyOf(rows);
+    return ops -> {
+      for (Row r : copy) {
+        ops.setData(parent + "/" + r.key(), r.value().getBytes(StandardCharsets.UTF_8), -1);
+      }
+    };
   }
 
   @Override

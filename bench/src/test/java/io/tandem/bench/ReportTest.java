@@ -136,4 +136,13 @@ class ReportTest {
             new org.apache.kafka.clients.consumer.ConsumerRecord<>("t", 0, 1, "k1", "c"));
     assertThat(Pipeline.rows(records)).containsExactly(new Row("k1", "c"), new Row("k2", "b"));
   }
+
+  @Test
+  void firstRecordsTakesEvenlyFromEachPartition() {
+    Map<Integer, Long> ends = Map.of(0, 100L, 1, 100L, 2, 100L);
+    assertThat(Bench.firstRecords(ends, 30)).isEqualTo(Map.of(0, 10L, 1, 10L, 2, 10L));
+    assertThat(Bench.firstRecords(ends, 31).values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(31);
+    assertThat(Bench.firstRecords(ends, 1000)).isEqualTo(ends);
+  }
 }
