@@ -278,7 +278,8 @@ public final class Bench {
         Pipeline p = new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, n), keys);
         if (warmup > 0) {
           // JIT, connections and prepared statements: a short run of each variant, not reported.
-          Pipeline w = new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, warmup), keys);
+          Pipeline w =
+              new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, Math.min(warmup, n)), keys);
           int wp = store.equals("mongo") ? 100 : 1000;
           w.tandem(backend, 1, wp);
           w.atLeastOnce(backend, 1, wp);
