@@ -246,8 +246,8 @@ final class Report {
       }
       b.append("\n### Memory trend\n\n");
       b.append(
-          "Heap in use after the last GC (live data, no GC forced) sampled when 25%, 50% and 100%"
-              + " of the records were committed; growth = 100% minus 25%. RSS is the whole"
+          "Live heap (heap in use right after a full GC forced at that moment; the pause is not"
+              + " counted in the run's time) when 25%, 50% and 100% of the records were committed; growth = 100% minus 25%. RSS is the whole"
               + " benchmark JVM's (`VmRSS`), which also holds the servers that run in-process"
               + " (see Notes).\n\n");
       b.append(
