@@ -46,8 +46,10 @@ class DemoCommandIT {
         new ArrayList<>(
             List.of(
                 "demo",
+                // Enough records that the run outlasts its two crash points even on a quiet
+                // machine: with 6 000 a consumer finished before the monitor saw a third of them.
                 "--records",
-                "6000",
+                "60000",
                 "--crashes",
                 "2",
                 "--consumers",
