@@ -82,17 +82,31 @@ final class Report {
             noKafka,
             0.93));
     for (String store : stores()) {
-      double eo = ratio(store, "tandem", 1, p, "at-least-once", 1);
+      int sp = pollOf(store);
+      double eo = ratio(store, "tandem", 1, sp, "at-least-once", 1);
       rows.add(
-          target(store + ": exactly-once / at-least-once (1 consumer, poll " + p + ")", eo, 1.0));
+          target(store + ": exactly-once / at-least-once (1 consumer, poll " + sp + ")", eo, 1.0));
     }
     for (String store : stores()) {
-      double scale = ratio(store, "tandem", 2, p, "tandem", 1);
+      int sp = pollOf(store);
+      double scale = ratio(store, "tandem", 2, sp, "tandem", 1);
       if (!Double.isNaN(scale)) {
-        rows.add(target(store + ": Tandem 2 consumers / 1 consumer (poll " + p + ")", scale, 1.4));
+        rows.add(target(store + ": Tandem 2 consumers / 1 consumer (poll " + sp + ")", scale, 1.4));
       }
     }
     return rows;
+  }
+
+  /** The reference poll size, or the store's smallest measured one when it ran without it. */
+  int pollOf(String store) {
+    if (find(store, "tandem", 1, REFERENCE_POLL).isPresent()) {
+      return REFERENCE_POLL;
+    }
+    return pipeline.stream()
+        .filter(r -> r.store().equals(store))
+        .mapToInt(PipelineResult::poll)
+        .min()
+        .orElse(REFERENCE_POLL);
   }
 
   private static String[] target(String what, double measured, double goal) {

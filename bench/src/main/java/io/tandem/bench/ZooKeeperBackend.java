@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.zookeeper.CreateMode;
@@ -34,6 +35,7 @@ final class ZooKeeperBackend implements Backend<ZooKeeperOps> {
   private final ZooKeeperTestServer server = ZooKeeperTestServer.startEmbedded();
   private final ZooKeeperOffsetStore store;
   private final ZooKeeper zk;
+  private final Map<String, NodePerKey> adapters = new ConcurrentHashMap<>();
 
   ZooKeeperBackend() throws Exception {
     store =
@@ -122,17 +124,18 @@ final class ZooKeeperBackend implements Backend<ZooKeeperOps> {
   }
 
   /**
-   * The same ops as {@link #write}: a blind {@code setData} per key node (they all exist). {@link
-   * NodePerKey} would first read whether each node exists (one pipelined {@code exists} per key),
-   * which is what an upsert into unknown nodes needs, and what the plain baseline does not do. With
-   * {@code bench.zk.nodePerKey=true} the benchmark uses it instead.
+   * Tandem's sink adapter, {@link NodePerKey}, one per namespace so it remembers which key nodes
+   * exist: after a look-up per key it sends the same blind {@code setData}s as {@link #write}. With
+   * {@code bench.zk.nodePerKey=false} the writer queues those {@code setData}s by hand.
    */
   @Override
   public ResultWriter<ZooKeeperOps> writer(String namespace, List<Row> rows) {
-    if (Boolean.getBoolean("bench.zk.nodePerKey")) {
+    if (Boolean.parseBoolean(System.getProperty("bench.zk.nodePerKey", "true"))) {
       Map<String, String> entries = new LinkedHashMap<>();
       rows.forEach(r -> entries.put(r.key(), r.value()));
-      return NodePerKey.under(parent(namespace)).putText(entries);
+      return adapters
+          .computeIfAbsent(namespace, ns -> NodePerKey.under(parent(ns)))
+          .putText(entries);
     }
     String parent = parent(namespace);
     List<Row> copy = List.copyOf(rows);

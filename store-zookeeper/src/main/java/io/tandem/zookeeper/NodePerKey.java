@@ -6,44 +6,69 @@ import io.tandem.zookeeper.internal.Requests;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.common.PathUtils;
-import org.apache.zookeeper.data.Stat;
 
 /**
  * Sink adapter: results kept as one znode per key under a parent node, {@code <parent>/<key>},
  * written in the same {@code multi} as the offsets.
  *
- * <p>Keys are escaped like group names (any non-empty string is a key). For each key the writer
- * looks up whether the node exists (one pipelined round trip for the whole batch): an existing node
- * gets {@code setData(path, data, -1)}, a missing one {@code create}; missing ancestors of the
- * parent are created in the same {@code multi}.
+ * <p>Keys are escaped like group names (any non-empty string is a key). An existing node gets
+ * {@code setData(path, data, -1)}, a missing one {@code create}; missing ancestors of the parent
+ * are created in the same {@code multi}. Which nodes exist is looked up (one pipelined round trip
+ * for the keys not known) and remembered: the adapter keeps the paths it has seen exist, up to
+ * {@link #DEFAULT_KNOWN_NODES} (see {@link #knownNodes(int)}), so a pipeline whose keys recur sends
+ * blind {@code setData}s and no reads at all. A look-up per key per commit cost 1 000 pipelined
+ * {@code exists} per batch of 1 000 keys, and cut a pipeline to a tenth.
  *
- * <p><b>Races.</b> Between that look-up and the {@code multi}, another writer may create a key this
- * writer wants to create ({@code NODEEXISTS}) or delete one it wants to update ({@code NONODE}).
- * Either fails the whole {@code multi}: nothing, offsets included, applies. The store then reads
- * again and runs the writer once more ({@link ZooKeeperStoreConfig#commitAttempts()}), which now
- * takes the other branch; only a key that keeps flipping for every attempt surfaces as a {@link
+ * <p><b>Races.</b> Between a look-up (or a remembered one) and the {@code multi}, another writer
+ * may create a key this writer wants to create ({@code NODEEXISTS}) or delete one it wants to
+ * update ({@code NONODE}). Either fails the whole {@code multi}: nothing, offsets included,
+ * applies. The store then reads again and runs the writer once more ({@link
+ * ZooKeeperStoreConfig#commitAttempts()}); on that run ({@link ZooKeeperOps#attempt()} above 1) the
+ * adapter trusts nothing it remembered and looks every key up, so it takes the other branch. Only a
+ * key that keeps flipping for every attempt surfaces as a {@link
  * io.tandem.spi.ResultWriteException}. Last writer wins on the data, as with any upsert.
  *
  * <p>{@link #add(Map)} is a fold (a counter per key): it reads the current value and version and
  * writes {@code setData(path, value + delta, version)}, so two writers adding to one key never lose
  * an increment: the second one's {@code multi} fails on the version and is run again.
+ *
+ * <p>Thread-safe: one adapter may serve several consumers.
  */
 public final class NodePerKey {
 
-  private final String parent;
+  /** How many node paths an adapter remembers as existing, by default. */
+  public static final int DEFAULT_KNOWN_NODES = 50_000;
 
-  private NodePerKey(String parent) {
+  private final String parent;
+  private final int capacity;
+  // Paths seen to exist by a look-up, least recently used first. Only what a read confirmed goes
+  // in: a node this adapter queued a create for may never exist if that commit fails.
+  private final Map<String, Boolean> known;
+
+  private NodePerKey(String parent, int capacity) {
     this.parent = parent;
+    this.capacity = capacity;
+    this.known =
+        new LinkedHashMap<>(16, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > NodePerKey.this.capacity;
+          }
+        };
   }
 
   /**
@@ -59,7 +84,22 @@ public final class NodePerKey {
     if (parent.equals("/")) {
       throw new IllegalArgumentException("parent must not be /: give results a node of their own");
     }
-    return new NodePerKey(parent);
+    return new NodePerKey(parent, DEFAULT_KNOWN_NODES);
+  }
+
+  /**
+   * The same adapter remembering at most {@code capacity} existing node paths (about 150 bytes
+   * each); 0 looks every key up on every commit.
+   *
+   * @param capacity most paths remembered, 0 or more
+   * @return a new adapter with an empty memory
+   * @throws IllegalArgumentException if {@code capacity} is negative
+   */
+  public NodePerKey knownNodes(int capacity) {
+    if (capacity < 0) {
+      throw new IllegalArgumentException("knownNodes must be 0 or more, got " + capacity);
+    }
+    return new NodePerKey(parent, capacity);
   }
 
   /**
@@ -210,14 +250,45 @@ public final class NodePerKey {
     List<String> chain = ancestry();
     List<String> all = new ArrayList<>(chain);
     all.addAll(byPath.keySet());
-    // One round trip for the parent chain and every key.
-    Map<String, Stat> existing = ops.stats(all);
-    createMissing(ops, chain, existing.keySet());
+    // A later attempt means the last multi failed, maybe on a node remembered wrongly.
+    boolean trust = ops.attempt() == 1;
+    Set<String> exists = new HashSet<>();
+    List<String> unknown = new ArrayList<>();
+    synchronized (known) {
+      for (String p : all) {
+        if (!trust) {
+          known.remove(p);
+        }
+        if (known.get(p) != null) {
+          exists.add(p);
+        } else {
+          unknown.add(p);
+        }
+      }
+    }
+    if (!unknown.isEmpty()) {
+      // One round trip for whatever is not known.
+      Set<String> found = ops.stats(unknown).keySet();
+      exists.addAll(found);
+      remember(found);
+    }
+    createMissing(ops, chain, exists);
     for (Map.Entry<String, byte[]> e : byPath.entrySet()) {
-      if (existing.containsKey(e.getKey())) {
+      if (exists.contains(e.getKey())) {
         ops.setData(e.getKey(), e.getValue(), -1);
       } else {
         ops.create(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private void remember(Collection<String> paths) {
+    if (capacity == 0) {
+      return;
+    }
+    synchronized (known) {
+      for (String p : paths) {
+        known.put(p, Boolean.TRUE);
       }
     }
   }
@@ -233,8 +304,7 @@ public final class NodePerKey {
   }
 
   /** Creates, in the same multi, the parent and ancestors not found. */
-  private static void createMissing(
-      ZooKeeperOps ops, List<String> chain, java.util.Set<String> found) {
+  private static void createMissing(ZooKeeperOps ops, List<String> chain, Set<String> found) {
     for (String p : chain) {
       if (!found.contains(p)) {
         ops.create(p, new byte[0]);

@@ -295,7 +295,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
                 positionBytes(sorted.get(i).until()),
                 before.get(i).stat().getVersion()));
       }
-      ZooKeeperOps handle = new ZooKeeperOps(zk, root, config.acl(), replyTimeoutMs);
+      ZooKeeperOps handle = new ZooKeeperOps(zk, root, config.acl(), replyTimeoutMs, attempt);
       try {
         results.write(handle);
       } catch (Exception e) {

@@ -39,14 +39,28 @@ public final class ZooKeeperOps {
   private final String root;
   private final List<ACL> acl;
   private final long timeoutMs;
+  private final int attempt;
   private final List<Op> ops = new ArrayList<>();
   private boolean sealed;
 
-  ZooKeeperOps(ZooKeeper zk, String root, List<ACL> acl, long timeoutMs) {
+  ZooKeeperOps(ZooKeeper zk, String root, List<ACL> acl, long timeoutMs, int attempt) {
     this.zk = zk;
     this.root = root;
     this.acl = acl;
     this.timeoutMs = timeoutMs;
+    this.attempt = attempt;
+  }
+
+  /**
+   * Which run of the writers this is within one commit: 1 first, more when the previous {@code
+   * multi} failed on a result operation (a node created, deleted or changed by someone else) and
+   * the store runs the writers again. A writer that trusts something it remembered (say, that a
+   * node exists) should look again when this is above 1.
+   *
+   * @return the attempt, from 1
+   */
+  public int attempt() {
+    return attempt;
   }
 
   /**

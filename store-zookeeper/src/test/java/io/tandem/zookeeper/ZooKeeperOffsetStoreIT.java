@@ -456,6 +456,41 @@ class ZooKeeperOffsetStoreIT {
   }
 
   @Test
+  void nodePerKeyRemembersExistingNodesAndLooksAgainWhenANodeVanished() throws Exception {
+    // Remembered: after a look-up saw the node, the next commit sends a blind setData. The node
+    // is then deleted behind the adapter's back: that setData fails the multi (NONODE), and the
+    // second attempt looks again and creates it.
+    assertThat(vanishingKeyRuns(NodePerKey.under("/" + unique("remember")))).isEqualTo(2);
+    // Remembering nothing: every commit looks up, so the first attempt already creates it.
+    assertThat(vanishingKeyRuns(NodePerKey.under("/" + unique("forget")).knownNodes(0)))
+        .isEqualTo(1);
+    assertThatThrownBy(() -> NodePerKey.under("/x").knownNodes(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("knownNodes must be 0 or more, got -1");
+  }
+
+  /** Three commits of key "k", the node deleted before the third: the writer runs of the third. */
+  private static int vanishingKeyRuns(NodePerKey results) throws Exception {
+    String group = unique("g");
+    String topic = unique("t");
+    store.initialize(group, Map.of(Partition.of(topic, 0), 0L));
+    store.commit(group, List.of(OffsetRange.of(topic, 0, 0, 1)), results.putText(Map.of("k", "a")));
+    store.commit(group, List.of(OffsetRange.of(topic, 0, 1, 2)), results.putText(Map.of("k", "b")));
+    zk.delete(results.path("k"), -1);
+    AtomicInteger runs = new AtomicInteger();
+    store.commit(
+        group,
+        List.of(OffsetRange.of(topic, 0, 2, 3)),
+        ops -> {
+          runs.incrementAndGet();
+          results.putText(Map.of("k", "c")).write(ops);
+        });
+    assertThat(text(results.read(zk).get("k"))).isEqualTo("c");
+    assertThat(store.positions(group)).containsEntry(Partition.of(topic, 0), 3L);
+    return runs.get();
+  }
+
+  @Test
   void countersFoldWithoutLosingIncrementsUnderContention() throws Exception {
     String group = unique("g");
     String topic = unique("t");
