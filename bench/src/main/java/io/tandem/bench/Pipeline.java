@@ -112,10 +112,13 @@ final class Pipeline {
     long done;
     long gcBeforeEnd = 0;
     long end = 0;
+    CpuTicks cpuStart = CpuTicks.now();
+    CpuTicks cpuEnd = null;
     while (true) {
       done = progress.getAsLong();
       if (done >= records) {
         end = System.nanoTime();
+        cpuEnd = CpuTicks.now();
       }
       while (next < milestones.length && done >= (long) (records * milestones[next])) {
         long g0 = System.nanoTime();
@@ -157,9 +160,11 @@ final class Pipeline {
             memory.peakHeapAfterGc(),
             memory.peakRssKb(),
             heapAt,
-            rssAt);
+            rssAt,
+            CpuTicks.busyBetween(cpuStart, cpuEnd));
     log.info(
-        "{} {} consumers={} poll={}: {} records in {} s = {} rec/s, commit p50 {} ms p99 {} ms",
+        "{} {} consumers={} poll={}: {} records in {} s = {} rec/s, commit p50 {} ms p99 {} ms,"
+            + " machine CPU {}% busy",
         store,
         variant,
         consumers,
@@ -168,7 +173,8 @@ final class Pipeline {
         String.format("%.2f", seconds),
         String.format("%.0f", r.recordsPerSecond()),
         String.format("%.2f", r.p50Ms()),
-        String.format("%.2f", r.p99Ms()));
+        String.format("%.2f", r.p99Ms()),
+        String.format("%.0f", 100 * r.machineBusy()));
     return r;
   }
 

@@ -18,6 +18,8 @@ import java.util.List;
  * @param peakRssKb largest resident set sampled during the run, KiB
  * @param heapAt heap after the last GC at 25, 50 and 100% of the records, bytes
  * @param rssAt resident set at 25, 50 and 100% of the records, KiB
+ * @param machineBusy fraction of all the machine's CPU time busy during the run (every process),
+ *     NaN if unknown
  */
 record PipelineResult(
     String store,
@@ -32,7 +34,8 @@ record PipelineResult(
     long peakHeapAfterGc,
     long peakRssKb,
     List<Long> heapAt,
-    List<Long> rssAt) {
+    List<Long> rssAt,
+    double machineBusy) {
 
   double recordsPerSecond() {
     return records / seconds;

@@ -91,7 +91,20 @@ final class Report {
       int sp = pollOf(store);
       double scale = ratio(store, "tandem", 2, sp, "tandem", 1);
       if (!Double.isNaN(scale)) {
-        rows.add(target(store + ": Tandem 2 consumers / 1 consumer (poll " + sp + ")", scale, 1.4));
+        // How busy one consumer's run kept the machine: near 100 % there is no CPU left for a
+        // second consumer to use.
+        double busy =
+            find(store, "tandem", 1, sp).map(PipelineResult::machineBusy).orElse(Double.NaN);
+        rows.add(
+            target(
+                store
+                    + ": Tandem 2 consumers / 1 consumer (poll "
+                    + sp
+                    + "; machine CPU "
+                    + f(100 * busy, 0)
+                    + " % busy with 1)",
+                scale,
+                1.4));
       }
     }
     return rows;
@@ -201,8 +214,8 @@ final class Report {
       b.append(
           "| store | consumers | max.poll.records | variant | records | records/s | commit p50 ms |"
               + " p99 ms | records/commit | peak heap after GC MB | peak RSS MB |"
-              + " heap after GC at 25/50/100% MB |\n");
-      b.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+              + " heap after GC at 25/50/100% MB | machine CPU busy % |\n");
+      b.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
       for (PipelineResult r : pipeline) {
         b.append("| ")
             .append(r.store())
@@ -228,6 +241,8 @@ final class Report {
             .append(f(r.peakRssKb() / 1024.0, 0))
             .append(" | ")
             .append(trend(r.heapAt()))
+            .append(" | ")
+            .append(f(100 * r.machineBusy(), 0))
             .append(" |\n");
       }
       b.append("\n### Ratios (records/s, same run)\n\n");

@@ -28,7 +28,8 @@ class ReportTest {
         64L << 20,
         300 * 1024,
         List.of(60L << 20, 61L << 20, 62L << 20),
-        List.of(290L * 1024, 295L * 1024, 300L * 1024));
+        List.of(290L * 1024, 295L * 1024, 300L * 1024),
+        0.93);
   }
 
   private static Report sample() {
@@ -80,6 +81,7 @@ class ReportTest {
   @Test
   void markdownHasEveryRunAndTheMicroRatio() {
     String md = sample().markdown();
+    assertThat(md).contains("| machine CPU busy % |").contains("| 93 |");
     assertThat(md).contains("![records per second, reference point](report.svg)");
     assertThat(md)
         .contains("| postgres | 10 | 100 | 250 | 3.50 | 20.00 | 500 | 1.80 | 9.00 | 0.50 |");
@@ -125,6 +127,17 @@ class ReportTest {
     assertThat(Memory.parseStatus(status, "VmHWM")).isEqualTo(412_340);
     assertThat(Memory.parseStatus(status, "VmRSS")).isEqualTo(398_000);
     assertThat(Memory.parseStatus(status, "VmSwap")).isEqualTo(-1);
+  }
+
+  @Test
+  void procStatGivesTheBusyShareOfAllCores() {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    CpuTicks a = CpuTicks.parse("cpu  100 0 50 800 50 0 0 0 20 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n");
+    CpuTicks b = CpuTicks.parse("cpu  250 0 100 840 60 0 0 0 30 0\ncpu0 1 1 1 1 1 1 1 1 0 0\n");
+    // busy 150 + 50 = 200 of 200 + 40 + 10 = 250 ticks.
+    assertThat(CpuTicks.busyBetween(a, b)).isEqualTo(0.8);
+    assertThat(CpuTicks.busyBetween(a, null)).isNaN();
+    assertThat(CpuTicks.busyBetween(b, a)).isNaN();
   }
 
   @Test

@@ -35,6 +35,10 @@ public final class NodeNames {
     if (name.isEmpty()) {
       throw new IllegalArgumentException("a node name must not be empty");
     }
+    if (allPlain(name)) {
+      // The common case (a sink writes one name per result key): nothing to escape, no copy.
+      return name;
+    }
     ByteBuffer bytes;
     try {
       bytes =
@@ -106,6 +110,18 @@ public final class NodeNames {
     }
     // Canonical only: "%41" decodes to "A" but is not how "A" is stored.
     return encode(name).equals(node) ? Optional.of(name) : Optional.empty();
+  }
+
+  private static boolean allPlain(String name) {
+    if (name.charAt(0) == '.') {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      if (!plain(name.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
