@@ -208,7 +208,7 @@ public final class Bench {
 
   private static List<PipelineResult> pipeline(
       List<String> stores, Map<String, String> header, List<String> notes) throws Exception {
-    long records = Long.getLong("bench.records", 300_000);
+    long records = Long.getLong("bench.records", 1_000_000);
     int keys = Integer.getInteger("bench.keys", 10_000);
     List<Integer> polls = ints("bench.polls", "100,1000,10000");
     List<Integer> consumers = ints("bench.consumers", "1,2,4");
