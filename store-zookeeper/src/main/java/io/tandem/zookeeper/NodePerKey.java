@@ -220,21 +220,12 @@ public final class NodePerKey {
         paths.add(parent + "/" + child);
       }
     }
-    List<Requests.Reply> replies;
-    try {
-      replies = Requests.getData(zk, paths, 60_000);
-    } catch (Requests.Interrupted e) {
-      InterruptedException ie = new InterruptedException(e.getMessage());
-      ie.initCause(e);
-      throw ie;
-    }
+    List<Requests.Reply> replies = ZooKeeperOps.pipelined(Requests::getData, zk, paths, 60_000);
     Map<String, byte[]> out = new TreeMap<>();
     for (int i = 0; i < keys.size(); i++) {
       Requests.Reply r = replies.get(i);
-      if (r.ok()) {
+      if (ZooKeeperOps.found(r)) {
         out.put(keys.get(i), r.data());
-      } else if (r.code() != KeeperException.Code.NONODE) {
-        throw KeeperException.create(r.code(), r.path());
       }
     }
     return out;

@@ -196,19 +196,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
     List<String> paths = positionPaths(group, ps);
     return call(
         "read positions of group '" + group + "'",
-        zk -> {
-          List<Reply> replies = readData(zk, paths);
-          Map<Partition, Long> out = new LinkedHashMap<>();
-          for (int i = 0; i < ps.size(); i++) {
-            Reply r = replies.get(i);
-            if (r.ok()) {
-              out.put(ps.get(i), parsePosition(r.path(), r.data()));
-            } else if (r.code() != Code.NONODE) {
-              throw new Failed(r.code(), r.path());
-            }
-          }
-          return out;
-        });
+        zk -> readPositions(zk, ps, paths, new LinkedHashMap<>()));
   }
 
   @Override
@@ -628,11 +616,8 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
         zk -> {
           List<Reply> rootReply = readChildren(zk, List.of(root));
           Reply r = rootReply.get(0);
-          if (r.code() == Code.NONODE) {
+          if (!found(r)) {
             return Set.of();
-          }
-          if (!r.ok()) {
-            throw new Failed(r.code(), r.path());
           }
           List<String> groupNames = new ArrayList<>();
           List<String> groupPaths = new ArrayList<>();
@@ -650,11 +635,8 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           List<Integer> owner = new ArrayList<>();
           for (int i = 0; i < topics.size(); i++) {
             Reply t = topics.get(i);
-            if (t.code() == Code.NONODE) {
+            if (!found(t)) {
               continue;
-            }
-            if (!t.ok()) {
-              throw new Failed(t.code(), t.path());
             }
             for (String topic : t.children()) {
               topicPaths.add(t.path() + "/" + topic);
@@ -667,10 +649,8 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
           Set<String> out = new TreeSet<>();
           for (int i = 0; i < stats.size(); i++) {
             Reply s = stats.get(i);
-            if (s.ok() && s.stat().getNumChildren() > 0) {
+            if (found(s) && s.stat().getNumChildren() > 0) {
               out.add(groupNames.get(owner.get(i)));
-            } else if (!s.ok() && s.code() != Code.NONODE) {
-              throw new Failed(s.code(), s.path());
             }
           }
           return out;
@@ -684,19 +664,26 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
         "read positions of group '" + group + "'",
         zk -> {
           Map<Partition, String> tree = tree(zk, group);
-          List<Partition> ps = new ArrayList<>(tree.keySet());
-          List<Reply> replies = readData(zk, new ArrayList<>(tree.values()));
-          Map<Partition, Long> out = new TreeMap<>();
-          for (int i = 0; i < ps.size(); i++) {
-            Reply r = replies.get(i);
-            if (r.ok()) {
-              out.put(ps.get(i), parsePosition(r.path(), r.data()));
-            } else if (r.code() != Code.NONODE) {
-              throw new Failed(r.code(), r.path());
-            }
-          }
-          return out;
+          return readPositions(
+              zk, new ArrayList<>(tree.keySet()), new ArrayList<>(tree.values()), new TreeMap<>());
         });
+  }
+
+  /**
+   * Reads the position node of each partition ({@code paths.get(i)} is that of {@code ps.get(i)})
+   * into {@code out}; a partition without a node is left out.
+   */
+  private Map<Partition, Long> readPositions(
+      ZooKeeper zk, List<Partition> ps, List<String> paths, Map<Partition, Long> out)
+      throws Failed, Requests.Interrupted {
+    List<Reply> replies = readData(zk, paths);
+    for (int i = 0; i < ps.size(); i++) {
+      Reply r = replies.get(i);
+      if (found(r)) {
+        out.put(ps.get(i), parsePosition(r.path(), r.data()));
+      }
+    }
+    return out;
   }
 
   @Override
@@ -930,12 +917,10 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
   private Map<Partition, String> tree(ZooKeeper zk, String group)
       throws Failed, Requests.Interrupted {
     String groupPath = groupPath(group);
+    // The reply names the path asked for: groupPath.
     Reply topics = readChildren(zk, List.of(groupPath)).get(0);
-    if (topics.code() == Code.NONODE) {
+    if (!found(topics)) {
       return Map.of();
-    }
-    if (!topics.ok()) {
-      throw new Failed(topics.code(), groupPath);
     }
     List<String> topicNames = new ArrayList<>();
     List<String> topicPaths = new ArrayList<>();
@@ -952,11 +937,8 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
     Map<Partition, String> out = new TreeMap<>();
     for (int i = 0; i < partitions.size(); i++) {
       Reply r = partitions.get(i);
-      if (r.code() == Code.NONODE) {
+      if (!found(r)) {
         continue;
-      }
-      if (!r.ok()) {
-        throw new Failed(r.code(), r.path());
       }
       for (String child : r.children()) {
         Integer number = partitionNumber(child);
@@ -968,6 +950,21 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether a read found its node: true on {@code OK}, false on {@code NONODE}.
+   *
+   * @throws Failed for any other code, naming the reply's path
+   */
+  private static boolean found(Reply r) throws Failed {
+    if (r.ok()) {
+      return true;
+    }
+    if (r.code() != Code.NONODE) {
+      throw new Failed(r.code(), r.path());
+    }
+    return false;
   }
 
   private static boolean validTopic(String topic) {

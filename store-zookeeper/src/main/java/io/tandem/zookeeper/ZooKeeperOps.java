@@ -231,21 +231,10 @@ public final class ZooKeeperOps {
    */
   public Map<String, Stat> stats(Collection<String> paths)
       throws KeeperException, InterruptedException {
-    List<String> list = List.copyOf(paths);
-    List<Requests.Reply> replies;
-    try {
-      replies = Requests.exists(zk, list, timeoutMs);
-    } catch (Requests.Interrupted e) {
-      InterruptedException ie = new InterruptedException(e.getMessage());
-      ie.initCause(e);
-      throw ie;
-    }
     Map<String, Stat> out = new LinkedHashMap<>();
-    for (Requests.Reply r : replies) {
-      if (r.ok()) {
+    for (Requests.Reply r : pipelined(Requests::exists, zk, List.copyOf(paths), timeoutMs)) {
+      if (found(r)) {
         out.put(r.path(), r.stat());
-      } else if (r.code() != KeeperException.Code.NONODE) {
-        throw KeeperException.create(r.code(), r.path());
       }
     }
     return out;
@@ -269,24 +258,50 @@ public final class ZooKeeperOps {
    */
   public Map<String, Node> nodes(Collection<String> paths)
       throws KeeperException, InterruptedException {
-    List<String> list = List.copyOf(paths);
-    List<Requests.Reply> replies;
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (Requests.Reply r : pipelined(Requests::getData, zk, List.copyOf(paths), timeoutMs)) {
+      if (found(r)) {
+        out.put(r.path(), new Node(r.data(), r.stat()));
+      }
+    }
+    return out;
+  }
+
+  /** A pipelined read of {@link Requests}, such as {@link Requests#getData}. */
+  interface Read {
+    List<Requests.Reply> send(ZooKeeper zk, List<String> paths, long timeoutMs)
+        throws Requests.Interrupted;
+  }
+
+  /**
+   * Sends a pipelined read and waits for its replies, one per path in order. An interrupt comes out
+   * as the {@link InterruptedException} that this class's callers handle, caused by the wait's.
+   */
+  static List<Requests.Reply> pipelined(Read read, ZooKeeper zk, List<String> paths, long timeoutMs)
+      throws InterruptedException {
     try {
-      replies = Requests.getData(zk, list, timeoutMs);
+      return read.send(zk, paths, timeoutMs);
     } catch (Requests.Interrupted e) {
       InterruptedException ie = new InterruptedException(e.getMessage());
       ie.initCause(e);
       throw ie;
     }
-    Map<String, Node> out = new LinkedHashMap<>();
-    for (Requests.Reply r : replies) {
-      if (r.ok()) {
-        out.put(r.path(), new Node(r.data(), r.stat()));
-      } else if (r.code() != KeeperException.Code.NONODE) {
-        throw KeeperException.create(r.code(), r.path());
-      }
+  }
+
+  /**
+   * Whether a read found its node.
+   *
+   * @return true on {@code OK}, false on {@code NONODE}
+   * @throws KeeperException for any other code
+   */
+  static boolean found(Requests.Reply r) throws KeeperException {
+    if (r.ok()) {
+      return true;
     }
-    return out;
+    if (r.code() != KeeperException.Code.NONODE) {
+      throw KeeperException.create(r.code(), r.path());
+    }
+    return false;
   }
 
   /** The commit takes the operations: later appends are refused. */

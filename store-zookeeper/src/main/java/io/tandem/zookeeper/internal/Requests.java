@@ -181,6 +181,16 @@ public final class Requests {
           },
           null);
     }
+    return await(latch, replies, paths, timeoutMs);
+  }
+
+  /**
+   * Waits for the callbacks that fill {@code replies} and count down {@code latch}. On timeout a
+   * path whose reply has not come gets an OPERATIONTIMEOUT reply; the others keep theirs.
+   */
+  private static List<Reply> await(
+      CountDownLatch latch, Reply[] replies, List<String> paths, long timeoutMs)
+      throws Interrupted {
     try {
       if (!latch.await(timeoutMs, TimeUnit.MILLISECONDS)) {
         List<Reply> out = new ArrayList<>(replies.length);
@@ -434,24 +444,7 @@ public final class Requests {
     }
 
     List<Reply> await(List<String> paths, long timeoutMs) throws Interrupted {
-      try {
-        if (!latch.await(timeoutMs, TimeUnit.MILLISECONDS)) {
-          List<Reply> out = new ArrayList<>(replies.length);
-          for (int i = 0; i < replies.length; i++) {
-            Reply r = replies[i];
-            out.add(
-                r != null
-                    ? r
-                    : new Reply(
-                        paths.get(i), KeeperException.Code.OPERATIONTIMEOUT, null, null, null));
-          }
-          return out;
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new Interrupted(e);
-      }
-      return List.of(replies);
+      return Requests.await(latch, replies, paths, timeoutMs);
     }
   }
 }
