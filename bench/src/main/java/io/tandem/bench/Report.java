@@ -39,6 +39,15 @@ final class Report {
     return String.format(Locale.ROOT, "%,." + decimals + "f", v);
   }
 
+  /** One Markdown table row: each cell's text between pipes. */
+  private static void row(StringBuilder b, Object... cells) {
+    b.append('|');
+    for (Object c : cells) {
+      b.append(' ').append(c).append(" |");
+    }
+    b.append('\n');
+  }
+
   static String mb(long bytes) {
     return f(bytes / (1024.0 * 1024.0), 0);
   }
@@ -153,18 +162,16 @@ final class Report {
             + " run.\n\n");
     b.append("![records per second, reference point](report.svg)\n\n");
     b.append("## Run\n\n| | |\n|---|---|\n");
-    header.forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v).append(" |\n"));
+    header.forEach((k, v) -> row(b, k, v));
     b.append("\n### Servers (durability as configured)\n\n| store | server |\n|---|---|\n");
-    servers.forEach(
-        (k, v) ->
-            b.append("| ").append(k).append(" | ").append(v.replace("|", "/")).append(" |\n"));
+    servers.forEach((k, v) -> row(b, k, v.replace("|", "/")));
     if (!notes.isEmpty()) {
       b.append("\n### Notes\n\n");
       notes.forEach(n -> b.append("- ").append(n).append('\n'));
     }
     b.append("\n## Targets\n\n| target | goal | measured | met |\n|---|---|---|---|\n");
     for (String[] t : targets()) {
-      b.append("| ").append(String.join(" | ", t)).append(" |\n");
+      row(b, String.join(" | ", t));
     }
     if (!micro.isEmpty()) {
       b.append("\n## 1. One commit, one thread (JMH, SampleTime)\n\n");
@@ -178,27 +185,18 @@ final class Report {
               + " p50 ms | p99 ms | Tandem / plain |\n");
       b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (MicroResult m : micro) {
-        b.append("| ")
-            .append(m.store())
-            .append(" | ")
-            .append(m.partitions())
-            .append(" | ")
-            .append(m.results())
-            .append(" | ")
-            .append(f(m.tandemPerSecond(), 0))
-            .append(" | ")
-            .append(f(m.tandemP50Ms(), 2))
-            .append(" | ")
-            .append(f(m.tandemP99Ms(), 2))
-            .append(" | ")
-            .append(f(m.plainPerSecond(), 0))
-            .append(" | ")
-            .append(f(m.plainP50Ms(), 2))
-            .append(" | ")
-            .append(f(m.plainP99Ms(), 2))
-            .append(" | ")
-            .append(f(m.ratio(), 2))
-            .append(" |\n");
+        row(
+            b,
+            m.store(),
+            m.partitions(),
+            m.results(),
+            f(m.tandemPerSecond(), 0),
+            f(m.tandemP50Ms(), 2),
+            f(m.tandemP99Ms(), 2),
+            f(m.plainPerSecond(), 0),
+            f(m.plainP50Ms(), 2),
+            f(m.plainP99Ms(), 2),
+            f(m.ratio(), 2));
       }
     }
     if (!pipeline.isEmpty()) {
@@ -217,33 +215,21 @@ final class Report {
               + " heap after GC at 25/50/100% MB | machine CPU busy % |\n");
       b.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
       for (PipelineResult r : pipeline) {
-        b.append("| ")
-            .append(r.store())
-            .append(" | ")
-            .append(r.consumers())
-            .append(" | ")
-            .append(r.poll())
-            .append(" | ")
-            .append(r.variant())
-            .append(" | ")
-            .append(f(r.records(), 0))
-            .append(" | ")
-            .append(f(r.recordsPerSecond(), 0))
-            .append(" | ")
-            .append(f(r.p50Ms(), 2))
-            .append(" | ")
-            .append(f(r.p99Ms(), 2))
-            .append(" | ")
-            .append(f(r.meanBatch(), 0))
-            .append(" | ")
-            .append(mb(r.peakHeapAfterGc()))
-            .append(" | ")
-            .append(f(r.peakRssKb() / 1024.0, 0))
-            .append(" | ")
-            .append(trend(r.heapAt()))
-            .append(" | ")
-            .append(f(100 * r.machineBusy(), 0))
-            .append(" |\n");
+        row(
+            b,
+            r.store(),
+            r.consumers(),
+            r.poll(),
+            r.variant(),
+            f(r.records(), 0),
+            f(r.recordsPerSecond(), 0),
+            f(r.p50Ms(), 2),
+            f(r.p99Ms(), 2),
+            f(r.meanBatch(), 0),
+            mb(r.peakHeapAfterGc()),
+            f(r.peakRssKb() / 1024.0, 0),
+            trend(r.heapAt()),
+            f(100 * r.machineBusy(), 0));
       }
       b.append("\n### Ratios (records/s, same run)\n\n");
       b.append(
@@ -255,23 +241,15 @@ final class Report {
           continue;
         }
         String s = r.store();
-        b.append("| ")
-            .append(s)
-            .append(" | ")
-            .append(r.consumers())
-            .append(" | ")
-            .append(r.poll())
-            .append(" | ")
-            .append(
-                f(ratio(s, "tandem", r.consumers(), r.poll(), "at-least-once", r.consumers()), 3))
-            .append(" | ")
-            .append(
-                f(ratio(s, "tandem", r.consumers(), r.poll(), "hand-written", r.consumers()), 3))
-            .append(" | ")
-            .append(f(ratio(s, "tandem", r.consumers(), r.poll(), "no-kafka", r.consumers()), 3))
-            .append(" | ")
-            .append(f(ratio(s, "tandem", r.consumers(), r.poll(), "tandem", 1), 2))
-            .append(" |\n");
+        row(
+            b,
+            s,
+            r.consumers(),
+            r.poll(),
+            f(ratio(s, "tandem", r.consumers(), r.poll(), "at-least-once", r.consumers()), 3),
+            f(ratio(s, "tandem", r.consumers(), r.poll(), "hand-written", r.consumers()), 3),
+            f(ratio(s, "tandem", r.consumers(), r.poll(), "no-kafka", r.consumers()), 3),
+            f(ratio(s, "tandem", r.consumers(), r.poll(), "tandem", 1), 2));
       }
       b.append("\n### Memory trend\n\n");
       b.append(
@@ -286,25 +264,17 @@ final class Report {
         if (r.heapAt().size() < 3) {
           continue;
         }
-        b.append("| ")
-            .append(r.store())
-            .append(" | ")
-            .append(r.consumers())
-            .append(" | ")
-            .append(r.poll())
-            .append(" | ")
-            .append(r.variant())
-            .append(" | ")
-            .append(mb(r.heapAt().get(0)))
-            .append(" | ")
-            .append(mb(r.heapAt().get(2)))
-            .append(" | ")
-            .append(f((r.heapAt().get(2) - r.heapAt().get(0)) / (1024.0 * 1024.0), 1))
-            .append(" | ")
-            .append(f(r.rssAt().get(0) / 1024.0, 0))
-            .append(" | ")
-            .append(f(r.rssAt().get(2) / 1024.0, 0))
-            .append(" |\n");
+        row(
+            b,
+            r.store(),
+            r.consumers(),
+            r.poll(),
+            r.variant(),
+            mb(r.heapAt().get(0)),
+            mb(r.heapAt().get(2)),
+            f((r.heapAt().get(2) - r.heapAt().get(0)) / (1024.0 * 1024.0), 1),
+            f(r.rssAt().get(0) / 1024.0, 0),
+            f(r.rssAt().get(2) / 1024.0, 0));
       }
     }
     return b.toString();
