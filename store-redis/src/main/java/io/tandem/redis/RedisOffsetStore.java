@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -45,6 +46,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.resps.ScanResult;
 
 /**
@@ -52,25 +54,37 @@ import redis.clients.jedis.resps.ScanResult;
  *
  * <h2>Layout</h2>
  *
- * A group's positions are one hash, key {@code <prefix>:{<group>}:offsets} (default prefix {@code
- * tandem}), field {@code <topic>:<partition>}, value the position in decimal. The group is the
- * key's hash tag, so on Redis Cluster a group's positions stay in one slot; result keys that carry
- * the same tag ({@link RedisTransaction#hashTag()}) share it. This version connects to one endpoint
- * and does not follow cluster redirections.
+ * Each partition's position is its own string key, {@code
+ * <prefix>:{<group>}:offset:<topic>:<partition>} (default prefix {@code tandem}), value the
+ * position in decimal; a {@code '}'} in the group is written twice in this key so that no two
+ * (group, topic) pairs share one. A set per group, {@code <prefix>:{<group>}:partitions}, lists the
+ * {@code <topic>:<partition>} of every partition that has a position key, so {@link
+ * #positions(String)}, {@link #delete(String)} and {@link #groups()} find a group's keys without a
+ * SCAN per group; every operation that creates or removes position keys changes the set in the same
+ * {@code MULTI}/{@code EXEC}. One key per partition is what lets consumers of one group that own
+ * disjoint partitions commit concurrently: a commit watches only its own partitions' keys, so
+ * disjoint commits never abort each other (with one hash per group, every overlap of two commits
+ * made one {@code EXEC} nil and sent it round again). The group is every key's hash tag, so on
+ * Redis Cluster a group's keys stay in one slot; result keys that carry the same tag ({@link
+ * RedisTransaction#hashTag()}) share it. This version connects to one endpoint and does not follow
+ * cluster redirections.
  *
  * <h2>The atomic step</h2>
  *
- * An optimistic transaction on one connection: {@code WATCH} the group's hash and {@code HMGET} the
- * ranges' positions (one round trip), compare each with its range's {@code from} (every mismatch is
- * reported in one {@link OffsetConflictException}, after {@code UNWATCH}); {@code MULTI}; the
- * writer's commands, queued through {@link RedisTransaction}; {@code HSET} of every new position;
- * {@code EXEC}. Redis runs the queued commands back to back, no other client in between. A nil
- * {@code EXEC} reply means the hash changed after {@code WATCH} and nothing ran: the positions are
- * read again; if one of this commit's partitions moved, that is a conflict listing every moved one;
- * if only other partitions of the group moved (disjoint commits touch the same hash), the commit
- * runs again, writer included, up to {@link RedisStoreConfig#watchRetries()} times. Only the
- * group's hash is watched, so the writer's keys changing concurrently never abort a commit: a
- * writer must not base its commands on values it read (it cannot read inside {@code MULTI} anyway).
+ * An optimistic transaction on one connection: {@code WATCH} the ranges' position keys and {@code
+ * MGET} them (one round trip), compare each with its range's {@code from} (a missing key is {@link
+ * Conflict#missing}; every mismatch is reported in one {@link OffsetConflictException}, after
+ * {@code UNWATCH}); {@code MULTI}; the writer's commands, queued through {@link RedisTransaction};
+ * {@code MSET} of every new position; {@code EXEC}. Redis runs the queued commands back to back, no
+ * other client in between. A nil {@code EXEC} reply means one of this commit's position keys was
+ * written after {@code WATCH} and nothing ran: the positions are read again; if one moved (or
+ * vanished), that is a conflict listing every such partition; if all still hold the range's {@code
+ * from} (a key rewritten with its own value, e.g. by {@link #overwrite}), the commit runs again,
+ * writer included, up to {@link RedisStoreConfig#watchRetries()} times. Other partitions of the
+ * group are not watched, and neither are the writer's keys, so neither changing concurrently aborts
+ * a commit: a writer must not base its commands on values it read (it cannot read inside {@code
+ * MULTI} anyway). The index set is not touched by a commit: a commit needs every position key to
+ * exist already, and an existing key is always in the index.
  *
  * <h2>Guarantee and what weakens it</h2>
  *
@@ -83,8 +97,8 @@ import redis.clients.jedis.resps.ScanResult;
  *       EXECABORT}: nothing runs, and the commit fails with {@link ResultWriteException} (or {@link
  *       StoreUnavailableException} for {@code OOM}). But a command that fails while {@code EXEC}
  *       runs ({@code WRONGTYPE}, {@code HINCRBY} on a non-integer) fails alone: Redis runs every
- *       other command of the transaction, the position {@code HSET} included, and replies with the
- *       error in that command's slot. Ordering does not help (the positions could come first or
+ *       other command of the transaction, the positions' {@code MSET} included, and replies with
+ *       the error in that command's slot. Ordering does not help (the positions could come first or
  *       last: both run), and no queued command can make a later one conditional. A Lua script or
  *       function could stop before the positions on the first error, but it could not undo the
  *       commands before it either (scripts do not roll back), it would need every key declared for
@@ -132,6 +146,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
   private final Keys keys;
   private final ConnectionPool pool;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicLong watchRetries = new AtomicLong();
 
   private RedisOffsetStore(RedisStoreConfig config) {
     this.config = config;
@@ -311,6 +326,14 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     return "unknown";
   }
 
+  /**
+   * How often a commit of this store ran again after a nil {@code EXEC} that was no conflict (its
+   * position keys rewritten with unchanged values). Commits of disjoint partitions never cause one.
+   */
+  long watchRetries() {
+    return watchRetries.get();
+  }
+
   @Override
   public Class<RedisTransaction> handleType() {
     return RedisTransaction.class;
@@ -321,14 +344,13 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     StoreArguments.group(group);
     List<Partition> ps = StoreArguments.partitions(partitions);
     checkOpen();
-    String key = keys.offsets(group);
     if (ps.isEmpty()) {
       return Map.of();
     }
-    String[] fields = fields(ps);
+    String[] offsetKeys = offsetKeys(group, ps);
     List<String> values =
-        call("Reading positions of group '" + group + "'", true, j -> j.hmget(key, fields));
-    return toMap(key, ps, fields, values);
+        call("Reading positions of group '" + group + "'", true, j -> j.mget(offsetKeys));
+    return toMap(ps, offsetKeys, values);
   }
 
   @Override
@@ -336,28 +358,33 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     StoreArguments.group(group);
     Map<Partition, Long> sorted = StoreArguments.positions(starts);
     checkOpen();
-    String key = keys.offsets(group);
     if (sorted.isEmpty()) {
       return Map.of();
     }
     List<Partition> ps = new ArrayList<>(sorted.keySet());
     String[] fields = fields(ps);
-    // HSETNX per field, then HMGET, in one round trip: each HSETNX is atomic, so a concurrent
-    // initialize or commit wins and the HMGET returns what stands.
+    String[] offsetKeys = offsetKeys(group, ps);
+    String index = keys.index(group);
+    // SET NX per key, SADD of every member to the index, MGET: one MULTI/EXEC, so the keys and the
+    // index change together and the MGET returns what stands (a concurrent initialize or commit
+    // either ran before, and its value is kept, or runs after). Retrying is idempotent.
     List<String> values =
-        call(
+        callWatching(
             "Initializing positions of group '" + group + "'",
-            true,
             j -> {
-              Pipeline p = j.pipelined();
+              Transaction tx = j.multi();
               for (int i = 0; i < ps.size(); i++) {
-                p.hsetnx(key, fields[i], String.valueOf(sorted.get(ps.get(i))));
+                tx.set(
+                    offsetKeys[i],
+                    String.valueOf(sorted.get(ps.get(i))),
+                    SetParams.setParams().nx());
               }
-              Response<List<String>> read = p.hmget(key, fields);
-              p.sync();
+              tx.sadd(index, fields);
+              Response<List<String>> read = tx.mget(offsetKeys);
+              execOrFail(tx);
               return read.get();
             });
-    return toMap(key, ps, fields, values);
+    return toMap(ps, offsetKeys, values);
   }
 
   @Override
@@ -367,14 +394,15 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, config.maxRangesPerCommit());
     StoreArguments.results(results);
     checkOpen();
-    String key = keys.offsets(group);
-    String[] fields = new String[sorted.size()];
-    Map<String, String> next = new LinkedHashMap<>();
+    String[] offsetKeys = new String[sorted.size()];
+    // MSET's arguments: key, value, key, value, ...
+    String[] next = new String[2 * sorted.size()];
     for (int i = 0; i < sorted.size(); i++) {
-      fields[i] = Keys.field(sorted.get(i).partition());
-      next.put(fields[i], String.valueOf(sorted.get(i).until()));
+      offsetKeys[i] = keys.offset(group, sorted.get(i).partition());
+      next[2 * i] = offsetKeys[i];
+      next[2 * i + 1] = String.valueOf(sorted.get(i).until());
     }
-    Attempt attempt = new Attempt(group, key, sorted, fields, next, results);
+    Attempt attempt = new Attempt(group, sorted, offsetKeys, next, results);
     boolean staleRetried = false;
     for (int round = 0; ; round++) {
       Outcome outcome = attempt.run();
@@ -393,18 +421,21 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
           }
           throw Failures.map(
               describe(group, sorted) + " at " + config.address(), attempt.connectionFailure);
-        case OTHER_PARTITION_MOVED:
+        case TOUCHED_UNCHANGED:
           if (round >= config.watchRetries()) {
             throw new StoreUnavailableException(
                 describe(group, sorted)
-                    + " was overtaken "
+                    + " was aborted "
                     + (round + 1)
-                    + " times by commits of other partitions of the group (nothing was"
-                    + " committed). Retry, or raise watchRetries.",
+                    + " times because its position keys were rewritten with unchanged values"
+                    + " between WATCH and EXEC (nothing was committed). Retry, or raise"
+                    + " watchRetries.",
                 null);
           }
+          watchRetries.incrementAndGet();
           log.debug(
-              "Commit of group '{}' retries: another partition of the group moved after WATCH",
+              "Commit of group '{}' retries: a position key was rewritten with its value after"
+                  + " WATCH",
               group);
           LockSupport.parkNanos(
               ThreadLocalRandom.current().nextLong(50_000, 500_000L * Math.min(round + 1, 20)));
@@ -418,30 +449,28 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
   private enum Outcome {
     DONE,
     STALE_CONNECTION,
-    OTHER_PARTITION_MOVED
+    /** Nil EXEC, yet every position still equals its range's {@code from}. */
+    TOUCHED_UNCHANGED
   }
 
   /** One try of a commit on one connection. */
   private final class Attempt {
     final String group;
-    final String key;
     final List<OffsetRange> ranges;
-    final String[] fields;
-    final Map<String, String> next;
+    final String[] offsetKeys;
+    final String[] next;
     final ResultWriter<RedisTransaction> results;
     JedisException connectionFailure;
 
     Attempt(
         String group,
-        String key,
         List<OffsetRange> ranges,
-        String[] fields,
-        Map<String, String> next,
+        String[] offsetKeys,
+        String[] next,
         ResultWriter<RedisTransaction> results) {
       this.group = group;
-      this.key = key;
       this.ranges = ranges;
-      this.fields = fields;
+      this.offsetKeys = offsetKeys;
       this.next = next;
       this.results = results;
     }
@@ -451,12 +480,13 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       boolean execSent = false;
       boolean clean = false;
       try {
-        // WATCH and HMGET in one round trip: the server runs them in order, so the read is
-        // already covered by the WATCH.
+        // WATCH and MGET of this commit's position keys only, in one round trip: the server runs
+        // them in order, so the read is already covered by the WATCH. Commits of other partitions
+        // write other keys and never abort this one.
         List<String> found;
         try (Pipeline p = j.pipelined()) {
-          p.sendCommand(Protocol.Command.WATCH, key);
-          Response<List<String>> read = p.hmget(key, fields);
+          p.sendCommand(Protocol.Command.WATCH, offsetKeys);
+          Response<List<String>> read = p.mget(offsetKeys);
           p.sync();
           found = read.get();
         }
@@ -490,7 +520,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
         } finally {
           handle.close();
         }
-        tx.hset(key, next);
+        tx.mset(next);
         execSent = true;
         List<Object> reply;
         try {
@@ -501,12 +531,14 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
         }
         clean = true;
         if (reply == null) {
-          // Nil EXEC: the hash changed after WATCH and nothing ran. Ours or another partition?
-          List<Conflict> now = conflicts(j.hmget(key, fields));
+          // Nil EXEC: one of this commit's position keys was written after WATCH and nothing ran.
+          // Moved (a conflict), or rewritten with the value it had (an overwrite of the same
+          // position): then nothing stands in the way and the commit runs again.
+          List<Conflict> now = conflicts(j.mget(offsetKeys));
           if (!now.isEmpty()) {
             throw new OffsetConflictException(group, now);
           }
-          return Outcome.OTHER_PARTITION_MOVED;
+          return Outcome.TOUCHED_UNCHANGED;
         }
         checkReply(reply);
         awaitReplicas(j);
@@ -533,7 +565,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
         if (v == null) {
           out.add(Conflict.missing(r.partition(), r.from()));
         } else {
-          long stored = Keys.position(key, fields[i], v);
+          long stored = Keys.position(offsetKeys[i], v);
           if (stored != r.from()) {
             out.add(Conflict.of(r.partition(), r.from(), stored));
           }
@@ -568,14 +600,14 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     void checkReply(List<Object> reply) {
-      // The reply has one slot per queued command: the writer's, then our HSET. A run-time error
+      // The reply has one slot per queued command: the writer's, then our MSET. A run-time error
       // sits in its slot as a JedisDataException; everything else ran (verified on 6.2 and 7.0).
       List<String> errors = new ArrayList<>();
       int writerCommands = reply.size() - 1;
       for (int i = 0; i < reply.size(); i++) {
         if (reply.get(i) instanceof JedisDataException e) {
           errors.add(
-              (i < writerCommands ? "command #" + i : "the positions' HSET")
+              (i < writerCommands ? "command #" + i : "the positions' MSET")
                   + ": "
                   + e.getMessage());
         }
@@ -651,7 +683,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       StoreUnavailableException failed = null;
       for (int i = 0; i < READ_BACK_ATTEMPTS && found == null; i++) {
         try {
-          found = call("Reading back positions", false, j -> j.hmget(key, fields));
+          found = call("Reading back positions", false, j -> j.mget(offsetKeys));
         } catch (StoreUnavailableException e) {
           if (failed != null) {
             e.addSuppressed(failed);
@@ -700,7 +732,9 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
   public Set<String> groups() {
     checkOpen();
     // SCAN walks the whole keyspace in steps of SCAN_COUNT keys: O(keys in the database) per call,
-    // without blocking the server. An admin operation, never on the commit path.
+    // without blocking the server. An admin operation, never on the commit path. It matches the
+    // groups' index sets only: a group is listed while it has a position (Redis removes a set
+    // with its last member).
     return call(
         "Listing groups",
         true,
@@ -723,14 +757,50 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
   public Map<Partition, Long> positions(String group) {
     StoreArguments.group(group);
     checkOpen();
-    String key = keys.offsets(group);
-    Map<String, String> all =
-        call("Reading positions of group '" + group + "'", true, j -> j.hgetAll(key));
-    Map<Partition, Long> out = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : all.entrySet()) {
-      out.put(Keys.partition(key, e.getKey()), Keys.position(key, e.getKey(), e.getValue()));
-    }
-    return out;
+    String index = keys.index(group);
+    return callWatching(
+        "Reading positions of group '" + group + "'",
+        j -> {
+          // The index names the keys to read, so reading it and them takes two steps. The second
+          // is one MULTI/EXEC that reads the index again with the keys: when both reads of the
+          // index agree, the values are one consistent snapshot of the group (an admin change in
+          // between shows as a different index and the read runs again).
+          Set<String> members = j.smembers(index);
+          for (int attempt = 0; ; attempt++) {
+            if (members.isEmpty()) {
+              return Map.of();
+            }
+            List<String> fields = new ArrayList<>(members);
+            String[] offsetKeys = new String[fields.size()];
+            for (int i = 0; i < offsetKeys.length; i++) {
+              offsetKeys[i] = keys.offset(group, fields.get(i));
+            }
+            Transaction tx = j.multi();
+            Response<Set<String>> again = tx.smembers(index);
+            Response<List<String>> values = tx.mget(offsetKeys);
+            execOrFail(tx);
+            if (again.get().equals(members)) {
+              Map<Partition, Long> out = new LinkedHashMap<>();
+              for (int i = 0; i < offsetKeys.length; i++) {
+                String v = values.get().get(i);
+                if (v != null) {
+                  out.put(Keys.partition(index, fields.get(i)), Keys.position(offsetKeys[i], v));
+                }
+              }
+              return out;
+            }
+            if (attempt >= config.watchRetries()) {
+              throw new StoreUnavailableException(
+                  "Reading positions of group '"
+                      + group
+                      + "': its partitions changed on every one of "
+                      + (attempt + 1)
+                      + " reads. Retry.",
+                  null);
+            }
+            members = again.get();
+          }
+        });
   }
 
   @Override
@@ -738,24 +808,73 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     StoreArguments.group(group);
     Map<Partition, Long> sorted = StoreArguments.positions(positions);
     checkOpen();
-    String key = keys.offsets(group);
     if (sorted.isEmpty()) {
       return;
     }
-    Map<String, String> values = new LinkedHashMap<>();
-    sorted.forEach((p, v) -> values.put(Keys.field(p), String.valueOf(v)));
-    // One HSET: every position of the call at once. It also breaks the WATCH of any commit in
-    // flight, which then re-reads and reports a conflict.
-    call("Overwriting positions of group '" + group + "'", true, j -> j.hset(key, values));
-    log.info("Overwrote {} position(s) of group '{}'", values.size(), group);
+    List<Partition> ps = new ArrayList<>(sorted.keySet());
+    String[] offsetKeys = offsetKeys(group, ps);
+    String[] values = new String[2 * ps.size()];
+    for (int i = 0; i < ps.size(); i++) {
+      values[2 * i] = offsetKeys[i];
+      values[2 * i + 1] = String.valueOf(sorted.get(ps.get(i)));
+    }
+    String index = keys.index(group);
+    String[] fields = fields(ps);
+    // MSET and SADD in one MULTI/EXEC: every position of the call and the index at once. The MSET
+    // breaks the WATCH of any commit in flight on these partitions, which then re-reads: a moved
+    // position is a conflict, an unchanged one a retry.
+    callWatching(
+        "Overwriting positions of group '" + group + "'",
+        j -> {
+          Transaction tx = j.multi();
+          tx.mset(values);
+          tx.sadd(index, fields);
+          return execOrFail(tx);
+        });
+    log.info("Overwrote {} position(s) of group '{}'", ps.size(), group);
   }
 
   @Override
   public boolean delete(String group) {
     StoreArguments.group(group);
     checkOpen();
-    String key = keys.offsets(group);
-    long n = call("Deleting group '" + group + "'", true, j -> j.del(key));
+    String index = keys.index(group);
+    long n =
+        callWatching(
+            "Deleting group '" + group + "'",
+            j -> {
+              for (int attempt = 0; ; attempt++) {
+                // WATCH the index while reading it: a partition added before EXEC (initialize,
+                // overwrite) makes EXEC nil, and the delete reads the index again.
+                Set<String> members;
+                try (Pipeline p = j.pipelined()) {
+                  p.sendCommand(Protocol.Command.WATCH, index);
+                  Response<Set<String>> read = p.smembers(index);
+                  p.sync();
+                  members = read.get();
+                }
+                String[] doomed = new String[members.size() + 1];
+                doomed[0] = index;
+                int i = 1;
+                for (String f : members) {
+                  doomed[i++] = keys.offset(group, f);
+                }
+                Transaction tx = j.multi();
+                Response<Long> deleted = tx.del(doomed);
+                if (tx.exec() != null) {
+                  return deleted.get();
+                }
+                if (attempt >= config.watchRetries()) {
+                  throw new StoreUnavailableException(
+                      "Deleting group '"
+                          + group
+                          + "': its partitions changed during each of "
+                          + (attempt + 1)
+                          + " attempts (nothing was deleted). Retry.",
+                      null);
+                }
+              }
+            });
     if (n > 0) {
       log.info("Deleted every position of group '{}'", group);
     }
@@ -767,12 +886,24 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     StoreArguments.group(group);
     List<Partition> ps = StoreArguments.partitions(partitions);
     checkOpen();
-    String key = keys.offsets(group);
     if (ps.isEmpty()) {
       return 0;
     }
+    String index = keys.index(group);
     String[] fields = fields(ps);
-    long n = call("Deleting positions of group '" + group + "'", true, j -> j.hdel(key, fields));
+    String[] offsetKeys = offsetKeys(group, ps);
+    // DEL of the keys and SREM of their members in one MULTI/EXEC. The count is DEL's: the keys
+    // that existed.
+    long n =
+        callWatching(
+            "Deleting positions of group '" + group + "'",
+            j -> {
+              Transaction tx = j.multi();
+              Response<Long> deleted = tx.del(offsetKeys);
+              tx.srem(index, fields);
+              execOrFail(tx);
+              return deleted.get();
+            });
     return (int) n;
   }
 
@@ -808,10 +939,26 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
    * the server restarts.
    */
   private <R> R call(String what, boolean retryOnce, Function<Jedis, R> op) {
+    return call(what, retryOnce, false, op);
+  }
+
+  /**
+   * Like {@link #call(String, boolean, Function)} with one retry, for an operation that uses WATCH
+   * or MULTI: if it fails, the connection may still hold the WATCH or be inside MULTI, so it is
+   * closed rather than reused.
+   */
+  private <R> R callWatching(String what, Function<Jedis, R> op) {
+    return call(what, true, true, op);
+  }
+
+  private <R> R call(String what, boolean retryOnce, boolean watches, Function<Jedis, R> op) {
     for (int attempt = 0; ; attempt++) {
       Jedis j = borrow(what);
+      boolean failed = true;
       try {
-        return op.apply(j);
+        R r = op.apply(j);
+        failed = false;
+        return r;
       } catch (JedisConnectionException e) {
         if (retryOnce && attempt == 0) {
           log.debug("{} at {}: connection failed, retrying once", what, config.address(), e);
@@ -822,7 +969,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       } catch (JedisException e) {
         throw Failures.map(what + " at " + config.address(), e);
       } finally {
-        release(j, false);
+        release(j, watches && failed);
       }
     }
   }
@@ -862,16 +1009,42 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     return fields;
   }
 
+  private String[] offsetKeys(String group, List<Partition> ps) {
+    String[] out = new String[ps.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = keys.offset(group, ps.get(i));
+    }
+    return out;
+  }
+
   private static Map<Partition, Long> toMap(
-      String key, List<Partition> ps, String[] fields, List<String> values) {
+      List<Partition> ps, String[] offsetKeys, List<String> values) {
     Map<Partition, Long> out = new LinkedHashMap<>();
     for (int i = 0; i < ps.size(); i++) {
       String v = values.get(i);
       if (v != null) {
-        out.put(ps.get(i), Keys.position(key, fields[i], v));
+        out.put(ps.get(i), Keys.position(offsetKeys[i], v));
       }
     }
     return out;
+  }
+
+  /**
+   * EXEC of an administrative transaction that WATCHes nothing, so a nil reply cannot happen; a
+   * run-time error of one of its commands (a position key or the index of another type, written by
+   * someone else) is thrown: Jedis would otherwise leave it in a {@code Response}.
+   */
+  private static List<Object> execOrFail(Transaction tx) {
+    List<Object> reply = tx.exec();
+    if (reply == null) {
+      throw new JedisDataException("EXEC returned nil without WATCH");
+    }
+    for (Object o : reply) {
+      if (o instanceof JedisDataException e) {
+        throw e;
+      }
+    }
+    return reply;
   }
 
   private String describe(String group, List<OffsetRange> ranges) {

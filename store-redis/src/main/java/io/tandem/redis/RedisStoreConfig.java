@@ -428,8 +428,8 @@ public final class RedisStoreConfig {
   }
 
   /**
-   * @return how often a commit retries when another partition of its group moved between WATCH and
-   *     EXEC; default 16
+   * @return how often a commit retries when one of its position keys was rewritten with the value
+   *     it already had between WATCH and EXEC (a nil EXEC that is no conflict); default 16
    */
   public int watchRetries() {
     return watchRetries;
@@ -637,7 +637,8 @@ public final class RedisStoreConfig {
     }
 
     /**
-     * @param watchRetries retries when another partition of the group moved, {@code >= 0}
+     * @param watchRetries retries when a commit's position keys were rewritten with unchanged
+     *     values between WATCH and EXEC, {@code >= 0}
      * @return this
      */
     public Builder watchRetries(int watchRetries) {

@@ -36,20 +36,32 @@ class RedisCommitRateIT {
   void measureCommitRate() throws Exception {
     StringBuilder table = new StringBuilder();
     table.append(
-        "| appendfsync | threads | partitions/commit | results/commit | commits/s | ranges/s |\n");
-    table.append("|---|---|---|---|---|---|\n");
+        "| appendfsync | threads | group | partitions/commit | results/commit | commits/s |"
+            + " ranges/s | retries |\n");
+    table.append("|---|---|---|---|---|---|---|---|\n");
     for (String fsync : List.of("always", "everysec")) {
       try (RedisServer server = RedisServer.startPrivate(fsync);
           RedisOffsetStore store = RedisOffsetStore.open(Redis.config(server).build())) {
-        run(store, 1, 1, 0); // warm-up: JIT and connections
+        run(store, 1, 1, 0, false); // warm-up: JIT and connections
         for (int threads : List.of(1, 4)) {
-          for (int partitions : List.of(1, 100)) {
-            for (int results : List.of(0, 5)) {
-              double rate = run(store, threads, partitions, results);
-              table.append(
-                  String.format(
-                      "| %s | %d | %d | %d | %.0f | %.0f |%n",
-                      fsync, threads, partitions, results, rate, rate * partitions));
+          // "shared": every thread is a consumer of one group, owning its own partitions.
+          for (boolean shared : threads == 1 ? List.of(false) : List.of(false, true)) {
+            for (int partitions : List.of(1, 100)) {
+              for (int results : List.of(0, 5)) {
+                long retriesBefore = store.watchRetries();
+                double rate = run(store, threads, partitions, results, shared);
+                table.append(
+                    String.format(
+                        "| %s | %d | %s | %d | %d | %.0f | %.0f | %d |%n",
+                        fsync,
+                        threads,
+                        shared ? "shared" : "own",
+                        partitions,
+                        results,
+                        rate,
+                        rate * partitions,
+                        store.watchRetries() - retriesBefore));
+              }
             }
           }
         }
@@ -61,14 +73,21 @@ class RedisCommitRateIT {
         Path.of("target", "redis-commit-rate.md"), table.toString(), StandardCharsets.UTF_8);
   }
 
-  /** Each thread commits contiguous batches on its own group, as one consumer would. */
-  private static double run(RedisOffsetStore store, int threads, int partitions, int results)
+  /**
+   * Each thread commits contiguous batches of its own partitions, as one consumer would: on its own
+   * group, or ({@code shared}) all threads on one group.
+   */
+  private static double run(
+      RedisOffsetStore store, int threads, int partitions, int results, boolean shared)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
+    String sharedGroup = Redis.unique("bench");
     try {
       List<Future<long[]>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        futures.add(pool.submit(() -> loop(store, partitions, results)));
+        String group = shared ? sharedGroup : Redis.unique("bench");
+        int first = shared ? t * partitions : 0;
+        futures.add(pool.submit(() -> loop(store, group, first, partitions, results)));
       }
       long commits = 0;
       long nanos = 0;
@@ -83,13 +102,13 @@ class RedisCommitRateIT {
     }
   }
 
-  private static long[] loop(RedisOffsetStore store, int partitions, int results) {
-    String group = Redis.unique("bench");
+  private static long[] loop(
+      RedisOffsetStore store, String group, int first, int partitions, int results) {
     String ns = Redis.unique("benchres");
     List<Partition> ps = new ArrayList<>();
     Map<Partition, Long> starts = new HashMap<>();
     for (int i = 0; i < partitions; i++) {
-      ps.add(Partition.of("orders", i));
+      ps.add(Partition.of("orders", first + i));
       starts.put(ps.get(i), 0L);
     }
     store.initialize(group, starts);

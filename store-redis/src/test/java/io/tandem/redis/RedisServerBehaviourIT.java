@@ -185,7 +185,7 @@ class RedisServerBehaviourIT {
         one.commit("g", List.of(new OffsetRange(A, 0, 1)), tx -> tx.commands().set("r", "1"));
         try (Jedis j = Redis.jedis(replica)) {
           // WAIT returned 1: the replica has the commit.
-          assertThat(j.hget("tandem:{g}:offsets", "t:0")).isEqualTo("1");
+          assertThat(j.get("tandem:{g}:offset:t:0")).isEqualTo("1");
           assertThat(j.get("r")).isEqualTo("1");
         }
 
