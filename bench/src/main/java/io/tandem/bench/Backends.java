@@ -4,12 +4,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The backends of this JVM, each started once on first use and closed by {@link #closeAll()}. */
+/**
+ * The backends of this JVM, each started on first use and closed by {@link #close(String)} or
+ * {@link #closeAll()}: a store's servers run only while it is measured, so an idle server (the
+ * MongoDB emulator polls, Cassandra compacts) takes no CPU from another store's runs.
+ */
 final class Backends {
 
   static final List<String> ALL = List.of("postgres", "redis", "zookeeper", "cassandra", "mongo");
 
   private static final Map<String, Backend<?>> OPEN = new LinkedHashMap<>();
+  private static final Map<String, String> SERVERS = new LinkedHashMap<>();
 
   private Backends() {}
 
@@ -18,6 +23,7 @@ final class Backends {
     if (b == null) {
       b = create(name);
       OPEN.put(name, b);
+      SERVERS.put(name, b.server());
     }
     return b;
   }
@@ -43,14 +49,25 @@ final class Backends {
     }
   }
 
-  static synchronized void closeAll() {
-    for (Backend<?> b : OPEN.values()) {
+  /** What the backend's server was, as it said when it last started; null if it never did. */
+  static synchronized String server(String name) {
+    return SERVERS.get(name);
+  }
+
+  static synchronized void close(String name) {
+    Backend<?> b = OPEN.remove(name);
+    if (b != null) {
       try {
         b.close();
       } catch (RuntimeException e) {
-        // closing at exit; the next backend still closes
+        // a server that fails to stop must not stop the benchmark
       }
     }
-    OPEN.clear();
+  }
+
+  static synchronized void closeAll() {
+    for (String name : List.copyOf(OPEN.keySet())) {
+      close(name);
+    }
   }
 }
