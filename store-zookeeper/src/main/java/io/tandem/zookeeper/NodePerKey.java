@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
@@ -52,23 +53,23 @@ public final class NodePerKey {
   public static final int DEFAULT_KNOWN_NODES = 50_000;
 
   private final String parent;
+  private final List<String> chain;
   private final int capacity;
-  // Paths seen to exist by a look-up, least recently used first. Only what a read confirmed goes
-  // in: a node this adapter queued a create for may never exist if that commit fails.
-  private final Map<String, Boolean> known;
+  // Paths seen to exist by a look-up. Only what a read confirmed goes in: a node this adapter
+  // queued a create for may never exist if that commit fails. Past the capacity it starts over
+  // (cheaper than an LRU on the commit path; the next look-ups refill it).
+  private final Set<String> known = ConcurrentHashMap.newKeySet();
 
   private NodePerKey(String parent, int capacity) {
     this.parent = parent;
     this.capacity = capacity;
-    this.known =
-        new LinkedHashMap<>(16, 0.75f, true) {
-          private static final long serialVersionUID = 1L;
-
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > NodePerKey.this.capacity;
-          }
-        };
+    // The parent and its ancestors, top down.
+    List<String> c = new ArrayList<>();
+    for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
+      c.add(parent.substring(0, i));
+    }
+    c.add(parent);
+    this.chain = List.copyOf(c);
   }
 
   /**
@@ -177,7 +178,6 @@ public final class NodePerKey {
     return ops -> {
       Map<String, String> paths = new LinkedHashMap<>();
       copy.keySet().forEach(k -> paths.put(k, path(k)));
-      List<String> chain = ancestry();
       List<String> all = new ArrayList<>(chain);
       all.addAll(paths.values());
       // One round trip for the parent chain and every counter.
@@ -238,60 +238,54 @@ public final class NodePerKey {
     }
     Map<String, byte[]> byPath = new LinkedHashMap<>();
     entries.forEach((k, v) -> byPath.put(path(k), Objects.requireNonNull(v, "data of " + k)));
-    List<String> chain = ancestry();
-    List<String> all = new ArrayList<>(chain);
-    all.addAll(byPath.keySet());
     // A later attempt means the last multi failed, maybe on a node remembered wrongly.
-    boolean trust = ops.attempt() == 1;
-    Set<String> exists = new HashSet<>();
-    List<String> unknown = new ArrayList<>();
-    synchronized (known) {
-      for (String p : all) {
-        if (!trust) {
-          known.remove(p);
-        }
-        if (known.get(p) != null) {
-          exists.add(p);
-        } else {
-          unknown.add(p);
-        }
+    if (ops.attempt() > 1) {
+      chain.forEach(known::remove);
+      byPath.keySet().forEach(known::remove);
+    }
+    // Decided once here: the memory may start over meanwhile (another consumer's look-up).
+    Set<String> unknown = new HashSet<>();
+    for (String p : chain) {
+      if (!known.contains(p)) {
+        unknown.add(p);
       }
     }
+    for (String p : byPath.keySet()) {
+      if (!known.contains(p)) {
+        unknown.add(p);
+      }
+    }
+    Set<String> found = Set.of();
     if (!unknown.isEmpty()) {
       // One round trip for whatever is not known.
-      Set<String> found = ops.stats(unknown).keySet();
-      exists.addAll(found);
+      found = ops.stats(unknown).keySet();
       remember(found);
     }
-    createMissing(ops, chain, exists);
+    for (String p : chain) {
+      if (unknown.contains(p) && !found.contains(p)) {
+        ops.create(p, new byte[0]);
+      }
+    }
     for (Map.Entry<String, byte[]> e : byPath.entrySet()) {
-      if (exists.contains(e.getKey())) {
-        ops.setData(e.getKey(), e.getValue(), -1);
+      String p = e.getKey();
+      if (unknown.contains(p) && !found.contains(p)) {
+        ops.create(p, e.getValue());
       } else {
-        ops.create(e.getKey(), e.getValue());
+        ops.setData(p, e.getValue(), -1);
       }
     }
   }
 
-  private void remember(Collection<String> paths) {
-    if (capacity == 0) {
+  private void remember(Set<String> paths) {
+    if (capacity == 0 || paths.isEmpty()) {
       return;
     }
-    synchronized (known) {
-      for (String p : paths) {
-        known.put(p, Boolean.TRUE);
-      }
+    if (known.size() + paths.size() > capacity) {
+      known.clear();
     }
-  }
-
-  /** The parent and its ancestors, top down. */
-  private List<String> ancestry() {
-    List<String> chain = new ArrayList<>();
-    for (int i = parent.indexOf('/', 1); i > 0; i = parent.indexOf('/', i + 1)) {
-      chain.add(parent.substring(0, i));
+    if (paths.size() <= capacity) {
+      known.addAll(paths);
     }
-    chain.add(parent);
-    return chain;
   }
 
   /** Creates, in the same multi, the parent and ancestors not found. */
