@@ -420,7 +420,10 @@ final class Pipeline {
   /**
    * The same upserts with no Kafka: each of {@code consumers} threads writes the rows of its
    * partitions' records, {@code batch} records per durable write (reported under {@code poll}, the
-   * point it is compared at).
+   * point it is compared at). Batches are cut as a Kafka poll delivers them: {@code batch}
+   * consecutive records of one partition, the partitions in turn. (Cutting them from the records in
+   * production order instead gave each batch 1 000 adjacent keys where a poll has keys 12 apart:
+   * not the writes the Kafka variants make.)
    */
   <T> PipelineResult noKafka(Backend<T> backend, int consumers, int poll, int batch)
       throws Exception {
@@ -439,22 +442,29 @@ final class Pipeline {
             new Thread(
                 () -> {
                   try {
+                    Map<Integer, Long> next = new LinkedHashMap<>();
+                    mine.forEach(p -> next.put(p, 0L));
                     List<ConsumerRecord<String, String>> pending = new ArrayList<>(batch);
-                    // Walk the records of this consumer's partitions in production order.
-                    for (long i = 0; i < records; i++) {
-                      int p = (int) (i % partitions);
-                      if (!mine.contains(p)) {
-                        continue;
+                    while (!next.isEmpty()) {
+                      for (Integer p : List.copyOf(next.keySet())) {
+                        long from = next.get(p);
+                        long until = Math.min(ends.get(p), from + batch);
+                        for (long o = from; o < until; o++) {
+                          // Partition p's record at offset o is record o * partitions + p.
+                          long i = o * partitions + p;
+                          pending.add(
+                              new ConsumerRecord<>(
+                                  topic, p, o, Kafka.key(i, keys), Kafka.value(i)));
+                        }
+                        if (!pending.isEmpty()) {
+                          flush(backend, ns, pending, latencies, commits, processed);
+                        }
+                        if (until >= ends.get(p)) {
+                          next.remove(p);
+                        } else {
+                          next.put(p, until);
+                        }
                       }
-                      pending.add(
-                          new ConsumerRecord<>(
-                              topic, p, i / partitions, Kafka.key(i, keys), Kafka.value(i)));
-                      if (pending.size() == batch) {
-                        flush(backend, ns, pending, latencies, commits, processed);
-                      }
-                    }
-                    if (!pending.isEmpty()) {
-                      flush(backend, ns, pending, latencies, commits, processed);
                     }
                   } catch (Throwable e) {
                     failure.compareAndSet(null, e);

@@ -206,8 +206,9 @@ final class Report {
               + " `at-least-once`: plain KafkaConsumer, the same writes, then `commitSync` to"
               + " Kafka. `hand-written`: plain KafkaConsumer, one JDBC transaction per poll with"
               + " the upserts and a conditional `UPDATE … WHERE pos = from` per partition."
-              + " `no-kafka`: the same upserts from memory, batches the size of Tandem's mean"
-              + " batch at that point. Commit latency: Tandem's `commit` call; for the others"
+              + " `no-kafka`: the same upserts from memory, no offsets, batches the size of"
+              + " Tandem's mean batch at that point, cut as a poll delivers them (consecutive"
+              + " records of one partition, partitions in turn). Commit latency: Tandem's `commit` call; for the others"
               + " the write plus the offset commit.\n\n");
       b.append(
           "| store | consumers | max.poll.records | variant | records | records/s | commit p50 ms |"
