@@ -26,6 +26,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -305,12 +307,17 @@ abstract class JdbcStoreContract {
 
   /**
    * Eight workers commit overlapping sets of partitions in random order, each commit adding 1 to a
-   * per-partition counter through the upsert adapter's fold. Exactly-once means every counter
-   * equals its partition's position at the end; the partition-ordered updates mean no deadlock
-   * surfaces.
+   * per-partition counter through the upsert adapter's fold. Exactly-once means no range is won
+   * twice and every counter equals its partition's position at the end; the partition-ordered
+   * updates mean no deadlock surfaces.
    */
   @Test
   void overlappingConcurrentCommitsKeepCountersEqualToPositions() throws Exception {
+    raceOverlappingCommits(0);
+  }
+
+  /** One round of the race above; {@code seed} varies the workers' choices between rounds. */
+  void raceOverlappingCommits(int seed) throws Exception {
     String group = unique("g");
     String topic = unique("t");
     List<Partition> partitions = new ArrayList<>();
@@ -321,11 +328,13 @@ abstract class JdbcStoreContract {
     JdbcUpsert counters = JdbcUpsert.into(results).key("k").columns("v").fold("v");
     AtomicInteger wins = new AtomicInteger();
     AtomicInteger conflicts = new AtomicInteger();
+    Set<String> won = ConcurrentHashMap.newKeySet();
+    List<String> twice = new CopyOnWriteArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
     try {
       List<Callable<Void>> workers = new ArrayList<>();
       for (int w = 0; w < THREADS; w++) {
-        Random random = new Random(w);
+        Random random = new Random(seed * 31L + w);
         workers.add(
             () -> {
               for (int i = 0; i < 25; i++) {
@@ -342,6 +351,11 @@ abstract class JdbcStoreContract {
                 try {
                   store.commit(group, ranges, counters.rows(rows, r -> r));
                   wins.incrementAndGet();
+                  for (OffsetRange r : ranges) {
+                    if (!won.add(r.partition() + "@" + r.from())) {
+                      twice.add(r.partition() + "@" + r.from());
+                    }
+                  }
                 } catch (OffsetConflictException e) {
                   conflicts.incrementAndGet();
                 }
@@ -355,11 +369,12 @@ abstract class JdbcStoreContract {
     } finally {
       pool.shutdownNow();
     }
+    assertThat(twice).as("ranges committed twice (seed %d)", seed).isEmpty();
     Map<Partition, Long> positions = store.positions(group);
     Map<String, Long> rows = resultRows(group + "/");
     for (Partition p : partitions) {
       assertThat(rows.getOrDefault(group + "/" + p, 0L))
-          .as("counter of %s", p)
+          .as("counter of %s (seed %d)", p, seed)
           .isEqualTo(positions.get(p));
     }
     assertThat(wins.get()).isPositive();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.platform.engine.DiscoverySelector;
@@ -25,16 +26,19 @@ final class KitRun {
   private static final Pattern RULE = Pattern.compile("^\\[([A-Z][0-9]+)] (.+)$");
   private static final Map<Class<?>, KitRun> CACHE = new ConcurrentHashMap<>();
 
+  // The launcher calls the listener from its worker threads when the kit runs in parallel: the
+  // maps must take concurrent puts (TreeMaps lost entries there).
+
   /** Rule id to the first line of the failure. */
-  final Map<String, String> failed = new TreeMap<>();
+  final Map<String, String> failed = new ConcurrentSkipListMap<>();
 
   /** Rule id to the reason for skipping (a failed assumption). */
-  final Map<String, String> skipped = new TreeMap<>();
+  final Map<String, String> skipped = new ConcurrentSkipListMap<>();
 
-  final Map<String, String> passed = new TreeMap<>();
+  final Map<String, String> passed = new ConcurrentSkipListMap<>();
 
   /** Failures of containers (setup, lifecycle), by display name. */
-  final Map<String, String> containerFailures = new TreeMap<>();
+  final Map<String, String> containerFailures = new ConcurrentSkipListMap<>();
 
   /** The most tests that were running at the same moment. */
   final java.util.concurrent.atomic.AtomicInteger maxConcurrentTests =
