@@ -178,6 +178,30 @@ final class Pipeline {
     return r;
   }
 
+  /** What a run's thread does; anything it throws fails the run. */
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /**
+   * Starts a named thread running {@code body}; the first failure of any goes to {@code failure}.
+   */
+  private static void start(
+      List<Thread> threads, String name, AtomicReference<Throwable> failure, Body body) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                body.run();
+              } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+              }
+            },
+            name);
+    threads.add(t);
+    t.start();
+  }
+
   /** The Tandem consumer: each poll's results and ranges in one store commit. */
   <T> PipelineResult tandem(Backend<T> backend, int consumers, int poll) throws Exception {
     String group = unique("tg");
@@ -207,18 +231,7 @@ final class Pipeline {
         }
         TandemConsumer<String, String, T> consumer = b.build();
         running.add(consumer);
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    consumer.run();
-                  } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
-                  }
-                },
-                "tandem-" + c);
-        threads.add(t);
-        t.start();
+        start(threads, "tandem-" + c, failure, consumer::run);
       }
       return await(
           backend.name(),
@@ -266,45 +279,41 @@ final class Pipeline {
         List<Integer> mine = share(c, consumers);
         long target = target(mine);
         Work w = work.apply(c);
-        Thread t =
-            new Thread(
-                () -> {
-                  try (KafkaConsumer<String, String> consumer =
-                      new KafkaConsumer<>(
-                          consumerProperties(group, poll),
-                          new StringDeserializer(),
-                          new StringDeserializer())) {
-                    List<TopicPartition> tps = new ArrayList<>();
-                    mine.forEach(p -> tps.add(new TopicPartition(topic, p)));
-                    consumer.assign(tps);
-                    long own = 0;
-                    while (own < target && stop.isEmpty()) {
-                      ConsumerRecords<String, String> polled =
-                          consumer.poll(Duration.ofMillis(500));
-                      if (polled.isEmpty()) {
-                        continue;
-                      }
-                      long s = System.nanoTime();
-                      w.run(polled, consumer);
-                      if (commitToKafka) {
-                        Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
-                        for (TopicPartition tp : polled.partitions()) {
-                          offsets.put(tp, new OffsetAndMetadata(consumer.position(tp)));
-                        }
-                        consumer.commitSync(offsets);
-                      }
-                      latencies.add(System.nanoTime() - s);
-                      commits.incrementAndGet();
-                      own += polled.count();
-                      processed.addAndGet(polled.count());
-                    }
-                  } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
+        start(
+            threads,
+            variant + "-" + c,
+            failure,
+            () -> {
+              try (KafkaConsumer<String, String> consumer =
+                  new KafkaConsumer<>(
+                      consumerProperties(group, poll),
+                      new StringDeserializer(),
+                      new StringDeserializer())) {
+                List<TopicPartition> tps = new ArrayList<>();
+                mine.forEach(p -> tps.add(new TopicPartition(topic, p)));
+                consumer.assign(tps);
+                long own = 0;
+                while (own < target && stop.isEmpty()) {
+                  ConsumerRecords<String, String> polled = consumer.poll(Duration.ofMillis(500));
+                  if (polled.isEmpty()) {
+                    continue;
                   }
-                },
-                variant + "-" + c);
-        threads.add(t);
-        t.start();
+                  long s = System.nanoTime();
+                  w.run(polled, consumer);
+                  if (commitToKafka) {
+                    Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
+                    for (TopicPartition tp : polled.partitions()) {
+                      offsets.put(tp, new OffsetAndMetadata(consumer.position(tp)));
+                    }
+                    consumer.commitSync(offsets);
+                  }
+                  latencies.add(System.nanoTime() - s);
+                  commits.incrementAndGet();
+                  own += polled.count();
+                  processed.addAndGet(polled.count());
+                }
+              }
+            });
       }
       return await(
           store,
@@ -438,41 +447,35 @@ final class Pipeline {
       long t0 = System.nanoTime();
       for (int c = 0; c < consumers; c++) {
         List<Integer> mine = share(c, consumers);
-        Thread t =
-            new Thread(
-                () -> {
-                  try {
-                    Map<Integer, Long> next = new LinkedHashMap<>();
-                    mine.forEach(p -> next.put(p, 0L));
-                    List<ConsumerRecord<String, String>> pending = new ArrayList<>(batch);
-                    while (!next.isEmpty()) {
-                      for (Integer p : List.copyOf(next.keySet())) {
-                        long from = next.get(p);
-                        long until = Math.min(ends.get(p), from + batch);
-                        for (long o = from; o < until; o++) {
-                          // Partition p's record at offset o is record o * partitions + p.
-                          long i = o * partitions + p;
-                          pending.add(
-                              new ConsumerRecord<>(
-                                  topic, p, o, Kafka.key(i, keys), Kafka.value(i)));
-                        }
-                        if (!pending.isEmpty()) {
-                          flush(backend, ns, pending, latencies, commits, processed);
-                        }
-                        if (until >= ends.get(p)) {
-                          next.remove(p);
-                        } else {
-                          next.put(p, until);
-                        }
-                      }
-                    }
-                  } catch (Throwable e) {
-                    failure.compareAndSet(null, e);
+        start(
+            threads,
+            "no-kafka-" + c,
+            failure,
+            () -> {
+              Map<Integer, Long> next = new LinkedHashMap<>();
+              mine.forEach(p -> next.put(p, 0L));
+              List<ConsumerRecord<String, String>> pending = new ArrayList<>(batch);
+              while (!next.isEmpty()) {
+                for (Integer p : List.copyOf(next.keySet())) {
+                  long from = next.get(p);
+                  long until = Math.min(ends.get(p), from + batch);
+                  for (long o = from; o < until; o++) {
+                    // Partition p's record at offset o is record o * partitions + p.
+                    long i = o * partitions + p;
+                    pending.add(
+                        new ConsumerRecord<>(topic, p, o, Kafka.key(i, keys), Kafka.value(i)));
                   }
-                },
-                "no-kafka-" + c);
-        threads.add(t);
-        t.start();
+                  if (!pending.isEmpty()) {
+                    flush(backend, ns, pending, latencies, commits, processed);
+                  }
+                  if (until >= ends.get(p)) {
+                    next.remove(p);
+                  } else {
+                    next.put(p, until);
+                  }
+                }
+              }
+            });
       }
       return await(
           backend.name(),
