@@ -116,6 +116,7 @@ public abstract class TandemSinkTask<T> extends SinkTask {
   private long oldestBufferedAt = -1;
   private int buffered;
   private boolean stopped;
+  private boolean failed;
   private long commits;
   private long conflicts;
 
@@ -296,6 +297,28 @@ public abstract class TandemSinkTask<T> extends SinkTask {
   @Override
   public void put(Collection<SinkRecord> records) {
     checkRunning();
+    try {
+      putRecords(records);
+    } catch (RuntimeException e) {
+      fail();
+      throw e;
+    }
+  }
+
+  /**
+   * After an exception nothing more is written: Connect still calls {@link #preCommit} and {@link
+   * #close} on a failed task, and a buffer left by the failure must not reach the store.
+   */
+  private void fail() {
+    failed = true;
+    for (Owned o : owned.values()) {
+      o.drop(o.position);
+    }
+    buffered = 0;
+    oldestBufferedAt = -1;
+  }
+
+  private void putRecords(Collection<SinkRecord> records) {
     // Seeks handed in the previous put were applied by Connect before the poll that delivered
     // these records; seeks still pending are handed now and apply before the next poll.
     for (Owned o : owned.values()) {
@@ -309,7 +332,13 @@ public abstract class TandemSinkTask<T> extends SinkTask {
         o.seek = SeekState.HANDED;
       }
     }
+    // First decide what to accept and check the gaps, then buffer: a task that fails here must
+    // leave nothing behind that a later preCommit (Connect calls it while closing a failed task)
+    // could commit.
+    Map<Owned, Long> until = new HashMap<>();
     Map<Owned, Long> gaps = new LinkedHashMap<>();
+    List<SinkRecord> accepted = new ArrayList<>(records.size());
+    List<Owned> targets = new ArrayList<>(records.size());
     for (SinkRecord r : records) {
       TopicPartition tp = new TopicPartition(r.originalTopic(), r.originalKafkaPartition());
       Owned o = owned.get(tp);
@@ -318,21 +347,29 @@ public abstract class TandemSinkTask<T> extends SinkTask {
         continue;
       }
       long offset = r.originalKafkaOffset();
-      if (offset < o.bufferedUntil) {
+      long next = until.getOrDefault(o, o.bufferedUntil);
+      if (offset < next) {
         continue; // already buffered or committed
       }
-      if (offset > o.bufferedUntil && !gaps.containsKey(o)) {
-        gaps.put(o, o.bufferedUntil);
+      if (offset > next && !gaps.containsKey(o)) {
+        gaps.put(o, next);
       }
-      if (o.buffer.isEmpty() && buffered == 0) {
-        oldestBufferedAt = clock.millis();
-      }
-      o.buffer.add(r);
-      o.bufferedUntil = offset + 1;
-      buffered++;
+      until.put(o, offset + 1);
+      accepted.add(r);
+      targets.add(o);
     }
     if (!gaps.isEmpty()) {
       checkRetention(gaps);
+    }
+    for (int i = 0; i < accepted.size(); i++) {
+      Owned o = targets.get(i);
+      SinkRecord r = accepted.get(i);
+      if (buffered == 0) {
+        oldestBufferedAt = clock.millis();
+      }
+      o.buffer.add(r);
+      o.bufferedUntil = r.originalKafkaOffset() + 1;
+      buffered++;
     }
     if (buffered > 0 && commitDue()) {
       commitBuffered();
@@ -398,8 +435,13 @@ public abstract class TandemSinkTask<T> extends SinkTask {
     if (stopped) {
       return Map.of();
     }
-    if (buffered > 0) {
-      commitBuffered();
+    if (buffered > 0 && !failed) {
+      try {
+        commitBuffered();
+      } catch (RuntimeException e) {
+        fail();
+        throw e;
+      }
     }
     Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
     for (Owned o : owned.values()) {
@@ -465,8 +507,9 @@ public abstract class TandemSinkTask<T> extends SinkTask {
   protected void stopTask() {}
 
   private void checkRunning() {
-    if (stopped) {
-      throw new IllegalStateException("this Tandem sink task is stopped");
+    if (stopped || failed) {
+      throw new IllegalStateException(
+          "this Tandem sink task is " + (stopped ? "stopped" : "failed") + "; restart it");
     }
   }
 
