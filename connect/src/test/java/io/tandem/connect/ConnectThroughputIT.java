@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * PostgreSQL: the same records, the same rows (the same {@link JdbcRecordWriter}), the same batches
  * of a Connect {@code put}. Tandem commits each put's rows and ranges in one transaction (with the
  * range check); the plain pattern commits the rows and leaves offsets to Connect (whose
- * asynchronous Kafka commit is left out, in its favour). Alternating rounds; the median of each.
- * Opt-in ({@code -Dtandem.bench=true}); it reports, never asserts, speed.
+ * asynchronous Kafka commit is left out, in its favour). Alternating rounds; the median of each. A
+ * warm-up round first, then alternating rounds. Opt-in ({@code -Dtandem.bench=true}); it reports,
+ * never asserts, speed.
  */
 @EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
 class ConnectThroughputIT {
@@ -36,7 +37,7 @@ class ConnectThroughputIT {
   static final int RECORDS = Integer.getInteger("tandem.connect.bench.records", 60_000);
   static final int PUT = 500;
   static final int PARTITIONS = 6;
-  static final int ROUNDS = Integer.getInteger("tandem.connect.bench.rounds", 3);
+  static final int ROUNDS = Integer.getInteger("tandem.connect.bench.rounds", 4);
   static final long RUN = System.currentTimeMillis() % 1_000_000;
 
   @Test
@@ -53,9 +54,14 @@ class ConnectThroughputIT {
     }
     List<Double> tandem = new ArrayList<>();
     List<Double> plain = new ArrayList<>();
-    for (int round = 0; round < ROUNDS; round++) {
-      tandem.add(runTandem(pg, puts, round));
-      plain.add(runPlain(pg, puts, round));
+    // Round 0 warms the JIT and the server up for both; it is not counted.
+    for (int round = 0; round <= ROUNDS; round++) {
+      double t = runTandem(pg, puts, round);
+      double p = runPlain(pg, puts, round);
+      if (round > 0) {
+        tandem.add(t);
+        plain.add(p);
+      }
     }
     double t = median(tandem);
     double p = median(plain);
