@@ -58,6 +58,12 @@ class CooperativeConnectClusterIT extends ConnectClusterScenarios {
 
   @Test
   @Order(6)
+  void redisSinkKeepsKeysAndPositionsTogetherThroughAKill() throws Exception {
+    redisSinkSurvivesAKill();
+  }
+
+  @Test
+  @Order(7)
   void workerKilledMidFlushAndWorkersAddedAndRemovedKeepExactlyOnce() throws Exception {
     killAddRemove(true);
   }
