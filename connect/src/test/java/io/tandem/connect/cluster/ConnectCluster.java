@@ -74,6 +74,13 @@ final class ConnectCluster implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private int started;
+  private Path plugins;
+
+  /** Loads plugins from {@code path} instead of the build's plugin folder. */
+  ConnectCluster withPluginPath(Path path) {
+    this.plugins = path;
+    return this;
+  }
 
   ConnectCluster(String bootstrap, Path dir, String groupId, Map<String, String> extra) {
     this.bootstrap = bootstrap;
@@ -128,7 +135,7 @@ final class ConnectCluster implements AutoCloseable {
     p.setProperty("listeners", "http://127.0.0.1:" + port);
     p.setProperty("rest.advertised.host.name", "127.0.0.1");
     p.setProperty("rest.advertised.port", Integer.toString(port));
-    p.setProperty("plugin.path", pluginPath().toString());
+    p.setProperty("plugin.path", (plugins != null ? plugins : pluginPath()).toString());
     // Only plugins with ServiceLoader manifests (ours, Kafka's): no class path scan at start.
     p.setProperty("plugin.discovery", "service_load");
     // Connect calls preCommit every second: Kafka's view of the sink follows the store closely.

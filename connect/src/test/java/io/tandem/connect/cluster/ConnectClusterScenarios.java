@@ -70,6 +70,11 @@ abstract class ConnectClusterScenarios {
   /** A short label for names and the report. */
   abstract String label();
 
+  /** The plugin path the workers load; null: the build's plugin folder. */
+  Path plugins() throws Exception {
+    return null;
+  }
+
   @BeforeAll
   void startCluster() throws Exception {
     broker = KafkaBroker.shared();
@@ -87,6 +92,10 @@ abstract class ConnectClusterScenarios {
             dir,
             "tandem-connect-" + label() + "-" + System.nanoTime(),
             extra);
+    Path plugins = plugins();
+    if (plugins != null) {
+      cluster.withPluginPath(plugins);
+    }
     cluster.start(3);
   }
 
