@@ -1,15 +1,13 @@
 package io.tandem.tck.e2e.internal;
 
+import io.tandem.kafka.ConsumerStats;
+import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.ResultModel;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
+import io.tandem.testing.ForkChannel;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,11 +20,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * The end-to-end kit's consumer worker: a {@code TandemConsumer} in its own JVM that writes each
- * batch's results through a {@link ResultModel} inside the store's commit. The test drives it
- * through standard input and reads {@code @e2e ...} lines from its standard output:
+ * The end-to-end kit's consumer worker: a {@link TandemConsumer} in its own JVM that writes each
+ * batch's results through a {@link ResultModel} inside the store's commit. The test drives it over
+ * the {@link ForkChannel} line protocol:
  *
  * <ul>
  *   <li>commands: {@code hang} (the next batch's writer blocks forever inside the commit, after
@@ -45,18 +44,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class Worker {
 
-  // The protocol goes to the real standard output; everything else (logs) to standard error.
-  private static final PrintStream OUT = System.out;
-
   private static final AtomicBoolean hangNext = new AtomicBoolean();
+  private static volatile ForkChannel channel;
 
   private Worker() {}
 
   static void event(String line) {
-    synchronized (OUT) {
-      OUT.println(WorkerProcess.PREFIX + line);
-      OUT.flush();
-    }
+    channel.event(line);
   }
 
   /**
@@ -66,7 +60,15 @@ public final class Worker {
    * @throws Exception on a setup failure (the worker exits non-zero)
    */
   public static void main(String[] args) throws Exception {
-    System.setOut(System.err);
+    channel =
+        ForkChannel.open(
+            command -> {
+              switch (command) {
+                case "hang" -> hangNext.set(true);
+                case "go" -> GateInterceptor.RELEASE.countDown();
+                default -> event("unknown-command " + command);
+              }
+            });
     Map<String, String> a = new HashMap<>();
     Map<String, Object> consumerProps = new HashMap<>();
     for (String arg : args) {
@@ -92,16 +94,8 @@ public final class Worker {
     GateInterceptor.gateAtPoll = Integer.parseInt(a.getOrDefault("gateAtPoll", "0"));
     long workMs = Long.parseLong(a.getOrDefault("workMs", "0"));
 
-    @SuppressWarnings("unchecked")
-    ResultModel<Object> model =
-        (ResultModel<Object>)
-            Class.forName(required(a, "model")).getDeclaredConstructor().newInstance();
+    ResultModel<Object> model = Models.create(required(a, "model"));
     model.open(required(a, "store"), storeProps, required(a, "namespace"));
-
-    CountDownLatch stop = new CountDownLatch(1);
-    Thread commands = new Thread(() -> readCommands(stop), "e2e-commands");
-    commands.setDaemon(true);
-    commands.start();
 
     consumerProps.put("bootstrap.servers", required(a, "bootstrap"));
     consumerProps.putIfAbsent("max.poll.records", a.getOrDefault("maxPollRecords", "200"));
@@ -111,28 +105,31 @@ public final class Worker {
     @SuppressWarnings("unchecked")
     OffsetStore<Object> store =
         (OffsetStore<Object>) OffsetStores.open(required(a, "store"), storeProps);
-    RuntimeBridge consumer =
-        RuntimeBridge.build(
-            store,
-            consumerProps,
-            required(a, "group"),
-            required(a, "topic"),
-            // The model's contract: on an idempotent store its results are keyed upserts.
-            !store.capabilities().transactional(),
-            (records, handle) -> {
-              List<E2eRecord> batch = decode(records);
-              model.write(handle, batch);
-              if (workMs > 0) {
-                // Simulated processing time inside the commit: widens the window in which a
-                // random kill lands with the transaction open.
-                TimeUnit.MILLISECONDS.sleep(workMs);
-              }
-              if (hangNext.compareAndSet(true, false)) {
-                event("hang batch=" + batch.size());
-                new CountDownLatch(1).await(); // until SIGKILL
-              }
-            });
-    GateInterceptor.commits = () -> consumer.stat("batches");
+    TandemConsumer.Builder<String, String, Object> builder =
+        TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
+            .properties(consumerProps)
+            .group(required(a, "group"))
+            .topics(required(a, "topic"))
+            .processor(
+                (batch, handle) -> {
+                  List<E2eRecord> records = decode(batch.records());
+                  model.write(handle, records);
+                  if (workMs > 0) {
+                    // Simulated processing time inside the commit: widens the window in which a
+                    // random kill lands with the transaction open.
+                    TimeUnit.MILLISECONDS.sleep(workMs);
+                  }
+                  if (hangNext.compareAndSet(true, false)) {
+                    event("hang batch=" + records.size());
+                    new CountDownLatch(1).await(); // until SIGKILL
+                  }
+                });
+    if (!store.capabilities().transactional()) {
+      // The model's contract: on an idempotent store its results are keyed upserts.
+      builder.keyedResults();
+    }
+    TandemConsumer<String, String, Object> consumer = builder.build();
+    GateInterceptor.commits = () -> consumer.stats().batches();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread runner =
         new Thread(
@@ -146,10 +143,10 @@ public final class Worker {
             "e2e-consumer");
     runner.start();
     event("started");
-    while (!stop.await(100, TimeUnit.MILLISECONDS)) {
+    while (!channel.awaitStop(100, TimeUnit.MILLISECONDS)) {
       printStats(consumer);
       if (failure.get() != null) {
-        event("failed " + failure.get().toString().replace('\n', ' '));
+        event("failed " + failure.get());
         failure.get().printStackTrace();
         System.exit(3);
       }
@@ -163,36 +160,19 @@ public final class Worker {
     System.exit(failure.get() == null ? 0 : 3);
   }
 
-  private static void printStats(RuntimeBridge consumer) {
+  private static void printStats(TandemConsumer<?, ?, ?> consumer) {
+    ConsumerStats s = consumer.stats();
     event(
         "stats commits="
-            + consumer.stat("batches")
+            + s.batches()
             + " records="
-            + consumer.stat("records")
+            + s.records()
             + " conflicts="
-            + consumer.stat("conflicts")
+            + s.conflicts()
             + " retries="
-            + consumer.stat("retries")
+            + s.retries()
             + " assigned="
-            + consumer.stat("assignedPartitions"));
-  }
-
-  private static void readCommands(CountDownLatch stop) {
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        switch (line.trim()) {
-          case "hang" -> hangNext.set(true);
-          case "go" -> GateInterceptor.RELEASE.countDown();
-          case "stop" -> stop.countDown();
-          default -> event("unknown-command " + line);
-        }
-      }
-    } catch (IOException e) {
-      // The test JVM is gone: stop with it.
-    }
-    stop.countDown();
+            + s.assignedPartitions());
   }
 
   private static String required(Map<String, String> a, String key) {

@@ -10,8 +10,10 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
 import io.tandem.tck.e2e.internal.Fixture;
+import io.tandem.tck.e2e.internal.Models;
 import io.tandem.tck.e2e.internal.Settings;
-import io.tandem.tck.e2e.internal.WorkerProcess;
+import io.tandem.tck.e2e.internal.Worker;
+import io.tandem.testing.ForkedJvm;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -109,10 +111,11 @@ public abstract class ExactlyOnceVerification {
   }
 
   /**
-   * The model that writes and reads back results in this store; instantiated by name in every
-   * worker JVM.
+   * The model that writes and reads back results in this store; created by name in every worker JVM
+   * through {@link java.util.ServiceLoader}.
    *
-   * @return a public class with a public no-argument constructor
+   * @return a public class with a public no-argument constructor, listed in {@code
+   *     META-INF/services/io.tandem.tck.e2e.ResultModel}
    */
   protected abstract Class<? extends ResultModel<?>> resultModel();
 
@@ -238,7 +241,7 @@ public abstract class ExactlyOnceVerification {
     List<E2eRecord> input = Fixture.generate(settings.records(), settings.keys(), random);
     ChaosReport report = new ChaosReport(run, settings);
     long started = System.nanoTime();
-    List<WorkerProcess> workers = new ArrayList<>();
+    List<ForkedJvm> workers = new ArrayList<>();
     int[] serial = {0};
     try (Fixture fixture =
             new Fixture(bootstrapServers(), "tandem-e2e-" + run, settings.partitions());
@@ -262,7 +265,7 @@ public abstract class ExactlyOnceVerification {
         // Faults hit a working group: every member up, someone owning partitions. On a loaded
         // machine a JVM can take many seconds to start, and killing only members that never got
         // going would test nothing.
-        for (WorkerProcess w : workers) {
+        for (ForkedJvm w : workers) {
           awaitStarted(w);
         }
         awaitSomeoneAssigned(workers);
@@ -274,7 +277,7 @@ public abstract class ExactlyOnceVerification {
           workers.add(startWorker(run, args, logDir, serial, report));
           report.added++;
         } else if (dice < 0.25 && workers.size() > 1) {
-          WorkerProcess w = workers.remove(random.nextInt(workers.size()));
+          ForkedJvm w = workers.remove(random.nextInt(workers.size()));
           report.conflicts += w.stat("conflicts");
           if (!w.stop(Duration.ofSeconds(60))) {
             report.unexpectedExits.add(w.name() + " did not stop cleanly");
@@ -284,8 +287,8 @@ public abstract class ExactlyOnceVerification {
         } else if (!workers.isEmpty()) {
           boolean wantMidCommit = random.nextBoolean();
           // The victim owns partitions, so the kill interrupts real work.
-          List<WorkerProcess> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
-          WorkerProcess victim =
+          List<ForkedJvm> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
+          ForkedJvm victim =
               !busy.isEmpty()
                   ? busy.get(random.nextInt(busy.size()))
                   : workers.get(random.nextInt(workers.size()));
@@ -329,7 +332,7 @@ public abstract class ExactlyOnceVerification {
         workers.add(startWorker(run, args, logDir, serial, report));
       }
       awaitDrained(fixture, store, run, workers, report);
-      for (WorkerProcess w : workers) {
+      for (ForkedJvm w : workers) {
         report.conflicts += w.stat("conflicts");
         if (!w.stop(Duration.ofSeconds(60))) {
           report.unexpectedExits.add(w.name() + " did not stop cleanly");
@@ -341,7 +344,7 @@ public abstract class ExactlyOnceVerification {
       report.check = Check.of(input, model.read());
       return report;
     } finally {
-      for (WorkerProcess w : workers) {
+      for (ForkedJvm w : workers) {
         w.close();
       }
     }
@@ -351,7 +354,7 @@ public abstract class ExactlyOnceVerification {
       Fixture fixture,
       OffsetStore<?> store,
       String group,
-      List<WorkerProcess> workers,
+      List<ForkedJvm> workers,
       ChaosReport report)
       throws Exception {
     Map<Partition, Long> ends = fixture.endOffsets();
@@ -375,14 +378,13 @@ public abstract class ExactlyOnceVerification {
     }
   }
 
-  private static void awaitStarted(WorkerProcess w) throws InterruptedException {
+  private static void awaitStarted(ForkedJvm w) throws InterruptedException {
     if (w.await("started", Duration.ofSeconds(120)).isEmpty() && w.alive()) {
       fail("worker " + w + " did not start within 120 s");
     }
   }
 
-  private static void awaitSomeoneAssigned(List<WorkerProcess> workers)
-      throws InterruptedException {
+  private static void awaitSomeoneAssigned(List<ForkedJvm> workers) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (workers.stream().noneMatch(w -> w.stat("assigned") > 0)) {
       if (System.nanoTime() > deadline) {
@@ -393,10 +395,10 @@ public abstract class ExactlyOnceVerification {
   }
 
   /** A worker that exited by itself crashed: note it and replace it, the run goes on. */
-  private static void collectExits(List<WorkerProcess> workers, ChaosReport report)
+  private static void collectExits(List<ForkedJvm> workers, ChaosReport report)
       throws InterruptedException {
     for (var it = workers.iterator(); it.hasNext(); ) {
-      WorkerProcess w = it.next();
+      ForkedJvm w = it.next();
       if (!w.alive()) {
         report.unexpectedExits.add(w.name());
         w.close();
@@ -405,11 +407,16 @@ public abstract class ExactlyOnceVerification {
     }
   }
 
-  private WorkerProcess startWorker(
+  private ForkedJvm startWorker(
       String run, List<String> args, Path logDir, int[] serial, ChaosReport report) {
     report.started++;
-    return WorkerProcess.start(
-        "w" + (++serial[0]), withName(args, "w" + serial[0]), logDir, List.of());
+    String name = "w" + (++serial[0]);
+    return worker(name, withName(args, name), logDir);
+  }
+
+  /** A consumer worker JVM with the test's class path. */
+  private static ForkedJvm worker(String name, List<String> args, Path logDir) {
+    return ForkedJvm.builder(name, Worker.class.getName()).args(args).logDir(logDir).start();
   }
 
   // ---------------------------------------------------------------- zombies
@@ -431,8 +438,7 @@ public abstract class ExactlyOnceVerification {
       List<String> zombieArgs = new ArrayList<>(args);
       zombieArgs.add("--maxPollRecords=100");
       zombieArgs.add("--gateAtPoll=3");
-      try (WorkerProcess zombie =
-          WorkerProcess.start("zombie", withName(zombieArgs, "zombie"), logDir, List.of())) {
+      try (ForkedJvm zombie = worker("zombie", withName(zombieArgs, "zombie"), logDir)) {
         String gate =
             zombie
                 .await("gate", Duration.ofSeconds(60))
@@ -445,8 +451,7 @@ public abstract class ExactlyOnceVerification {
         if (zombieCommitsFirst) {
           ownerArgs.add("--gateAtPoll=1");
         }
-        try (WorkerProcess owner =
-            WorkerProcess.start("owner", withName(ownerArgs, "owner"), logDir, List.of())) {
+        try (ForkedJvm owner = worker("owner", withName(ownerArgs, "owner"), logDir)) {
           String outcome;
           if (zombieCommitsFirst) {
             // The owner got the partition (after the zombie's session expired), read the same
@@ -544,7 +549,7 @@ public abstract class ExactlyOnceVerification {
   }
 
   private ResultModel<?> newModel(String namespace) throws Exception {
-    ResultModel<?> model = resultModel().getDeclaredConstructor().newInstance();
+    ResultModel<?> model = Models.create(resultModel().getName());
     model.open(storeUri(), storeProperties(), namespace);
     return model;
   }

@@ -6,8 +6,9 @@
  * that per-key folds are exact. A backend supplies a broker address, its store URI and a {@link
  * io.tandem.tck.e2e.ResultModel}; the kit never starts a server.
  *
- * <p>It needs {@code io.tandem:tandem-kafka} on the test class path (not among {@code tandem-tck}'s
- * dependencies: declare it in the backend's test scope).
+ * <p>Artifact {@code io.tandem:tandem-tck-e2e}, in the backend's test scope; it brings the runtime
+ * ({@code tandem-kafka}) and the process harness of {@code tandem-testing}. The rules are numbered
+ * in its {@code RULES.md}.
  *
  * @since 0.1
  */

@@ -5,8 +5,10 @@ import java.util.Map;
 
 /**
  * How a backend keeps the end-to-end run's results: one result per input record, and a running
- * total (a fold) per key. The kit instantiates the class by name, with its public no-argument
- * constructor, in every forked worker JVM and once in the test JVM to read the results back.
+ * total (a fold) per key. The kit creates it by class name in every forked worker JVM and once in
+ * the test JVM to read the results back, through {@link java.util.ServiceLoader}: list the class
+ * (public, with a public no-argument constructor) in {@code
+ * META-INF/services/io.tandem.tck.e2e.ResultModel} of the backend's test resources.
  *
  * <p>{@link #write} runs inside the store's commit, through the commit's handle. To make duplicates
  * visible, a transactional model should <em>append</em> per-record results (no unique key on the
