@@ -1,10 +1,12 @@
-package io.tandem.cli;
+package io.tandem.demo;
 
+import io.tandem.cli.Tandem;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
 import io.tandem.spi.StoreUris;
+import io.tandem.testing.ForkedJvm;
 import io.tandem.testing.FreePorts;
 import io.tandem.testing.KafkaBroker;
 import java.io.IOException;
@@ -115,7 +117,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private PrintWriter out;
   private final List<AutoCloseable> resources = new ArrayList<>();
-  private DemoProcess[] workers = new DemoProcess[0];
+  private ForkedJvm[] workers = new ForkedJvm[0];
 
   @Override
   public Integer call() throws Exception {
@@ -261,7 +263,7 @@ final class DemoCommand implements Callable<Integer> {
     for (int p = 0; p < partitions; p++) {
       all.add(Partition.of(topic, p));
     }
-    DemoProcess[] slots = new DemoProcess[consumers];
+    ForkedJvm[] slots = new ForkedJvm[consumers];
     this.workers = slots;
     int started = 0;
     long conflicts = 0;
@@ -325,11 +327,11 @@ final class DemoCommand implements Callable<Integer> {
             slot = i;
           }
         }
-        DemoProcess victim = slots[slot];
+        ForkedJvm victim = slots[slot];
         boolean inCommit = false;
         if (killed % 2 == 0) {
           victim.send("hang");
-          inCommit = victim.await("hang", Duration.ofSeconds(10));
+          inCommit = victim.await("hang", Duration.ofSeconds(10)).isPresent();
         }
         victim.kill();
         conflicts += victim.stat("conflicts");
@@ -348,7 +350,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       for (int i = 0; i < consumers; i++) {
         if (!slots[i].alive()) {
-          String f = slots[i].failure();
+          String f = slots[i].event("failed").orElse(null);
           failures.add(slots[i].name() + ": " + (f == null ? "exited" : f));
           conflicts += slots[i].stat("conflicts");
           slots[i].close();
@@ -358,7 +360,7 @@ final class DemoCommand implements Callable<Integer> {
       TimeUnit.MILLISECONDS.sleep(200); // progress refresh period
     }
     double processing = seconds(t2);
-    for (DemoProcess w : slots) {
+    for (ForkedJvm w : slots) {
       w.stop(Duration.ofSeconds(30));
       conflicts += w.stat("conflicts");
       w.close();
@@ -415,16 +417,18 @@ final class DemoCommand implements Callable<Integer> {
     return ok && failures.isEmpty();
   }
 
-  private DemoProcess startWorker(
-      int slot, int serial, List<String> args, String run, Path logDir) {
+  private ForkedJvm startWorker(int slot, int serial, List<String> args, String run, Path logDir) {
     List<String> a = new ArrayList<>(args);
     a.add("--instance=demo-" + run + "-" + slot);
-    return DemoProcess.start("consumer-" + slot + "." + serial, a, logDir);
+    return ForkedJvm.builder("consumer-" + slot + "." + serial, DemoWorker.class.getName())
+        .args(a)
+        .logDir(logDir)
+        .start();
   }
 
-  private static int alive(DemoProcess[] slots) {
+  private static int alive(ForkedJvm[] slots) {
     int n = 0;
-    for (DemoProcess p : slots) {
+    for (ForkedJvm p : slots) {
       n += p.alive() ? 1 : 0;
     }
     return n;
@@ -486,7 +490,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private void closeAll() {
-    for (DemoProcess w : workers) {
+    for (ForkedJvm w : workers) {
       if (w != null) {
         w.close();
       }

@@ -1,4 +1,4 @@
-package io.tandem.cli;
+package io.tandem.demo;
 
 import io.tandem.jdbc.JdbcUpsert;
 import java.sql.Connection;

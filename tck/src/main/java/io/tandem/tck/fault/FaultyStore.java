@@ -1,4 +1,4 @@
-package io.tandem.kafka;
+package io.tandem.tck.fault;
 
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.OffsetRange;
@@ -13,12 +13,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * A fault injector around a real store: fails the next commits with {@link
- * StoreUnavailableException}, either before the commit reaches the store ({@link #failBefore}) or
- * after it landed ({@link #failAfter}: the outcome the caller sees is unknown, the store moved),
- * and can run a hook right before a commit (another writer racing this one).
+ * A fault injector around a real store, for testing what drives a store (a runtime, an adapter):
+ * fails the next commits with {@link StoreUnavailableException}, either before the commit reaches
+ * the store ({@link #failBefore}) or after it landed ({@link #failAfter}: the outcome the caller
+ * sees is unknown, the store moved), fails position reads ({@link #failReads}), and can run a hook
+ * right before a commit (another writer racing this one). Every other call goes to the store as it
+ * is. Thread-safe.
+ *
+ * @param <T> the store's handle type
+ * @since 0.1
  */
-final class FaultyStore<T> implements OffsetStore<T> {
+public final class FaultyStore<T> implements OffsetStore<T> {
 
   private final OffsetStore<T> delegate;
   private final AtomicInteger failBefore = new AtomicInteger();
@@ -27,36 +32,65 @@ final class FaultyStore<T> implements OffsetStore<T> {
   private final AtomicInteger commits = new AtomicInteger();
   private volatile Consumer<OffsetStore<T>> beforeNextCommit;
 
-  FaultyStore(OffsetStore<T> delegate) {
-    this.delegate = delegate;
+  /**
+   * Wraps a store; no fault is armed.
+   *
+   * @param delegate the real store
+   */
+  public FaultyStore(OffsetStore<T> delegate) {
+    this.delegate = java.util.Objects.requireNonNull(delegate, "delegate must not be null");
   }
 
-  /** The next {@code n} commits fail before reaching the store. */
-  FaultyStore<T> failBefore(int n) {
+  /**
+   * The next {@code n} commits fail before reaching the store.
+   *
+   * @param n how many
+   * @return this store
+   */
+  public FaultyStore<T> failBefore(int n) {
     failBefore.set(n);
     return this;
   }
 
-  /** The next {@code n} commits land in the store, then report unavailable. */
-  FaultyStore<T> failAfter(int n) {
+  /**
+   * The next {@code n} commits land in the store, then report unavailable.
+   *
+   * @param n how many
+   * @return this store
+   */
+  public FaultyStore<T> failAfter(int n) {
     failAfter.set(n);
     return this;
   }
 
-  /** The next {@code n} position reads fail. */
-  FaultyStore<T> failReads(int n) {
+  /**
+   * The next {@code n} reads of {@link #positions(String, Collection)} fail.
+   *
+   * @param n how many
+   * @return this store
+   */
+  public FaultyStore<T> failReads(int n) {
     failReads.set(n);
     return this;
   }
 
-  /** Runs {@code hook} (with the real store) once, right before the next commit. */
-  FaultyStore<T> beforeNextCommit(Consumer<OffsetStore<T>> hook) {
+  /**
+   * Runs {@code hook} (with the real store) once, right before the next commit.
+   *
+   * @param hook what another writer does
+   * @return this store
+   */
+  public FaultyStore<T> beforeNextCommit(Consumer<OffsetStore<T>> hook) {
     beforeNextCommit = hook;
     return this;
   }
 
-  /** Commits that reached the real store successfully. */
-  int commits() {
+  /**
+   * Commits that reached the real store successfully.
+   *
+   * @return their number
+   */
+  public int commits() {
     return commits.get();
   }
 

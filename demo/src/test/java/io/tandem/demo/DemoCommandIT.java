@@ -1,4 +1,4 @@
-package io.tandem.cli;
+package io.tandem.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -39,7 +39,7 @@ class DemoCommandIT {
 
   private static void assertDemoPasses(String... storeArgs) {
     StringWriter out = new StringWriter();
-    CommandLine cli = Tandem.commandLine();
+    CommandLine cli = TandemDemo.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(out, true));
     List<String> args =

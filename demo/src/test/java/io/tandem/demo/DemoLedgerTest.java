@@ -1,4 +1,4 @@
-package io.tandem.cli;
+package io.tandem.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

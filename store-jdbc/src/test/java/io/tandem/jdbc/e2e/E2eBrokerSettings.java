@@ -1,4 +1,4 @@
-package io.tandem.cli.e2e;
+package io.tandem.jdbc.e2e;
 
 import io.tandem.testing.KafkaBroker;
 import java.util.Map;

@@ -1,12 +1,18 @@
-package io.tandem.kafka;
+package io.tandem.jdbc.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.tandem.jdbc.JdbcOffsetStore;
 import io.tandem.jdbc.JdbcStoreConfig;
+import io.tandem.kafka.BatchProcessor;
+import io.tandem.kafka.CommitScope;
+import io.tandem.kafka.RetryPolicy;
+import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
+import io.tandem.tck.fault.FaultyStore;
+import io.tandem.testing.KafkaBroker;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -18,7 +24,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
@@ -105,7 +113,7 @@ class JdbcRuntimeIT {
   private static TandemConsumer.Builder<String, String, Connection> builder(
       io.tandem.spi.OffsetStore<Connection> s, String group) {
     return TandemConsumer.builder(s, new StringDeserializer(), new StringDeserializer())
-        .bootstrapServers(Kit.broker().bootstrapServers())
+        .bootstrapServers(KafkaBroker.shared().bootstrapServers())
         .group(group)
         .pollTimeout(Duration.ofMillis(100))
         .property("max.poll.records", 41)
@@ -114,27 +122,27 @@ class JdbcRuntimeIT {
 
   @Test
   void twoConsumersCountEveryRecordExactlyOnceAcrossRebalances() throws Exception {
-    String topic = Kit.topic("jdbc-eo", 4);
-    String group = Kit.unique("g");
-    Kit.produce(topic, 4, "v", 400);
+    String topic = topic("jdbc-eo", 4);
+    String group = unique("g");
+    produce(topic, 4, "v", 400);
     TandemConsumer<String, String, Connection> first =
         builder(store, group).topics(topic).processor(counting(group)).build();
     TandemConsumer<String, String, Connection> second =
         builder(store, group).topics(topic).processor(counting(group)).build();
     assertThat(first.commitScope()).isEqualTo(CommitScope.PER_POLL);
-    try (Kit.Running one = Kit.start(first)) {
+    try (Running one = new Running(first)) {
       await().atMost(Duration.ofSeconds(120)).until(() -> first.stats().records() > 0);
-      try (Kit.Running two = Kit.start(second)) {
+      try (Running two = new Running(second)) {
         await()
             .atMost(Duration.ofSeconds(120))
             .until(
                 () ->
                     first.stats().assignedPartitions() > 0
                         && second.stats().assignedPartitions() > 0);
-        Kit.produce(topic, 4, "w", 400);
+        produce(topic, 4, "w", 400);
         await().atMost(Duration.ofSeconds(150)).until(() -> counts(group).size() == 800);
       }
-      Kit.produce(topic, 4, "x", 100);
+      produce(topic, 4, "x", 100);
       awaitCounts(group, 900);
     }
     assertEachOnce(group, "v", 400);
@@ -146,8 +154,8 @@ class JdbcRuntimeIT {
 
   @Test
   void outagesAndAConflictOnH2LoseAndRepeatNothing() throws Exception {
-    String topic = Kit.topic("jdbc-faults", 2);
-    String group = Kit.unique("g");
+    String topic = topic("jdbc-faults", 2);
+    String group = unique("g");
     Partition p0 = Partition.of(topic, 0);
     FaultyStore<Connection> faulty =
         new FaultyStore<>(store)
@@ -170,10 +178,10 @@ class JdbcRuntimeIT {
                             }
                           }
                         }));
-    Kit.produce(topic, 2, "v", 200);
+    produce(topic, 2, "v", 200);
     TandemConsumer<String, String, Connection> c =
         builder(faulty, group).topics(topic).processor(counting(group)).build();
-    try (Kit.Running run = Kit.start(c)) {
+    try (Running run = new Running(c)) {
       awaitCounts(group, 200);
       await()
           .atMost(Duration.ofSeconds(30))
@@ -187,13 +195,13 @@ class JdbcRuntimeIT {
 
   @Test
   void poisonRecordRollsBackItsBatchAndIsDeadLetteredAlone() throws Exception {
-    String topic = Kit.topic("jdbc-poison", 1);
-    String group = Kit.unique("g");
+    String topic = topic("jdbc-poison", 1);
+    String group = unique("g");
     List<ProducerRecord<String, String>> records = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
       records.add(new ProducerRecord<>(topic, 0, "k" + i, i == 17 ? "poison" : "v" + i));
     }
-    Kit.produce(topic, records);
+    produce(topic, records);
     TandemConsumer<String, String, Connection> c =
         builder(store, group)
             .topics(topic)
@@ -209,7 +217,7 @@ class JdbcRuntimeIT {
                   }
                 })
             .build();
-    try (Kit.Running run = Kit.start(c)) {
+    try (Running run = new Running(c)) {
       await()
           .atMost(Duration.ofSeconds(120))
           .until(() -> Long.valueOf(30).equals(store.positions(group).get(Partition.of(topic, 0))));
@@ -228,5 +236,60 @@ class JdbcRuntimeIT {
       }
     }
     assertThat(c.stats().deadLetters()).isEqualTo(1);
+  }
+
+  private static String unique(String prefix) {
+    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static String topic(String prefix, int partitions) {
+    String name = unique(prefix);
+    KafkaBroker.shared().createTopic(name, partitions);
+    return name;
+  }
+
+  /** Produces values {@code prefix0..prefix(n-1)}, round robin over the partitions. */
+  private static void produce(String topic, int partitions, String prefix, int n) {
+    List<ProducerRecord<String, String>> records = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      records.add(new ProducerRecord<>(topic, i % partitions, "k" + i, prefix + i));
+    }
+    produce(topic, records);
+  }
+
+  private static void produce(String topic, List<ProducerRecord<String, String>> records) {
+    KafkaBroker.shared().produce(records);
+  }
+
+  /** A consumer's {@code run()} on its own thread; close() closes it and waits. */
+  private static final class Running implements AutoCloseable {
+    private final TandemConsumer<?, ?, ?> consumer;
+    private final Thread thread;
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Running(TandemConsumer<?, ?, ?> consumer) {
+      this.consumer = consumer;
+      this.thread =
+          new Thread(
+              () -> {
+                try {
+                  consumer.run();
+                } catch (Throwable t) {
+                  failure.set(t);
+                }
+              },
+              "tandem-test-" + consumer.group());
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      consumer.close();
+      thread.join(30_000);
+      if (thread.isAlive()) {
+        throw new AssertionError("run() did not return within 30 s of close()");
+      }
+    }
   }
 }

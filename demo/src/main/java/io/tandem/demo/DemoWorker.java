@@ -1,15 +1,11 @@
-package io.tandem.cli;
+package io.tandem.demo;
 
 import io.tandem.kafka.ConsumerStats;
 import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
+import io.tandem.testing.ForkChannel;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,21 +26,17 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * {@link TandemConsumer} whose transactional processor applies payments to the ledger inside the
  * store's commit. Driven by {@link DemoCommand} through standard input ({@code hang}: the next
  * batch blocks inside its commit, after writing, until the kill; {@code stop}: close cleanly) and
- * reports on standard output ({@code @demo started|hang|stats ...|stopped}).
+ * reports over the same {@link ForkChannel} ({@code started|hang|stats ...|stopped}).
  */
 public final class DemoWorker {
 
-  static final String PREFIX = "@demo ";
-  private static final PrintStream OUT = System.out;
   private static final AtomicBoolean hangNext = new AtomicBoolean();
+  private static ForkChannel channel;
 
   private DemoWorker() {}
 
   private static void event(String line) {
-    synchronized (OUT) {
-      OUT.println(PREFIX + line);
-      OUT.flush();
-    }
+    channel.event(line);
   }
 
   /**
@@ -55,7 +47,15 @@ public final class DemoWorker {
    * @throws Exception on a setup failure
    */
   public static void main(String[] args) throws Exception {
-    System.setOut(System.err);
+    channel =
+        ForkChannel.open(
+            command -> {
+              if (command.equals("hang")) {
+                hangNext.set(true);
+              } else {
+                event("unknown-command " + command);
+              }
+            });
     Map<String, String> a = new HashMap<>();
     for (String arg : args) {
       int eq = arg.indexOf('=');
@@ -73,10 +73,6 @@ public final class DemoWorker {
       p.stringPropertyNames().forEach(k -> storeProps.put(k, p.getProperty(k)));
     }
     DemoLedger ledger = new DemoLedger(a.get("run"));
-    CountDownLatch stop = new CountDownLatch(1);
-    Thread commands = new Thread(() -> readCommands(stop), "demo-commands");
-    commands.setDaemon(true);
-    commands.start();
 
     try (OffsetStore<Connection> store =
         OffsetStores.open(a.get("store"), storeProps, Connection.class)) {
@@ -118,7 +114,7 @@ public final class DemoWorker {
               "demo-consumer");
       runner.start();
       event("started");
-      while (!stop.await(200, TimeUnit.MILLISECONDS)) {
+      while (!channel.awaitStop(200, TimeUnit.MILLISECONDS)) {
         stats(consumer);
         if (failure.get() != null) {
           failure.get().printStackTrace();
@@ -145,22 +141,5 @@ public final class DemoWorker {
             + s.conflicts()
             + " lag="
             + s.lag());
-  }
-
-  private static void readCommands(CountDownLatch stop) {
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        switch (line.trim()) {
-          case "hang" -> hangNext.set(true);
-          case "stop" -> stop.countDown();
-          default -> event("unknown-command " + line);
-        }
-      }
-    } catch (IOException e) {
-      // The demo is gone: stop with it.
-    }
-    stop.countDown();
   }
 }

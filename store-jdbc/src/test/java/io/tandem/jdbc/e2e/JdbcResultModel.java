@@ -1,4 +1,4 @@
-package io.tandem.cli.e2e;
+package io.tandem.jdbc.e2e;
 
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.ResultModel;
