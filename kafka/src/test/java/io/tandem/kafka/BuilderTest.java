@@ -50,7 +50,7 @@ class BuilderTest {
                     .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("PER_POLL needs a store that is atomic across partitions")
-        .hasMessageContaining("in-memory test store");
+        .hasMessageContaining("in-memory reference store");
   }
 
   @Test

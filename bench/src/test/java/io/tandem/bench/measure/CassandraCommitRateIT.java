@@ -1,11 +1,12 @@
-package io.tandem.cassandra;
+package io.tandem.bench.measure;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.tandem.cassandra.CassandraOffsetStore;
+import io.tandem.cassandra.CassandraResults;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriter;
@@ -17,35 +18,36 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongConsumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Measures commits per second, one thread, for 1 and 100 partitions per commit (one result row per
- * partition), against the same result writes without offsets. Opt-in ({@code
- * -Dtandem.measure=true}): it measures, it asserts no speed.
+ * partition), against the same result writes without offsets. Opt-in like every measurement ({@code
+ * mvn -B -pl bench -am verify -Dtandem.bench=true -Dit.test=CassandraCommitRateIT}): it measures,
+ * it asserts no speed.
  */
-class CommitThroughputIT {
+@EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
+class CassandraCommitRateIT {
 
-  private static final Logger log = LoggerFactory.getLogger(CommitThroughputIT.class);
+  private static final Logger log = LoggerFactory.getLogger(CassandraCommitRateIT.class);
   private static final int WARM_UP = 200;
-  private static final Duration RUN =
-      Duration.ofSeconds(Long.getLong("tandem.measure.seconds", 10));
+  private static final Duration RUN = Duration.ofSeconds(Long.getLong("tandem.bench.seconds", 10));
 
   @Test
   void measureCommitsPerSecond() {
-    assumeTrue(Boolean.getBoolean("tandem.measure"), "opt-in measurement: -Dtandem.measure=true");
-    try (CassandraOffsetStore store = Cassandra.store()) {
+    try (CassandraOffsetStore store = Measure.cassandra()) {
       CqlSession s = store.session();
       PreparedStatement insert =
           s.prepare(
               "INSERT INTO "
-                  + Cassandra.KEYSPACE
+                  + Measure.CASSANDRA_KEYSPACE
                   + ".results (namespace, key, value) VALUES (?, ?, ?)");
       List<String> lines = new ArrayList<>();
       for (int width : new int[] {1, 100}) {
-        String g = Cassandra.unique("bench");
-        String ns = Cassandra.unique("bench");
+        String g = Measure.unique("bench");
+        String ns = Measure.unique("bench");
         Map<Partition, Long> starts = new TreeMap<>();
         for (int i = 0; i < width; i++) {
           starts.put(Partition.of("t", i), 0L);

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Measures commits per second; never asserts a speed. Run with {@code -Dtandem.bench=true
- * -Dit.test=RedisCommitRateIT}; the table goes to standard error and {@code
+ * Measures commits per second (in the store's package: it reads the store's package-private
+ * WATCH-retry counter); never asserts a speed. Run with {@code mvn -B -pl bench -am verify
+ * -Dtandem.bench=true -Dit.test=RedisCommitRateIT}; the table goes to standard error and {@code
  * target/redis-commit-rate.md}.
  */
 @EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
@@ -41,7 +42,8 @@ class RedisCommitRateIT {
     table.append("|---|---|---|---|---|---|---|---|\n");
     for (String fsync : List.of("always", "everysec")) {
       try (RedisServer server = RedisServer.startPrivate(fsync);
-          RedisOffsetStore store = RedisOffsetStore.open(Redis.config(server).build())) {
+          RedisOffsetStore store =
+              RedisOffsetStore.open(RedisStoreConfig.fromUri(server.uri(), Map.of()))) {
         run(store, 1, 1, 0, false); // warm-up: JIT and connections
         for (int threads : List.of(1, 4)) {
           // "shared": every thread is a consumer of one group, owning its own partitions.
@@ -81,11 +83,11 @@ class RedisCommitRateIT {
       RedisOffsetStore store, int threads, int partitions, int results, boolean shared)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    String sharedGroup = Redis.unique("bench");
+    String sharedGroup = unique("bench");
     try {
       List<Future<long[]>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        String group = shared ? sharedGroup : Redis.unique("bench");
+        String group = shared ? sharedGroup : unique("bench");
         int first = shared ? t * partitions : 0;
         futures.add(pool.submit(() -> loop(store, group, first, partitions, results)));
       }
@@ -104,7 +106,7 @@ class RedisCommitRateIT {
 
   private static long[] loop(
       RedisOffsetStore store, String group, int first, int partitions, int results) {
-    String ns = Redis.unique("benchres");
+    String ns = unique("benchres");
     List<Partition> ps = new ArrayList<>();
     Map<Partition, Long> starts = new HashMap<>();
     for (int i = 0; i < partitions; i++) {
@@ -143,5 +145,9 @@ class RedisCommitRateIT {
     }
     assertThat(store.positions(group, List.of(ps.get(0)))).containsValue(position);
     return new long[] {counted, MEASURE_MS * 1_000_000};
+  }
+
+  private static String unique(String prefix) {
+    return prefix + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 }

@@ -1,8 +1,11 @@
-package io.tandem.jdbc;
+package io.tandem.bench.measure;
 
-import static io.tandem.jdbc.Databases.unique;
+import static io.tandem.bench.measure.Measure.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tandem.bench.measure.Measure.Databases;
+import io.tandem.jdbc.JdbcOffsetStore;
+import io.tandem.jdbc.JdbcUpsert;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
@@ -30,16 +33,16 @@ import org.slf4j.LoggerFactory;
  * commits happened. Off by default; run with
  *
  * <pre>
- * mvn -B -pl store-jdbc -am verify -Dtandem.bench=true -Dit.test=CommitRateIT -Dtest=none \
+ * mvn -B -pl bench -am verify -Dtandem.bench=true -Dit.test=JdbcCommitRateIT -Dtest=none \
  *     -Dsurefire.failIfNoSpecifiedTests=false [-Dtandem.bench.seconds=5]
  * </pre>
  *
- * The table goes to the log and to {@code store-jdbc/target/commit-rate.md}.
+ * The table goes to the log and to {@code bench/target/commit-rate.md}.
  */
 @EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
-class CommitRateIT {
+class JdbcCommitRateIT {
 
-  private static final Logger log = LoggerFactory.getLogger(CommitRateIT.class);
+  private static final Logger log = LoggerFactory.getLogger(JdbcCommitRateIT.class);
   private static final int ROWS = 10;
 
   @Test

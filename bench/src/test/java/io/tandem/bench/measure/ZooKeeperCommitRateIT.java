@@ -1,12 +1,15 @@
-package io.tandem.zookeeper;
+package io.tandem.bench.measure;
 
-import static io.tandem.zookeeper.ZkIt.unique;
+import static io.tandem.bench.measure.Measure.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriter;
 import io.tandem.testing.ZooKeeperTestServer;
+import io.tandem.zookeeper.NodePerKey;
+import io.tandem.zookeeper.ZooKeeperOffsetStore;
+import io.tandem.zookeeper.ZooKeeperOps;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Measures commits per second and wide reads on the shared server; reports, never asserts speed
  * (only that every commit landed). Each scenario runs for {@code tandem.zk.measure.millis} (default
  * 2000) after a short warm-up. Opt-in like every measurement, so the test suite spends no time on
- * it: {@code -Dtandem.bench=true -Dit.test=ZooKeeperCommitRateIT}.
+ * it: {@code mvn -B -pl bench -am verify -Dtandem.bench=true -Dit.test=ZooKeeperCommitRateIT}.
  */
 @EnabledIfSystemProperty(named = "tandem.bench", matches = "true")
 class ZooKeeperCommitRateIT {
@@ -34,7 +37,7 @@ class ZooKeeperCommitRateIT {
 
   @BeforeAll
   static void open() {
-    store = ZkIt.open(ZooKeeperTestServer.shared());
+    store = ZooKeeperOffsetStore.open(Measure.zookeeper(ZooKeeperTestServer.shared()).build());
   }
 
   @AfterAll
