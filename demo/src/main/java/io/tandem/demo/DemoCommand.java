@@ -420,9 +420,12 @@ final class DemoCommand implements Callable<Integer> {
   private ForkedJvm startWorker(int slot, int serial, List<String> args, String run, Path logDir) {
     List<String> a = new ArrayList<>(args);
     a.add("--instance=demo-" + run + "-" + slot);
+    // A worker lives as long as the demo however long a big run takes; its watchdog still halts
+    // it as soon as the demo's JVM is gone.
     return ForkedJvm.builder("consumer-" + slot + "." + serial, DemoWorker.class.getName())
         .args(a)
         .logDir(logDir)
+        .maxLifetime(Duration.ofDays(7))
         .start();
   }
 
