@@ -1,6 +1,6 @@
 package io.tandem.connect.cluster;
 
-import io.tandem.testing.ForkWatchdog;
+import io.tandem.testing.ForkedJvm;
 import io.tandem.testing.FreePorts;
 import java.io.File;
 import java.io.IOException;
@@ -42,14 +42,18 @@ final class ConnectCluster implements AutoCloseable {
   static final class Worker {
     final String name;
     final int port;
-    final Process process;
+    final ForkedJvm fork;
     final Path logFile;
 
-    Worker(String name, int port, Process process, Path logFile) {
+    Worker(String name, int port, ForkedJvm fork, Path logFile) {
       this.name = name;
       this.port = port;
-      this.process = process;
+      this.fork = fork;
       this.logFile = logFile;
+    }
+
+    boolean alive() {
+      return fork.alive();
     }
 
     String log() {
@@ -62,7 +66,7 @@ final class ConnectCluster implements AutoCloseable {
 
     @Override
     public String toString() {
-      return name + "(pid " + process.pid() + ", port " + port + ")";
+      return name + "(pid " + fork.pid() + ", port " + port + ")";
     }
   }
 
@@ -157,29 +161,22 @@ final class ConnectCluster implements AutoCloseable {
       p.store(out, "Connect worker " + name);
     }
     Path logFile = dir.resolve(name + ".log");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xms64m");
-    command.add("-Xmx" + System.getProperty("tandem.connect.worker.heap", "384m"));
-    command.add("-XX:+UseSerialGC");
-    command.add("-D" + ForkWatchdog.PARENT_PID + "=" + ProcessHandle.current().pid());
-    command.add("-D" + ForkWatchdog.MAX_LIFETIME + "=PT30M");
-    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-    command.add("-Dorg.slf4j.simpleLogger.log.io.tandem=info");
-    command.add(
-        "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.connect.runtime.WorkerSinkTask=info");
-    command.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
-    command.add("-cp");
-    command.add(workerClassPath());
-    command.add(ForkWatchdog.class.getName());
-    command.add("org.apache.kafka.connect.cli.ConnectDistributed");
-    command.add(props.toString());
-    Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+    // The shared harness: watchdog, log file, SIGKILL/SIGSTOP/SIGCONT. Later options win over its
+    // small defaults (heap).
+    ForkedJvm fork =
+        ForkedJvm.builder(name, "org.apache.kafka.connect.cli.ConnectDistributed")
+            .args(List.of(props.toString()))
+            .classPath(workerClassPath())
+            .logDir(dir)
+            .maxLifetime(Duration.ofMinutes(30))
+            .jvmOptions(
+                List.of(
+                    "-Xms64m",
+                    "-Xmx" + System.getProperty("tandem.connect.worker.heap", "384m"),
+                    "-Dorg.slf4j.simpleLogger.log.io.tandem=info",
+                    "-Dorg.slf4j.simpleLogger.showDateTime=true"))
             .start();
-    Worker w = new Worker(name, port, process, logFile);
+    Worker w = new Worker(name, port, fork, logFile);
     workers.add(w);
     log.info("Connect {} starting, log {}", w, logFile);
     return w;
@@ -224,7 +221,7 @@ final class ConnectCluster implements AutoCloseable {
   private void awaitReady(Worker w) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (true) {
-      if (!w.process.isAlive()) {
+      if (!w.alive()) {
         throw new IllegalStateException("Connect " + w + " exited at start:\n" + tail(w, 60));
       }
       try {
@@ -251,7 +248,7 @@ final class ConnectCluster implements AutoCloseable {
   /** A live worker to send REST requests to. */
   Worker anyLive() {
     for (Worker w : workers) {
-      if (w.process.isAlive() && !paused.contains(w)) {
+      if (w.alive() && !paused.contains(w)) {
         return w;
       }
     }
@@ -367,34 +364,36 @@ final class ConnectCluster implements AutoCloseable {
 
   /** SIGKILL: no shutdown, no close, no rollback by the worker. */
   void kill(Worker w) throws InterruptedException {
-    w.process.destroyForcibly();
-    if (!w.process.waitFor(30, TimeUnit.SECONDS)) {
-      throw new IllegalStateException(w + " survived SIGKILL");
-    }
+    w.fork.kill();
     log.info("Connect {} killed", w);
   }
 
   /** A clean stop (SIGTERM): Connect stops its tasks and leaves the group. */
-  void stop(Worker w) throws InterruptedException {
-    w.process.destroy();
-    if (!w.process.waitFor(60, TimeUnit.SECONDS)) {
+  void stop(Worker w) throws Exception {
+    // SIGTERM: Connect's shutdown hook stops the tasks and leaves the group.
+    signal(w, "TERM");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (w.alive() && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    if (w.alive()) {
       kill(w);
     }
     log.info("Connect {} stopped", w);
   }
 
   void pause(Worker w) throws Exception {
-    signal(w, "STOP");
+    w.fork.pause();
     paused.add(w);
   }
 
   void resume(Worker w) throws Exception {
-    signal(w, "CONT");
+    w.fork.resume();
     paused.remove(w);
   }
 
   private static void signal(Worker w, String sig) throws Exception {
-    Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(w.process.pid())).start();
+    Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(w.fork.pid())).start();
     if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
       throw new IllegalStateException("kill -" + sig + " " + w + " failed");
     }
@@ -410,19 +409,12 @@ final class ConnectCluster implements AutoCloseable {
     for (Worker w : workers) {
       if (paused.contains(w)) {
         try {
-          signal(w, "CONT");
+          w.fork.resume();
         } catch (Exception e) {
           log.debug("resume before close: {}", e.toString());
         }
       }
-      w.process.destroyForcibly();
-    }
-    for (Worker w : workers) {
-      try {
-        w.process.waitFor(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      w.fork.close();
     }
   }
 

@@ -263,7 +263,7 @@ abstract class ConnectClusterScenarios {
     String status = cluster.status(name);
     List<ConnectCluster.Worker> out = new ArrayList<>();
     for (ConnectCluster.Worker w : cluster.workers()) {
-      if (w.process.isAlive()
+      if (w.alive()
           && status.contains("\"worker_id\":\"127.0.0.1:" + w.port + "\"")
           && status.indexOf("\"tasks\"") < status.lastIndexOf("127.0.0.1:" + w.port)) {
         out.add(w);
