@@ -6,6 +6,7 @@ import io.tandem.spi.Partition;
 import io.tandem.spi.StoreUnavailableException;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -94,8 +95,8 @@ public interface ConsumerListener {
    * What a successful commit moved.
    *
    * @param group the Tandem group
-   * @param ranges the ranges committed, one per partition; each position now stands at {@code
-   *     until}
+   * @param ranges the ranges committed, one per partition, sorted by partition; each position now
+   *     stands at {@code until}
    * @param kind what the commit carried
    * @param records the records of the ranges (1 for a dead letter, 0 for skipped positions)
    * @param latency the duration of the store's commit call that applied it
@@ -123,7 +124,7 @@ public interface ConsumerListener {
      */
     public CommitEvent {
       Objects.requireNonNull(group, "group must not be null");
-      ranges = List.copyOf(ranges);
+      ranges = sorted(ranges);
       Objects.requireNonNull(kind, "kind must not be null");
       Objects.requireNonNull(latency, "latency must not be null");
     }
@@ -159,7 +160,7 @@ public interface ConsumerListener {
    * A commit refused because stored positions differ from the ranges' {@code from}.
    *
    * @param group the Tandem group
-   * @param ranges the ranges the runtime tried to commit
+   * @param ranges the ranges the runtime tried to commit, sorted by partition
    * @param conflicts each partition found elsewhere, with expected and found position
    * @since 0.1
    */
@@ -175,7 +176,7 @@ public interface ConsumerListener {
      */
     public ConflictEvent {
       Objects.requireNonNull(group, "group must not be null");
-      ranges = List.copyOf(ranges);
+      ranges = sorted(ranges);
       conflicts = List.copyOf(conflicts);
     }
   }
@@ -225,5 +226,9 @@ public interface ConsumerListener {
       /** A commit; its outcome may be unknown, so positions are re-read before the retry. */
       COMMIT
     }
+  }
+
+  private static List<OffsetRange> sorted(List<OffsetRange> ranges) {
+    return ranges.stream().sorted(Comparator.comparing(OffsetRange::partition)).toList();
   }
 }
