@@ -464,14 +464,14 @@ abstract class JdbcStoreContract {
   }
 
   @Test
-  void createSchemaIsIdempotentAndConcurrentSafe() throws Exception {
+  void prepareIsIdempotentAndConcurrentSafe() throws Exception {
     String fresh = unique("schema");
     try (JdbcOffsetStore lazy =
         JdbcOffsetStore.open(database().config().tableName(fresh).createSchema(false).build())) {
       Partition p = new Partition(unique("t"), 0);
       assertThatThrownBy(() -> lazy.positions("g", List.of(p)))
           .isInstanceOf(OffsetStoreException.class)
-          .hasMessageContaining("createSchema()");
+          .hasMessageContaining("prepare()");
 
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
@@ -482,7 +482,7 @@ abstract class JdbcStoreContract {
                 try (JdbcOffsetStore other =
                     JdbcOffsetStore.open(
                         database().config().tableName(fresh).createSchema(false).build())) {
-                  other.createSchema();
+                  other.prepare();
                 }
                 return null;
               });
@@ -493,8 +493,8 @@ abstract class JdbcStoreContract {
       } finally {
         pool.shutdownNow();
       }
-      lazy.createSchema();
-      lazy.createSchema();
+      lazy.prepare();
+      lazy.prepare();
       assertThat(lazy.initialize("g", Map.of(p, 3L))).containsOnly(Map.entry(p, 3L));
     }
   }

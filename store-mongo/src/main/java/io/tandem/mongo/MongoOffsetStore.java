@@ -139,6 +139,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static final int BSON_OBJECT_TOO_LARGE = 10334;
   private static final int UPDATE_RESULT_TOO_LARGE = 17419;
   private static final int TRANSACTION_TOO_LARGE = 257;
+  private static final int NAMESPACE_EXISTS = 48;
 
   private final MongoStoreConfig config;
   private final MongoClient client;
@@ -852,6 +853,36 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     long maxMillis = Math.min(200, 5L << Math.min(attempt, 6));
     LockSupport.parkNanos(
         TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(1, maxMillis + 1)));
+  }
+
+  /**
+   * Creates the offsets collection if it does not exist. The first write would create it anyway,
+   * but not inside a transaction on MongoDB before 4.4 or on a sharded cluster before 8.0, and not
+   * for a user without the {@code createCollection} privilege; so a deployment step creates it
+   * here, explicitly. The layout needs no index beyond {@code _id}. Idempotent, also against a
+   * concurrent call (the server's NamespaceExists answer is success).
+   *
+   * @throws StoreUnavailableException if the server cannot be reached
+   * @throws OffsetStoreException if the server refuses
+   */
+  @Override
+  public void prepare() {
+    ensureOpen();
+    try {
+      for (String name : database.listCollectionNames()) {
+        if (name.equals(config.collection())) {
+          return;
+        }
+      }
+      database.createCollection(config.collection());
+      log.info("Created collection {}.{} on {}", config.database(), config.collection(), where);
+    } catch (MongoCommandException e) {
+      if (e.getErrorCode() != NAMESPACE_EXISTS) {
+        throw failure("creating collection " + config.collection(), e);
+      }
+    } catch (RuntimeException e) {
+      throw failure("creating collection " + config.collection(), e);
+    }
   }
 
   private void ensureOpen() {

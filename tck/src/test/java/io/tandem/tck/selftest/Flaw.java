@@ -31,5 +31,7 @@ enum Flaw {
   /** Wraps the writer's exception in another exception before the ResultWriteException. */
   WRAPS_WRITER_FAILURE_TWICE,
   /** delete(group) blocks until interrupted, like a call waiting on a lock nobody releases. */
-  HANGS_ON_DELETE_GROUP
+  HANGS_ON_DELETE_GROUP,
+  /** prepare() drops and recreates the offsets, like DDL without IF NOT EXISTS after a DROP. */
+  PREPARE_RECREATES
 }

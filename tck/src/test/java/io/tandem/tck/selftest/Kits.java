@@ -142,6 +142,15 @@ final class Kits {
     }
   }
 
+  /** prepare() recreates the offsets: stored positions are gone after it. */
+  static final class PrepareRecreates extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    PrepareRecreates() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.PREPARE_RECREATES);
+    }
+  }
+
   /** Checks, then writes without holding the lock: concurrent commits both win. */
   static final class ChecksThenWritesUnlocked extends MemoryKit {
     private static final MemoryBackend BACKEND = new MemoryBackend(false);

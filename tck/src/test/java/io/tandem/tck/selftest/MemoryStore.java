@@ -305,6 +305,15 @@ final class MemoryStore implements OffsetStore<MemoryTx> {
   }
 
   @Override
+  public void prepare() {
+    synchronized (backend) {
+      if (has(Flaw.PREPARE_RECREATES)) {
+        backend.offsets.clear();
+      }
+    }
+  }
+
+  @Override
   public void close() {
     synchronized (backend) {
       if (!closed && has(Flaw.FORGETS_ON_CLOSE)) {
