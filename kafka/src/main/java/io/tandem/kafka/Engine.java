@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -945,7 +946,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     for (TopicPartition tp : tps) {
       loaded.put(byTp.get(tp), positions.get(tp));
     }
-    Map<Partition, Long> event = java.util.Collections.unmodifiableMap(loaded);
+    Map<Partition, Long> event = Collections.unmodifiableMap(loaded);
     tell(l -> l.positionsLoaded(s.group(), event));
   }
 
@@ -1049,7 +1050,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     for (TopicPartition tp : tps) {
       out.add(partition(tp));
     }
-    return java.util.Collections.unmodifiableSortedSet(out);
+    return Collections.unmodifiableSortedSet(out);
   }
 
   private static Set<Partition> partitionsOf(List<Slice> unit) {

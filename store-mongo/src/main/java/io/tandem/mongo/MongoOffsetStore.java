@@ -140,6 +140,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static final int UPDATE_RESULT_TOO_LARGE = 17419;
   private static final int TRANSACTION_TOO_LARGE = 257;
   private static final int NAMESPACE_EXISTS = 48;
+  private static final int COMMAND_NOT_FOUND = 59;
 
   private final MongoStoreConfig config;
   private final MongoClient client;
@@ -868,16 +869,20 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public void prepare() {
     ensureOpen();
+    // Create and take "exists" as success, rather than list first: one round trip, no race
+    // between the look and the create, and no need for the listCollections privilege.
     try {
-      for (String name : database.listCollectionNames()) {
-        if (name.equals(config.collection())) {
-          return;
-        }
-      }
       database.createCollection(config.collection());
       log.info("Created collection {}.{} on {}", config.database(), config.collection(), where);
     } catch (MongoCommandException e) {
-      if (e.getErrorCode() != NAMESPACE_EXISTS) {
+      if (e.getErrorCode() == COMMAND_NOT_FOUND) {
+        // Every MongoDB server has "create"; some emulators (jongodb 0.1.6) have not, and create
+        // collections only by writing to them, which the first initialize() does.
+        log.info(
+            "The server at {} has no create command; collection {} is created by its first write",
+            where,
+            config.collection());
+      } else if (e.getErrorCode() != NAMESPACE_EXISTS) {
         throw failure("creating collection " + config.collection(), e);
       }
     } catch (RuntimeException e) {
