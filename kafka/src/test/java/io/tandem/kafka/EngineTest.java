@@ -5,6 +5,7 @@ import static io.tandem.kafka.MockRun.P0;
 import static io.tandem.kafka.MockRun.P1;
 import static io.tandem.kafka.MockRun.TP0;
 import static io.tandem.kafka.MockRun.TP1;
+import static io.tandem.kafka.MockRun.WAIT;
 import static io.tandem.kafka.MockRun.putEach;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +20,8 @@ import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,8 +44,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class EngineTest {
 
-  private static final Duration WAIT = Duration.ofSeconds(10);
-
   private static OffsetRange range(Partition p, long from, long until) {
     return new OffsetRange(p, from, until);
   }
@@ -55,7 +56,7 @@ class EngineTest {
       run.kafka.append(TP1, "x", "y");
       run.start(run.builder().assign(List.of(P0, P1)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 3L, P1, 2L)));
+      run.awaitStored(Map.of(P0, 3L, P1, 2L));
       assertThat(run.events.assigned).containsExactly(Set.of(P0, P1));
       assertThat(run.events.loaded).containsExactly(Map.of(P0, 0L, P1, 0L));
       assertThat(run.events.commits).hasSize(1);
@@ -79,13 +80,14 @@ class EngineTest {
 
   @Test
   void aStoreNotAtomicAcrossPartitionsGetsOneCommitPerPartition() throws Exception {
-    try (MockRun run = new MockRun(new MemoryOffsetStore(false))) {
+    try (MockRun run =
+        new MockRun(MemoryOffsetStore.builder().atomicAcrossPartitions(false).build())) {
       run.kafka.partition(TP0, 0).partition(TP1, 0);
       run.kafka.append(TP0, "a", "b");
       run.kafka.append(TP1, "x");
       run.start(run.builder().assign(List.of(P0, P1)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 2L, P1, 1L)));
+      run.awaitStored(Map.of(P0, 2L, P1, 1L));
       assertThat(run.consumer().commitScope()).isEqualTo(CommitScope.PER_PARTITION);
       assertThat(run.events.commits)
           .extracting(CommitEvent::ranges)
@@ -135,7 +137,7 @@ class EngineTest {
       run.kafka.schedulePollTask(() -> run.kafka.rebalance(List.of(TP0, TP1)));
       run.start(run.builder().topics(MockRun.TOPIC).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 6L, P1, 4L)));
+      run.awaitStored(Map.of(P0, 6L, P1, 4L));
       assertThat(run.events.assigned).containsExactly(Set.of(P0, P1));
       assertThat(run.events.loaded).containsExactly(Map.of(P0, 4L, P1, 2L));
       assertThat(run.kafka.seeks(TP0)).containsExactly(4L);
@@ -152,7 +154,7 @@ class EngineTest {
       run.kafka.append(TP1, "x");
       run.kafka.schedulePollTask(() -> run.kafka.rebalance(List.of(TP0, TP1)));
       run.start(run.builder().topics(MockRun.TOPIC).processor(putEach()));
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 1L, P1, 1L)));
+      run.awaitStored(Map.of(P0, 1L, P1, 1L));
 
       run.kafka.schedulePollTask(() -> run.kafka.rebalance(List.of(TP1)));
       await().atMost(WAIT).until(() -> run.events.revoked.size() == 1);
@@ -167,7 +169,7 @@ class EngineTest {
       run.memory.commit(GROUP, List.of(range(P0, 1, 3)), ResultWriter.none());
       run.kafka.append(TP0, "b", "c", "d");
       run.kafka.schedulePollTask(() -> run.kafka.rebalance(List.of(TP0)));
-      await().atMost(WAIT).until(() -> run.stored().get(P0) == 4L);
+      run.awaitStored(Map.of(P0, 4L, P1, 1L));
 
       assertThat(run.events.assigned).containsExactly(Set.of(P0, P1), Set.of(P0));
       assertThat(run.events.loaded).containsExactly(Map.of(P0, 0L, P1, 0L), Map.of(P0, 3L));
@@ -193,7 +195,7 @@ class EngineTest {
       run.kafka.append(TP0, "a", "b");
       await().atMost(WAIT).until(() -> run.events.revoked.size() == 1);
       run.kafka.append(TP1, "x");
-      await().atMost(WAIT).until(() -> run.stored().get(P1) == 1L);
+      run.awaitStored(Map.of(P0, 0L, P1, 1L));
 
       assertThat(run.events.retries).hasSize(1);
       assertThat(run.events.retries.get(0).partitions()).containsExactly(P0);
@@ -217,7 +219,7 @@ class EngineTest {
           real -> real.commit(GROUP, List.of(range(P0, 0, 2)), ResultWriter.none()));
       run.start(run.builder().assign(List.of(P0)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 3L)));
+      run.awaitStored(Map.of(P0, 3L));
       assertThat(run.events.conflicts)
           .containsExactly(
               new ConflictEvent(GROUP, List.of(range(P0, 0, 3)), List.of(Conflict.of(P0, 0, 2))));
@@ -244,7 +246,7 @@ class EngineTest {
           e -> run.kafka.schedulePollTask(() -> pausedInBackoff.set(run.kafka.paused()));
       run.start(run.builder().assign(List.of(P0, P1)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 2L, P1, 1L)));
+      run.awaitStored(Map.of(P0, 2L, P1, 1L));
       assertThat(run.events.retries)
           .extracting(RetryEvent::operation, RetryEvent::attempt, RetryEvent::delay)
           .containsExactly(
@@ -299,7 +301,7 @@ class EngineTest {
 
       await().atMost(WAIT).until(() -> run.events.commits.size() == 1);
       run.kafka.append(TP0, "d");
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 4L)));
+      run.awaitStored(Map.of(P0, 4L));
 
       assertThat(run.events.retries).extracting(RetryEvent::attempt).containsExactly(1);
       assertThat(run.events.commits)
@@ -323,7 +325,7 @@ class EngineTest {
       run.store.failBefore(1).beforeNextCommit(real -> real.overwrite(GROUP, Map.of(P0, 4L)));
       run.start(run.builder().assign(List.of(P0)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 6L)));
+      run.awaitStored(Map.of(P0, 6L));
       assertThat(run.events.conflicts)
           .containsExactly(
               new ConflictEvent(GROUP, List.of(range(P0, 0, 6)), List.of(Conflict.of(P0, 0, 4))));
@@ -344,7 +346,7 @@ class EngineTest {
       run.store.failReads(2);
       run.start(run.builder().assign(List.of(P0)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 1L)));
+      run.awaitStored(Map.of(P0, 1L));
       assertThat(run.events.retries)
           .extracting(RetryEvent::operation, RetryEvent::attempt, RetryEvent::partitions)
           .containsExactly(
@@ -368,7 +370,7 @@ class EngineTest {
       run.start(
           run.builder().assign(List.of(P0)).outOfRange(OutOfRangePolicy.SKIP).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 7L)));
+      run.awaitStored(Map.of(P0, 7L));
       assertThat(run.events.commits)
           .extracting(CommitEvent::kind, CommitEvent::ranges, CommitEvent::records)
           .containsExactly(
@@ -450,7 +452,7 @@ class EngineTest {
       run.store.beforeNextCommit(
           real -> real.commit(GROUP, List.of(range(P0, 0, 1)), ResultWriter.none()));
       // The broken listener is called first; the recording one still hears every event.
-      TandemConsumer.Builder<String, String, MemoryOffsetStore.Tx> b =
+      TandemConsumer.Builder<String, String, MemoryTransaction> b =
           TandemConsumer.builder(run.store, new StringDeserializer(), new StringDeserializer())
               .bootstrapServers("mock:9092")
               .group(GROUP)
@@ -460,7 +462,7 @@ class EngineTest {
               .consumerFactory(props -> run.kafka);
       run.start(b.assign(List.of(P0)).processor(putEach()));
 
-      await().atMost(WAIT).until(() -> run.stored().equals(Map.of(P0, 3L)));
+      run.awaitStored(Map.of(P0, 3L));
       assertThat(run.failure()).isNull();
       assertThat(run.events.assigned).containsExactly(Set.of(P0));
       assertThat(run.events.conflicts).hasSize(1);

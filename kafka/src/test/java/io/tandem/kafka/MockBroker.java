@@ -37,6 +37,7 @@ final class MockBroker extends MockConsumer<byte[], byte[]> {
   private final Map<TopicPartition, Long> logEnds = new HashMap<>();
   private final Map<TopicPartition, List<Long>> seeks = new HashMap<>();
   private boolean wakeupPending;
+  private long emptyPolls;
 
   MockBroker() {
     // The runtime always sets auto.offset.reset=none: a partition without a position must never
@@ -72,6 +73,11 @@ final class MockBroker extends MockConsumer<byte[], byte[]> {
     updateBeginningOffsets(Map.of(tp, start));
   }
 
+  /** Polls so far that returned no record. */
+  synchronized long emptyPolls() {
+    return emptyPolls;
+  }
+
   /** Every position this partition was seeked to, in order. */
   synchronized List<Long> seeks(TopicPartition tp) {
     return List.copyOf(seeks.getOrDefault(tp, List.of()));
@@ -98,6 +104,9 @@ final class MockBroker extends MockConsumer<byte[], byte[]> {
       out = super.poll(timeout);
     } finally {
       wakeupPending = false; // MockConsumer clears its flag whenever it throws for it
+    }
+    if (out.isEmpty()) {
+      emptyPolls++;
     }
     if (out.isEmpty() && !wakeupPending) {
       try {

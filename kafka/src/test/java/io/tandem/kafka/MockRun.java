@@ -1,10 +1,14 @@
 package io.tandem.kafka;
 
+import static org.awaitility.Awaitility.await;
+
 import io.tandem.kafka.ConsumerListener.CommitEvent;
 import io.tandem.kafka.ConsumerListener.ConflictEvent;
 import io.tandem.kafka.ConsumerListener.RetryEvent;
-import io.tandem.kafka.MemoryOffsetStore.Tx;
 import io.tandem.spi.Partition;
+import io.tandem.tck.fault.FaultyStore;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -31,12 +35,14 @@ final class MockRun implements AutoCloseable {
   static final RetryPolicy QUICK =
       RetryPolicy.exponential(Duration.ofMillis(2), Duration.ofMillis(64)).withJitter(0);
 
+  static final Duration WAIT = Duration.ofSeconds(10);
+
   final MockBroker kafka = new MockBroker();
   final MemoryOffsetStore memory;
-  final FaultyStore<Tx> store;
+  final FaultyStore<MemoryTransaction> store;
   final Events events = new Events();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
-  private TandemConsumer<String, String, Tx> consumer;
+  private TandemConsumer<String, String, MemoryTransaction> consumer;
   private Thread thread;
 
   MockRun() {
@@ -52,7 +58,7 @@ final class MockRun implements AutoCloseable {
    * A builder wired to this run's broker, store and listener: group {@link #GROUP}, {@link #QUICK}
    * retries; the caller adds the source and the processor or sink.
    */
-  TandemConsumer.Builder<String, String, Tx> builder() {
+  TandemConsumer.Builder<String, String, MemoryTransaction> builder() {
     return TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
         .bootstrapServers("mock:9092")
         .group(GROUP)
@@ -64,19 +70,19 @@ final class MockRun implements AutoCloseable {
   }
 
   /** A processor that puts each record (key = topic-partition@offset, value = record value). */
-  static BatchProcessor<String, String, Tx> putEach() {
+  static BatchProcessor<String, String, MemoryTransaction> putEach() {
     return (batch, tx) ->
         batch
             .records()
             .forEach(
                 r -> {
                   tx.put(r.topic() + "-" + r.partition() + "@" + r.offset(), r.value());
-                  tx.increment("applied");
+                  tx.add("applied", 1);
                 });
   }
 
   /** Builds with {@code builder} and starts {@code run()} on a new thread. */
-  MockRun start(TandemConsumer.Builder<String, String, Tx> builder) {
+  MockRun start(TandemConsumer.Builder<String, String, MemoryTransaction> builder) {
     consumer = builder.build();
     thread =
         new Thread(
@@ -92,7 +98,7 @@ final class MockRun implements AutoCloseable {
     return this;
   }
 
-  TandemConsumer<String, String, Tx> consumer() {
+  TandemConsumer<String, String, MemoryTransaction> consumer() {
     return consumer;
   }
 
@@ -107,6 +113,17 @@ final class MockRun implements AutoCloseable {
 
   Map<Partition, Long> stored() {
     return memory.positions(GROUP);
+  }
+
+  /**
+   * Waits until the store holds exactly {@code expected}, then until the runtime has finished with
+   * the commit that got it there: the store moves before the runtime records the commit (stats,
+   * listener), and two empty polls after it mean the loop came round with nothing left.
+   */
+  void awaitStored(Map<Partition, Long> expected) {
+    await().atMost(WAIT).until(() -> stored().equals(expected));
+    long polls = kafka.emptyPolls();
+    await().atMost(WAIT).until(() -> kafka.emptyPolls() >= polls + 2);
   }
 
   @Override
