@@ -30,6 +30,7 @@ public final class StoreOption<T> {
   private final boolean secret;
   private final Function<String, T> parser;
   private final List<String> formerNames;
+  private final boolean inQuery;
 
   private StoreOption(
       String name,
@@ -39,7 +40,8 @@ public final class StoreOption<T> {
       String description,
       boolean secret,
       Function<String, T> parser,
-      List<String> formerNames) {
+      List<String> formerNames,
+      boolean inQuery) {
     this.name = Objects.requireNonNull(name, "name must not be null");
     if (!name.matches("[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)*")) {
       throw new IllegalArgumentException("option name must be camelCase, got '" + name + "'");
@@ -51,6 +53,7 @@ public final class StoreOption<T> {
     this.secret = secret;
     this.parser = Objects.requireNonNull(parser, "parser must not be null");
     this.formerNames = List.copyOf(formerNames);
+    this.inQuery = inQuery;
   }
 
   /**
@@ -70,7 +73,8 @@ public final class StoreOption<T> {
         description,
         false,
         v -> v,
-        List.of());
+        List.of(),
+        true);
   }
 
   /**
@@ -82,7 +86,8 @@ public final class StoreOption<T> {
    * @return the option, without a default
    */
   public static StoreOption<String> secret(String name, String description) {
-    return new StoreOption<>(name, "secret", null, "none", description, true, v -> v, List.of());
+    return new StoreOption<>(
+        name, "secret", null, "none", description, true, v -> v, List.of(), true);
   }
 
   /**
@@ -104,7 +109,8 @@ public final class StoreOption<T> {
         description,
         false,
         StoreOption::parseInt,
-        List.of());
+        List.of(),
+        true);
   }
 
   /**
@@ -124,7 +130,8 @@ public final class StoreOption<T> {
         description,
         false,
         StoreOption::parseBoolean,
-        List.of());
+        List.of(),
+        true);
   }
 
   /**
@@ -145,7 +152,8 @@ public final class StoreOption<T> {
         description,
         false,
         Durations::parse,
-        List.of());
+        List.of(),
+        true);
   }
 
   /**
@@ -170,7 +178,8 @@ public final class StoreOption<T> {
         description,
         false,
         parser,
-        List.of());
+        List.of(),
+        true);
   }
 
   /**
@@ -182,7 +191,7 @@ public final class StoreOption<T> {
    */
   public StoreOption<T> defaultText(String text) {
     return new StoreOption<>(
-        name, type, defaultValue, text, description, secret, parser, formerNames);
+        name, type, defaultValue, text, description, secret, parser, formerNames, inQuery);
   }
 
   /**
@@ -194,7 +203,35 @@ public final class StoreOption<T> {
    */
   public StoreOption<T> formerly(String... names) {
     return new StoreOption<>(
-        name, type, defaultValue, defaultText, description, secret, parser, List.of(names));
+        name,
+        type,
+        defaultValue,
+        defaultText,
+        description,
+        secret,
+        parser,
+        List.of(names),
+        inQuery);
+  }
+
+  /**
+   * The same option, accepted in the properties only, never in the URI query: for credentials that
+   * have their own place in the URI (its user info), so that there is one way to put them there.
+   *
+   * @return a new option
+   */
+  public StoreOption<T> propertiesOnly() {
+    return new StoreOption<>(
+        name, type, defaultValue, defaultText, description, secret, parser, formerNames, false);
+  }
+
+  /**
+   * Whether the URI query may carry the option.
+   *
+   * @return false for {@link #propertiesOnly()} options
+   */
+  public boolean inQuery() {
+    return inQuery;
   }
 
   /**

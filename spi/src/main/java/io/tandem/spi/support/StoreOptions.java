@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
  *   <li>Names are exact and camelCase. An unknown name, in the URI or the properties, is refused
  *       with a message naming every known option (and the new name of a renamed one).
  *   <li>A name given twice in the URI is refused with the same kind of message.
+ *   <li>An option declared {@link StoreOption#propertiesOnly()} is refused in the URI query.
  *   <li>An option given both in the URI and in the properties is refused, whatever the values: one
  *       place per option keeps a configuration readable, and no precedence rule has to be learnt.
  *   <li>URI components are percent-decoded as RFC 3986 says ({@link StoreUris#decode(String)}: a
@@ -137,6 +138,16 @@ public final class StoreOptions {
     Map<StoreOption<?>, Object> values = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : fromUri) {
       StoreOption<?> o = known(e.getKey(), uri);
+      if (!o.inQuery()) {
+        throw new StoreConfigurationException(
+            "Option '"
+                + o.name()
+                + "' of the "
+                + store
+                + " store is not accepted in the URI query ('"
+                + mask(uri)
+                + "'); give it as a property.");
+      }
       if (values.containsKey(o)) {
         throw new StoreConfigurationException(
             "Option '"
@@ -282,7 +293,8 @@ public final class StoreOptions {
           .append(o.defaultText())
           .append(" | ")
           .append(o.description())
-          .append(o.secret() ? " Masked in every message." : "")
+          .append(o.secret() ? "; masked in every message" : "")
+          .append(o.inQuery() ? "" : "; properties only, not in the query")
           .append(" |\n");
     }
     return out.toString();

@@ -132,6 +132,19 @@ class StoreOptionsTest {
   }
 
   @Test
+  void propertiesOnlyOptionIsRefusedInTheQuery() {
+    StoreOption<String> pw = StoreOption.secret("password", "the password").propertiesOnly();
+    StoreOptions options = StoreOptions.of("Acme", List.of(pw));
+    assertThat(options.read("acme://h", Map.of("password", "x")).get(pw)).contains("x");
+    assertThatThrownBy(() -> options.read("acme://h?password=hunter9", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("'password' of the Acme store is not accepted in the URI query")
+        .hasMessageNotContaining("hunter9");
+    assertThat(options.markdownTable())
+        .contains("masked in every message; properties only, not in the query |");
+  }
+
+  @Test
   void showMasksOnlySecrets() {
     assertThat(POOL_SIZE.show(1234)).isEqualTo("1234");
     assertThat(PASSWORD.show("abc")).isEqualTo("****");
@@ -144,7 +157,7 @@ class StoreOptionsTest {
         .startsWith("| option | type | default | meaning |\n|---|---|---|---|\n")
         .contains("| `timeout` | duration | `5s` | reply timeout |\n")
         .contains("| `poolSize` | integer | `8` | connections |\n")
-        .contains("| `password` | secret | none | the password Masked in every message. |\n");
+        .contains("| `password` | secret | none | the password; masked in every message |\n");
     assertThat(table.lines().count()).isEqualTo(2 + OPTIONS.all().size());
   }
 
