@@ -49,8 +49,9 @@ class ZooKeeperStoreConfigTest {
     assertThatThrownBy(
             () -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1?sessiontimeout=5s", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("Unknown ZooKeeper store option 'sessiontimeout'")
-        .hasMessageContaining("sessionTimeout");
+        .hasMessageContaining("Unknown option 'sessiontimeout' for the ZooKeeper store")
+        .hasMessageContaining("Did you mean 'sessionTimeout'?")
+        .hasMessageContaining("Known options: sessionTimeout, connectTimeout,");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1", Map.of("pool", "3")))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("'pool'");
@@ -80,6 +81,30 @@ class ZooKeeperStoreConfigTest {
             () -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1?acl=open", Map.of("acl", "open")))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("given both");
+  }
+
+  @Test
+  void aPlusInTheDigestStaysAPlusAndTheQueryTakesNoDigest() {
+    assertThat(ZooKeeperStoreConfig.fromUri("zookeeper://u:a+b@h:1", Map.of()).digest())
+        .isEqualTo("u:a+b");
+    assertThatThrownBy(() -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1?digest=u:pw", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("not accepted in the URI query")
+        .message()
+        .doesNotContain("u:pw");
+    assertThatThrownBy(
+            () -> ZooKeeperStoreConfig.fromUri("zookeeper://u:x@h:1", Map.of("digest", "u:y")))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("given both");
+  }
+
+  @Test
+  void durationsFollowTheOneGrammar() {
+    assertThat(
+            ZooKeeperStoreConfig.fromUri(
+                    "zookeeper://h:1?sessionTimeout=PT20S&connectTimeout=1h", Map.of())
+                .sessionTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(20));
   }
 
   @Test
