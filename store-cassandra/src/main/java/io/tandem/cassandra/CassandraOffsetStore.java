@@ -174,7 +174,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     for (InetSocketAddress point : config.contactPoints()) {
       builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
     }
-    config.username().ifPresent(u -> builder.withAuthCredentials(u, config.password().get()));
+    config.user().ifPresent(u -> builder.withAuthCredentials(u, config.password().get()));
     try {
       CqlSession session = builder.build();
       log.info("Opened Cassandra offset store {}", config);
