@@ -285,7 +285,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
 
   /**
    * Creates the offsets table if it does not exist. Idempotent and safe to call from several
-   * processes at once. Needs the right to create tables; with {@code create-schema=false} run the
+   * processes at once. Needs the right to create tables; with {@code createSchema=false} run the
    * DDL of {@code io/tandem/jdbc/ddl/<dialect>.sql} yourself instead.
    *
    * @throws StoreUnavailableException if the database cannot be reached

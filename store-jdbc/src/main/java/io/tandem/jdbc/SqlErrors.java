@@ -190,7 +190,7 @@ final class SqlErrors {
     String hint =
         undefinedTable(t)
             ? " The offsets table does not exist: call JdbcOffsetStore.createSchema() or set"
-                + " create-schema=true."
+                + " createSchema=true."
             : "";
     return new OffsetStoreException(
         "Database error while " + action + " (" + where + "): " + describe(t) + "." + hint, t);
