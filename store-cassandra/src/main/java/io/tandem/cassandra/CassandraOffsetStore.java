@@ -30,6 +30,7 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -652,16 +653,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   private static List<Conflict> conflicts(List<OffsetRange> ranges, Map<Partition, Long> found) {
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long at = found.get(r.partition());
-      if (at == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (at != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), at));
-      }
-    }
-    return conflicts;
+    return Conflicts.of(ranges, found);
   }
 
   private record Outcome(boolean applied, List<Conflict> conflicts) {}

@@ -15,6 +15,7 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -609,16 +610,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     } catch (SQLException e) {
       throw SqlErrors.translate(action + " (reading positions after a conflict)", where, e);
     }
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long stored = now.get(r.partition());
-      if (stored == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (stored != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), stored));
-      }
-    }
-    return conflicts;
+    return Conflicts.of(ranges, now);
   }
 
   /**

@@ -55,8 +55,8 @@ import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
 import io.tandem.spi.StoreUris;
+import io.tandem.spi.support.Conflicts;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -666,15 +666,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
 
   private void throwConflicts(String group, List<OffsetRange> ranges) {
     Map<Partition, Long> stored = read(group);
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long found = stored.get(r.partition());
-      if (found == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (found != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), found));
-      }
-    }
+    List<Conflict> conflicts = Conflicts.of(ranges, stored);
     if (!conflicts.isEmpty()) {
       log.warn("group '{}': offset conflict on {}", group, conflicts);
       throw new OffsetConflictException(group, conflicts);
