@@ -188,7 +188,8 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       OffsetStoreException mapped =
           SqlErrors.translate("opening the store", config.maskedUrl(), cause);
-      if (!(mapped instanceof StoreUnavailableException)) {
+      if (!(mapped instanceof StoreUnavailableException)
+          && !(mapped instanceof StoreConfigurationException)) {
         mapped =
             new StoreConfigurationException(
                 "Cannot open JDBC store on "
@@ -640,7 +641,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
       if (SqlErrors.concurrency(e)) {
         throw new ConcurrencyFailure(e);
       }
-      if (committing && SqlErrors.unavailable(e)) {
+      if (committing && SqlErrors.unavailable(e) && !SqlErrors.accessDenied(e)) {
         throw new StoreUnavailableException(
             "Connection lost during COMMIT while "
                 + action

@@ -246,4 +246,34 @@ final class Kits {
           Flaw.WRAPS_WRITER_FAILURE_TWICE);
     }
   }
+
+  /** Correct: a refused login is a non-retriable configuration error at open. */
+  static final class RefusesCredentials extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    RefusesCredentials() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTx> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreAccessDeniedException(
+          "memory: user 'tck' refused", new SecurityException("bad password"));
+    }
+  }
+
+  /** Reports a refused login as an outage, so a consumer would retry it forever. */
+  static final class RetriesRefusedCredentials extends MemoryKit {
+    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+
+    RetriesRefusedCredentials() {
+      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTx> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreUnavailableException(
+          "memory: login refused; retry later", new SecurityException("bad password"));
+    }
+  }
 }
