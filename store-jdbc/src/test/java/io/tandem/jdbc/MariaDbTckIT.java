@@ -16,6 +16,18 @@ class MariaDbTckIT extends OffsetStoreVerification<Connection> {
     return JdbcOffsetStore.open(Databases.MARIADB.config().tableName("tck_offsets").build());
   }
 
+  /** A user the server does not know: refused with error 1045, SQLState 28000. */
+  @Override
+  protected OffsetStore<Connection> newStoreWithRefusedCredentials() {
+    return JdbcOffsetStore.open(
+        Databases.MARIADB
+            .config()
+            .user("tandem_no_such_user")
+            .password("wrong-password")
+            .tableName("tck_offsets")
+            .build());
+  }
+
   @Override
   protected ResultProbe<Connection> probe() {
     return PROBE;

@@ -12,6 +12,7 @@ import io.tandem.spi.OffsetStoreException;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
@@ -1148,9 +1149,14 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       THROTTLEDOP:
         return new StoreUnavailableException(
             base + ". Retriable: re-read positions and retry.", cause);
-      case NOAUTH, AUTHFAILED, INVALIDACL, SESSIONCLOSEDREQUIRESASLAUTH:
+      case NOAUTH, AUTHFAILED, SESSIONCLOSEDREQUIRESASLAUTH:
+        // Never retriable: the same session, with the same digest, meets the same ACL.
+        return new StoreAccessDeniedException(
+            base + ". Not retriable: check the credentials (digest) and the ACL of " + root + ".",
+            cause);
+      case INVALIDACL:
         return new StoreConfigurationException(
-            base + ". Check the credentials (digest) and the ACL of " + root + ".", cause);
+            base + ". Check the acl option (creator needs a digest).", cause);
       default:
         return new OffsetStoreException(base + (path == null ? "" : " (" + path + ")"), cause);
     }
