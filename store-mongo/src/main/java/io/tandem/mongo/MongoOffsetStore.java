@@ -51,6 +51,7 @@ import io.tandem.spi.OffsetStoreException;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
@@ -139,6 +140,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static final int BSON_OBJECT_TOO_LARGE = 10334;
   private static final int UPDATE_RESULT_TOO_LARGE = 17419;
   private static final int TRANSACTION_TOO_LARGE = 257;
+  private static final int USER_NOT_FOUND = 11;
+  private static final int UNAUTHORIZED = 13;
+  private static final int AUTHENTICATION_FAILED = 18;
 
   private final MongoStoreConfig config;
   private final MongoClient client;
@@ -589,8 +593,10 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static boolean isTransient(MongoException e) {
     // The jongodb emulator reports a commit-time write conflict (code 112) without the
     // TransientTransactionError label MongoDB puts on it; the transaction is aborted either way.
-    return e.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
-        || e.getCode() == WRITE_CONFLICT;
+    // A refusal is never transient, whatever label the driver put on it inside a transaction.
+    return !accessDenied(e)
+        && (e.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
+            || e.getCode() == WRITE_CONFLICT);
   }
 
   private static boolean transient_(Throwable t) {
@@ -853,14 +859,27 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   }
 
   /**
-   * Maps a driver exception to Tandem's: the one place where MongoDB errors are classified.
-   * Connection loss, timeouts, failovers, write-concern and auth failures are retriable ({@link
+   * Maps a driver exception to Tandem's: the one place where MongoDB errors are classified. Refused
+   * credentials and missing privileges are never retriable ({@link StoreAccessDeniedException});
+   * connection loss, timeouts, failovers and write-concern failures are ({@link
    * StoreUnavailableException}); size limits are the caller's ({@link BatchTooLargeException});
    * anything else is an unexpected {@link OffsetStoreException} naming the server's error.
    */
   private OffsetStoreException failure(String what, RuntimeException e) {
     if (e instanceof OffsetStoreException o) {
       return o;
+    }
+    // Before the retriable classes: a revoked password must stop a consumer, not have it retry
+    // forever under the default retry policy.
+    if (accessDenied(e)) {
+      return new StoreAccessDeniedException(
+          what
+              + " on MongoDB at "
+              + where
+              + " was refused: "
+              + e.getMessage()
+              + ". Not retriable: check the user, password, authSource and roles.",
+          e);
     }
     if (e instanceof BSONException || tooLarge(e)) {
       return new BatchTooLargeException(
@@ -878,7 +897,6 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         || e instanceof MongoOperationTimeoutException
         || e instanceof MongoWriteConcernException
         || e instanceof MongoInterruptedException
-        || e instanceof MongoSecurityException
         || (e instanceof MongoException m
             && (m.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
                 || m.hasErrorLabel("RetryableWriteError")
@@ -892,6 +910,26 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     }
     return new OffsetStoreException(
         what + " on MongoDB at " + where + " failed: " + e.getMessage(), e);
+  }
+
+  /**
+   * Whether MongoDB refused the credentials or a privilege: the driver's {@link
+   * MongoSecurityException} (authentication failed while connecting), or a server error with code
+   * 13 (Unauthorized), 18 (AuthenticationFailed) or 11 (UserNotFound), anywhere in the cause chain.
+   */
+  static boolean accessDenied(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof MongoSecurityException) {
+        return true;
+      }
+      if (c instanceof MongoException m
+          && (m.getCode() == UNAUTHORIZED
+              || m.getCode() == AUTHENTICATION_FAILED
+              || m.getCode() == USER_NOT_FOUND)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
