@@ -448,7 +448,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     StoreArguments.group(group);
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, config.maxRangesPerCommit());
     StoreArguments.results(results);
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
 
     CassandraResults handle = new CassandraResults(session);
@@ -710,7 +710,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     if (sorted.isEmpty()) {
       return Map.of();
     }
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
     List<Partition> all = new ArrayList<>(sorted.keySet());
     for (List<Partition> chunk : chunks(all)) {
@@ -757,7 +757,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     if (sorted.isEmpty()) {
       return;
     }
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
     List<Partition> all = new ArrayList<>(sorted.keySet());
     for (List<Partition> chunk : chunks(all)) {
@@ -786,7 +786,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   @Override
   public boolean delete(String group) {
     StoreArguments.group(group);
-    requireOpen();
+    checkOpen();
     List<Partition> existing =
         new ArrayList<>(readGroup(group, config.serialConsistency()).keySet());
     int deleted = deleteRows(group, existing);
@@ -798,7 +798,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   public int delete(String group, Collection<Partition> partitions) {
     StoreArguments.group(group);
     List<Partition> sorted = StoreArguments.partitions(partitions);
-    requireOpen();
+    checkOpen();
     return deleteRows(group, sorted);
   }
 
@@ -925,9 +925,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     return p;
   }
 
-  private void requireOpen() {
+  private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("this CassandraOffsetStore is closed");
+      throw new IllegalStateException("CassandraOffsetStore on " + qualifiedTable + " is closed");
     }
   }
 

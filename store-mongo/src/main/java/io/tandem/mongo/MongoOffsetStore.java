@@ -287,7 +287,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
     checkGroup(group);
     List<Partition> wanted = StoreArguments.partitions(partitions);
-    ensureOpen();
+    checkOpen();
     Map<Partition, Long> all = read(group);
     Map<Partition, Long> out = new LinkedHashMap<>();
     for (Partition p : wanted) {
@@ -302,7 +302,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public Map<Partition, Long> positions(String group) {
     checkGroup(group);
-    ensureOpen();
+    checkOpen();
     return read(group);
   }
 
@@ -324,7 +324,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
     checkGroup(group);
     Map<Partition, Long> sorted = StoreArguments.positions(starts);
-    ensureOpen();
+    checkOpen();
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> existing = GroupDocuments.positions(doc);
@@ -392,7 +392,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     checkGroup(group);
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, capabilities.maxRangesPerCommit());
     StoreArguments.results(results);
-    ensureOpen();
+    checkOpen();
     // Null: too many ranges for an in-place statement, advance by compare-and-set instead.
     BsonDocument statement =
         sorted.size() <= MAX_RANGES_IN_PLACE ? GroupDocuments.statement(group, sorted, 0) : null;
@@ -683,7 +683,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
 
   @Override
   public Set<String> groups() {
-    ensureOpen();
+    checkOpen();
     Set<String> out = new LinkedHashSet<>();
     try {
       for (BsonDocument d :
@@ -703,7 +703,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public void overwrite(String group, Map<Partition, Long> positions) {
     checkGroup(group);
     Map<Partition, Long> sorted = StoreArguments.positions(positions);
-    ensureOpen();
+    checkOpen();
     if (sorted.isEmpty()) {
       return;
     }
@@ -723,7 +723,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public boolean delete(String group) {
     checkGroup(group);
-    ensureOpen();
+    checkOpen();
     try {
       BsonDocument doc = find(group);
       if (doc == null) {
@@ -742,7 +742,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public int delete(String group, Collection<Partition> partitions) {
     checkGroup(group);
     List<Partition> gone = StoreArguments.partitions(partitions);
-    ensureOpen();
+    checkOpen();
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> after = new TreeMap<>(GroupDocuments.positions(doc));
@@ -852,9 +852,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(1, maxMillis + 1)));
   }
 
-  private void ensureOpen() {
+  private void checkOpen() {
     if (closed) {
-      throw new IllegalStateException("this MongoOffsetStore on " + where + " is closed");
+      throw new IllegalStateException("MongoOffsetStore on " + where + " is closed");
     }
   }
 

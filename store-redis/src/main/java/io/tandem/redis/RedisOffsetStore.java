@@ -914,7 +914,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
 
   private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("this Redis store is closed (" + config.address() + ")");
+      throw new IllegalStateException("RedisOffsetStore on " + config.address() + " is closed");
     }
   }
 

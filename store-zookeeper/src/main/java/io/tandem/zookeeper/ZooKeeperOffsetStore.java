@@ -1111,7 +1111,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
 
   private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("the ZooKeeper offset store on " + where + " is closed");
+      throw new IllegalStateException("ZooKeeperOffsetStore on " + where + " is closed");
     }
   }
 
