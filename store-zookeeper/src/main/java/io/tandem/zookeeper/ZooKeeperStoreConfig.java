@@ -228,7 +228,7 @@ public final class ZooKeeperStoreConfig {
     }
     try {
       return b.build();
-    } catch (IllegalArgumentException ex) {
+    } catch (StoreConfigurationException ex) {
       throw new StoreConfigurationException(
           "Bad ZooKeeper URI '" + masked + "': " + ex.getMessage(), ex);
     }
@@ -450,7 +450,7 @@ public final class ZooKeeperStoreConfig {
      */
     public Builder maxRangesPerCommit(int max) {
       if (max < 1) {
-        throw new IllegalArgumentException("maxRangesPerCommit must be >= 1, got " + max);
+        throw new StoreConfigurationException("maxRangesPerCommit must be >= 1, got " + max);
       }
       this.maxRangesPerCommit = max;
       return this;
@@ -494,57 +494,57 @@ public final class ZooKeeperStoreConfig {
      * Checks every option and builds.
      *
      * @return the configuration
-     * @throws IllegalArgumentException if an option is out of range, naming it and its value
+     * @throws StoreConfigurationException if an option is out of range, naming it and its value
      */
     public ZooKeeperStoreConfig build() {
       if (connectString.isBlank()) {
-        throw new IllegalArgumentException("connectString must not be empty");
+        throw new StoreConfigurationException("connectString must not be empty");
       }
       if (connectString.contains("/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "connectString must not contain a chroot, got '"
                 + connectString
                 + "': set root(\"/your/path\") instead");
       }
       if (root.equals("/") || root.endsWith("/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root must be an absolute path below / without a trailing slash, got '" + root + "'");
       }
       try {
         PathUtils.validatePath(root);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root '" + root + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
       }
       if (root.equals("/zookeeper") || root.startsWith("/zookeeper/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root must not be under /zookeeper, ZooKeeper's own subtree, got '" + root + "'");
       }
       positive("sessionTimeout", sessionTimeout);
       positive("connectTimeout", connectTimeout);
       if (sessionTimeout.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("sessionTimeout too long: " + sessionTimeout);
+        throw new StoreConfigurationException("sessionTimeout too long: " + sessionTimeout);
       }
       if (juteMaxBuffer < 4096) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "juteMaxBuffer must be >= 4096 bytes, got juteMaxBuffer=" + juteMaxBuffer);
       }
       if (commitAttempts < 1) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "commitAttempts must be >= 1, got commitAttempts=" + commitAttempts);
       }
       if (acl.isEmpty()) {
-        throw new IllegalArgumentException("acl must not be empty");
+        throw new StoreConfigurationException("acl must not be empty");
       }
       if (digest != null && digest.indexOf(':') <= 0) {
-        throw new IllegalArgumentException("digest must be user:password");
+        throw new StoreConfigurationException("digest must be user:password");
       }
       return new ZooKeeperStoreConfig(this);
     }
 
     private static void positive(String name, Duration d) {
       if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, got " + name + "=" + d);
+        throw new StoreConfigurationException(name + " must be positive, got " + name + "=" + d);
       }
     }
   }

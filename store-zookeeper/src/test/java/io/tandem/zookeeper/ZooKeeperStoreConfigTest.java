@@ -124,13 +124,13 @@ class ZooKeeperStoreConfigTest {
   @Test
   void builderChecksRoot() {
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1").root("/").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("root");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1").root("relative").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("relative");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1/chroot").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("chroot");
   }
 }
