@@ -1152,7 +1152,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       case NOAUTH, AUTHFAILED, SESSIONCLOSEDREQUIRESASLAUTH:
         // Never retriable: the same session, with the same digest, meets the same ACL.
         return new StoreAccessDeniedException(
-            base + ". Not retriable: check the credentials (digest) and the ACL of " + root + ".",
+            base + ". Check the credentials (digest) and the ACL of " + root + "; not retriable.",
             cause);
       case INVALIDACL:
         return new StoreConfigurationException(
