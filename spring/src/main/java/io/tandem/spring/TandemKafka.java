@@ -131,6 +131,13 @@ public final class TandemKafka {
     if (listener instanceof ExactlyOnceListener<?, ?>) {
       return;
     }
+    if (container.isRunning()) {
+      throw new TandemConfigurationException(
+          "Listener container '"
+              + name
+              + "' is already running: configure it before it starts (as a ContainerCustomizer,"
+              + " or with autoStartup=false and start it afterwards).");
+    }
     if (!(listener instanceof GenericMessageListener<?> generic)) {
       throw new TandemConfigurationException(
           "Listener container '"

@@ -64,18 +64,18 @@ final class JdbcStores {
     }
   }
 
-
   /**
    * The transaction manager that covers the DataSource: the application's, if it has one for this
    * DataSource; a new one if the application has none at all.
    *
-   * @throws TandemConfigurationException if the application's transaction managers do not cover
-   *     the DataSource
+   * @throws TandemConfigurationException if the application's transaction managers do not cover the
+   *     DataSource
    */
   static PlatformTransactionManager transactionManager(
       DataSource ds, java.util.List<PlatformTransactionManager> managers) {
     for (PlatformTransactionManager m : managers) {
-      if (m instanceof DataSourceTransactionManager dstm && sameDataSource(dstm.getDataSource(), ds)) {
+      if (m instanceof DataSourceTransactionManager dstm
+          && sameDataSource(dstm.getDataSource(), ds)) {
         return m;
       }
     }
@@ -83,7 +83,8 @@ final class JdbcStores {
       return new DataSourceTransactionManager(ds);
     }
     StringBuilder found = new StringBuilder();
-    managers.forEach(m -> found.append(found.length() == 0 ? "" : ", ").append(m.getClass().getName()));
+    managers.forEach(
+        m -> found.append(found.length() == 0 ? "" : ", ").append(m.getClass().getName()));
     throw new TandemConfigurationException(
         "No transaction manager of the application covers the DataSource that keeps Tandem's"
             + " offsets (found: "

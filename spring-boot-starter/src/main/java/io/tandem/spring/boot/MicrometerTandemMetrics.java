@@ -39,7 +39,10 @@ final class MicrometerTandemMetrics implements TandemListenerMetrics {
                     .tag("group", g)
                     .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
-    Counter.builder("tandem.commit.records").tag("group", group).register(registry).increment(records);
+    Counter.builder("tandem.commit.records")
+        .tag("group", group)
+        .register(registry)
+        .increment(records);
   }
 
   @Override

@@ -36,7 +36,11 @@ import org.springframework.util.ClassUtils;
       "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration"
     })
 @ConditionalOnClass(KafkaListenerEndpointRegistry.class)
-@ConditionalOnProperty(prefix = "tandem", name = "enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    prefix = "tandem",
+    name = "enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 @EnableConfigurationProperties(TandemProperties.class)
 public class TandemAutoConfiguration {
 
@@ -118,7 +122,9 @@ public class TandemAutoConfiguration {
    */
   @Bean
   public TandemContainers tandemContainers(
-      KafkaListenerEndpointRegistry registry, TandemKafka tandem, TandemProperties properties) {
+      ObjectProvider<KafkaListenerEndpointRegistry> registry,
+      TandemKafka tandem,
+      TandemProperties properties) {
     return new TandemContainers(registry, tandem, List.copyOf(properties.getListenerIds()));
   }
 

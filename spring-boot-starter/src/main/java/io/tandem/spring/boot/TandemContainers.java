@@ -5,6 +5,7 @@ import io.tandem.spring.TandemKafka;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.listener.AbstractMessageListenerContainer;
@@ -18,12 +19,17 @@ final class TandemContainers implements SmartLifecycle {
 
   private static final Logger log = LoggerFactory.getLogger(TandemContainers.class);
 
-  private final KafkaListenerEndpointRegistry registry;
+  // Looked up in start(), not injected: an injected Lifecycle dependency is started first, and the
+  // registry would start the containers before they are configured.
+  private final ObjectProvider<KafkaListenerEndpointRegistry> registry;
   private final TandemKafka tandem;
   private final List<String> ids;
   private volatile boolean running;
 
-  TandemContainers(KafkaListenerEndpointRegistry registry, TandemKafka tandem, List<String> ids) {
+  TandemContainers(
+      ObjectProvider<KafkaListenerEndpointRegistry> registry,
+      TandemKafka tandem,
+      List<String> ids) {
     this.registry = registry;
     this.tandem = tandem;
     this.ids = ids;
@@ -32,7 +38,7 @@ final class TandemContainers implements SmartLifecycle {
   @Override
   public void start() {
     int managed = 0;
-    for (MessageListenerContainer c : registry.getAllListenerContainers()) {
+    for (MessageListenerContainer c : registry.getObject().getAllListenerContainers()) {
       String id = c.getListenerId();
       if (!ids.isEmpty() && !ids.contains(id)) {
         log.info("Listener container '{}' is not in tandem.listener-ids: left alone", id);

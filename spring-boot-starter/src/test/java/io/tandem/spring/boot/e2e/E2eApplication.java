@@ -1,0 +1,190 @@
+package io.tandem.spring.boot.e2e;
+
+import io.tandem.spi.Partition;
+import io.tandem.spring.TandemListenerMetrics;
+import io.tandem.tck.e2e.E2eRecord;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.stereotype.Component;
+
+/**
+ * An ordinary Spring Boot application with a batch {@code @KafkaListener} that writes through
+ * {@code JdbcTemplate}: an insert per record and a per-key fold. Run in its own JVM by {@link
+ * SpringAppProcess}; talks the end-to-end line protocol on standard input/output ({@code @e2e
+ * started|stats ...|hang|gate from=N|stopped}; commands {@code hang}, {@code go}, {@code stop}).
+ */
+@SpringBootApplication
+public class E2eApplication {
+
+  static final PrintStream OUT = System.out;
+  static final AtomicBoolean HANG_NEXT = new AtomicBoolean();
+  static final CountDownLatch RELEASE = new CountDownLatch(1);
+  static final AtomicLong COMMITS = new AtomicLong();
+  static final AtomicLong RECORDS = new AtomicLong();
+  static final AtomicLong CONFLICTS = new AtomicLong();
+  static final Set<Partition> OWNED = ConcurrentHashMap.newKeySet();
+  static volatile int gateAtBatch;
+  static final AtomicLong BATCHES_SEEN = new AtomicLong();
+
+  static void event(String line) {
+    synchronized (OUT) {
+      OUT.println("@e2e " + line);
+      OUT.flush();
+    }
+  }
+
+  /**
+   * Starts the application; exits on {@code stop}.
+   *
+   * @param args Spring Boot arguments ({@code --key=value})
+   */
+  public static void main(String[] args) throws Exception {
+    System.setOut(System.err);
+    gateAtBatch = Integer.getInteger("e2e.gateAtBatch", 0);
+    CountDownLatch stop = new CountDownLatch(1);
+    Thread commands =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                  switch (line.trim()) {
+                    case "hang" -> HANG_NEXT.set(true);
+                    case "go" -> RELEASE.countDown();
+                    case "stop" -> stop.countDown();
+                    default -> event("unknown-command " + line);
+                  }
+                }
+              } catch (IOException e) {
+                // the test JVM is gone
+              }
+              stop.countDown();
+            },
+            "e2e-commands");
+    commands.setDaemon(true);
+    commands.start();
+    ConfigurableApplicationContext ctx = SpringApplication.run(E2eApplication.class, args);
+    event("started");
+    while (!stop.await(100, TimeUnit.MILLISECONDS)) {
+      stats();
+    }
+    ctx.close();
+    stats();
+    event("stopped");
+    System.exit(0);
+  }
+
+  static void stats() {
+    event(
+        "stats commits="
+            + COMMITS.get()
+            + " records="
+            + RECORDS.get()
+            + " conflicts="
+            + CONFLICTS.get()
+            + " assigned="
+            + OWNED.size());
+  }
+
+  /** Counts what the test watches. */
+  @Bean
+  TandemListenerMetrics e2eMetrics() {
+    return new TandemListenerMetrics() {
+      @Override
+      public void committed(String group, long nanos, int records) {
+        COMMITS.incrementAndGet();
+        RECORDS.addAndGet(records);
+      }
+
+      @Override
+      public void conflict(String group, java.util.Collection<Partition> partitions) {
+        CONFLICTS.incrementAndGet();
+      }
+
+      @Override
+      public void lag(String group, Partition partition, long lag) {
+        OWNED.add(partition);
+      }
+
+      @Override
+      public void released(String group, Partition partition) {
+        OWNED.remove(partition);
+      }
+    };
+  }
+
+  /**
+   * Holds one batch before the listener (and so before the store's transaction) until {@code go}:
+   * the zombie scenario freezes the JVM there.
+   */
+  @Bean
+  BatchInterceptor<Object, Object> e2eGate() {
+    return (records, consumer) -> {
+      if (gateAtBatch > 0 && BATCHES_SEEN.incrementAndGet() == gateAtBatch && !records.isEmpty()) {
+        long from = records.iterator().next().offset();
+        event("gate commits=" + COMMITS.get() + " from=" + from);
+        try {
+          RELEASE.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        event("released");
+      }
+      return records;
+    };
+  }
+
+  /** The user's listener, as anyone would write it. */
+  @Component
+  static class Payments {
+    private final JdbcTemplate jdbc;
+    private final long workMs = Long.getLong("e2e.workMs", 2);
+
+    Payments(JdbcTemplate jdbc) {
+      this.jdbc = jdbc;
+    }
+
+    @KafkaListener(topics = "${e2e.topic}", batch = "true")
+    void onBatch(List<ConsumerRecord<String, String>> records) throws InterruptedException {
+      for (ConsumerRecord<String, String> r : records) {
+        E2eRecord e = E2eRecord.decode(r.key(), r.value());
+        jdbc.update(
+            "INSERT INTO e2e_results (id, k, amount) VALUES (?, ?, ?)",
+            e.id(),
+            e.key(),
+            e.amount());
+        jdbc.update(
+            "INSERT INTO e2e_totals (k, total) VALUES (?, ?)"
+                + " ON CONFLICT (k) DO UPDATE SET total = e2e_totals.total + EXCLUDED.total",
+            e.key(),
+            e.amount());
+      }
+      if (workMs > 0) {
+        TimeUnit.MILLISECONDS.sleep(workMs);
+      }
+      if (HANG_NEXT.compareAndSet(true, false)) {
+        event("hang batch=" + records.size());
+        new CountDownLatch(1).await(); // until SIGKILL, inside the open transaction
+      }
+    }
+  }
+}
