@@ -1,5 +1,6 @@
 package io.tandem.spring.boot.e2e;
 
+import io.tandem.redis.RedisTransaction;
 import io.tandem.spi.Partition;
 import io.tandem.spring.TandemListenerMetrics;
 import io.tandem.tck.e2e.E2eRecord;
@@ -15,14 +16,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.kafka.annotation.KafkaListener;
 import org.springframework.kafka.listener.BatchInterceptor;
+import org.springframework.kafka.listener.ConsumerAwareRebalanceListener;
+import org.springframework.kafka.support.KafkaHeaders;
+import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.stereotype.Component;
 
 /**
@@ -119,15 +126,29 @@ public class E2eApplication {
       public void conflict(String group, java.util.Collection<Partition> partitions) {
         CONFLICTS.incrementAndGet();
       }
+    };
+  }
 
+  /** Counts the partitions this JVM owns (Tandem's rebalance listener delegates to it). */
+  @Bean
+  ConsumerAwareRebalanceListener e2eAssignments() {
+    return new ConsumerAwareRebalanceListener() {
       @Override
-      public void lag(String group, Partition partition, long lag) {
-        OWNED.add(partition);
+      public void onPartitionsAssigned(
+          Consumer<?, ?> consumer, java.util.Collection<TopicPartition> partitions) {
+        partitions.forEach(tp -> OWNED.add(Partition.of(tp.topic(), tp.partition())));
       }
 
       @Override
-      public void released(String group, Partition partition) {
-        OWNED.remove(partition);
+      public void onPartitionsRevokedBeforeCommit(
+          Consumer<?, ?> consumer, java.util.Collection<TopicPartition> partitions) {
+        partitions.forEach(tp -> OWNED.remove(Partition.of(tp.topic(), tp.partition())));
+      }
+
+      @Override
+      public void onPartitionsLost(
+          Consumer<?, ?> consumer, java.util.Collection<TopicPartition> partitions) {
+        partitions.forEach(tp -> OWNED.remove(Partition.of(tp.topic(), tp.partition())));
       }
     };
   }
@@ -153,8 +174,9 @@ public class E2eApplication {
     };
   }
 
-  /** The user's listener, as anyone would write it. */
+  /** The user's listener, as anyone would write it: JdbcTemplate in the store's transaction. */
   @Component
+  @ConditionalOnProperty(name = "e2e.store", havingValue = "jdbc", matchIfMissing = true)
   static class Payments {
     private final JdbcTemplate jdbc;
     private final long workMs = Long.getLong("e2e.workMs", 2);
@@ -181,10 +203,44 @@ public class E2eApplication {
       if (workMs > 0) {
         TimeUnit.MILLISECONDS.sleep(workMs);
       }
-      if (HANG_NEXT.compareAndSet(true, false)) {
-        event("hang batch=" + records.size());
-        new CountDownLatch(1).await(); // until SIGKILL, inside the open transaction
+      hangIfAsked(records.size());
+    }
+  }
+
+  static void hangIfAsked(int batch) throws InterruptedException {
+    if (HANG_NEXT.compareAndSet(true, false)) {
+      event("hang batch=" + batch);
+      new CountDownLatch(1).await(); // until SIGKILL, inside the open transaction
+    }
+  }
+
+  /**
+   * The same listener on a Redis store: results written through the store's handle, taken as a
+   * listener parameter, commit in the same MULTI/EXEC as the offsets.
+   */
+  @Component
+  @ConditionalOnProperty(name = "e2e.store", havingValue = "redis")
+  static class RedisPayments {
+    private final long workMs = Long.getLong("e2e.workMs", 2);
+
+    // Spring Kafka allows no other parameter beside a List<ConsumerRecord>; with payloads and
+    // headers, argument resolvers run, and the starter's resolves the store's handle.
+    @KafkaListener(topics = "${e2e.topic}", batch = "true")
+    void onBatch(
+        List<String> values,
+        @Header(KafkaHeaders.RECEIVED_KEY) List<String> keys,
+        RedisTransaction tx)
+        throws InterruptedException {
+      String prefix = "e2e:" + tx.hashTag();
+      for (int i = 0; i < values.size(); i++) {
+        E2eRecord e = E2eRecord.decode(keys.get(i), values.get(i));
+        tx.commands().hincrBy(prefix + ":count", e.id(), 1);
+        tx.commands().hincrBy(prefix + ":totals", e.key(), e.amount());
       }
+      if (workMs > 0) {
+        TimeUnit.MILLISECONDS.sleep(workMs);
+      }
+      hangIfAsked(values.size());
     }
   }
 }

@@ -11,6 +11,7 @@ import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.internal.Fixture;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.PostgresServer;
+import io.tandem.testing.RedisServer;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
 
 /**
  * A real Spring Boot application ({@link E2eApplication}: a batch {@code @KafkaListener} writing
@@ -58,12 +60,17 @@ class SpringBootE2EIT {
 
   @Test
   void hardKillsAndRebalancesClassicProtocol(TestReporter reporter) throws Exception {
-    chaos("classic", reporter);
+    chaos("classic", "jdbc", reporter);
   }
 
   @Test
   void hardKillsAndRebalancesConsumerProtocol(TestReporter reporter) throws Exception {
-    chaos("consumer", reporter);
+    chaos("consumer", "jdbc", reporter);
+  }
+
+  @Test
+  void hardKillsWithARedisStoreThroughTheHandleParameter(TestReporter reporter) throws Exception {
+    chaos("classic", "redis", reporter);
   }
 
   @Test
@@ -124,9 +131,11 @@ class SpringBootE2EIT {
     }
   }
 
-  private void chaos(String protocol, TestReporter reporter) throws Exception {
+  private void chaos(String protocol, String storeKind, TestReporter reporter) throws Exception {
     String run = newRunId();
-    String db = database();
+    boolean redis = storeKind.equals("redis");
+    String db = redis ? RedisServer.shared().uri() : database();
+    int kills = redis ? Math.max(2, this.kills / 2) : this.kills;
     Path logs = Path.of("target", "e2e", run);
     Random random = new Random(seed);
     List<E2eRecord> input = Fixture.generate(records, 20, random);
@@ -140,17 +149,22 @@ class SpringBootE2EIT {
     List<SpringAppProcess> apps = new ArrayList<>();
     try (Fixture fixture = new Fixture(bootstrap(), "spring-e2e-" + run, partitions);
         KafkaProducer<String, String> producer = fixture.producer();
-        OffsetStore<?> store = openStore(db)) {
+        OffsetStore<?> store = redis ? OffsetStores.open(db) : openStore(db)) {
       if (protocol.equals("consumer")) {
         shortSessions(run);
       }
-      List<String> args = appArgs(run, fixture.topic(), db, protocol, 2);
+      List<String> args =
+          redis
+              ? redisArgs(run, fixture.topic(), db)
+              : appArgs(run, fixture.topic(), db, protocol, 2);
       int chunk = (int) Math.ceil(input.size() / (kills * 1.6));
       int produced = 0;
       for (int i = 0; i < 2; i++) {
         apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
       }
-      while (killed < kills) {
+      int step = 0;
+      while (killed < kills || added == 0 || removed == 0) {
+        step++;
         if (produced < input.size()) {
           int until = Math.min(input.size(), produced + chunk);
           fixture.send(producer, input.subList(produced, until));
@@ -163,7 +177,9 @@ class SpringBootE2EIT {
         }
         awaitSomeoneAssigned(apps);
         TimeUnit.MILLISECONDS.sleep(300 + random.nextInt(1200));
-        double dice = random.nextDouble();
+        // Every run adds a member (step 2) and removes one (step 3, cleanly); the rest are
+        // SIGKILLs (half of them inside an open transaction) and random adds/removes.
+        double dice = step == 2 ? 0 : step == 3 ? 0.2 : random.nextDouble();
         if (dice < 0.15 && apps.size() < 3) {
           apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
           added++;
@@ -173,7 +189,7 @@ class SpringBootE2EIT {
           assertTrue(a.stop(Duration.ofSeconds(60)), a + " did not stop cleanly");
           a.close();
           removed++;
-        } else {
+        } else if (killed < kills) {
           List<SpringAppProcess> busy = apps.stream().filter(a -> a.stat("assigned") > 0).toList();
           SpringAppProcess victim =
               busy.isEmpty()
@@ -212,12 +228,13 @@ class SpringBootE2EIT {
         a.close();
       }
       apps.clear();
-      Check check = Check.of(input, db);
+      Check check = redis ? Check.ofRedis(input, db, run) : Check.of(input, db);
       String summary =
           String.format(
-              "protocol=%s records=%d partitions=%d kills=%d (inside an open transaction %d)"
+              "store=%s protocol=%s records=%d partitions=%d kills=%d (inside an open transaction %d)"
                   + " added=%d removed=%d JVMs=%d conflicts=%d duplicates=%d losses=%d folds=%s"
                   + " positions=log end elapsed=%.1fs seed=%d",
+              storeKind,
               protocol,
               input.size(),
               partitions,
@@ -291,6 +308,22 @@ class SpringBootE2EIT {
     return a;
   }
 
+  private static List<String> redisArgs(String run, String topic, String redisUri) {
+    List<String> a = new ArrayList<>();
+    for (String s : appArgs(run, topic, "unused", "classic", 2)) {
+      if (!s.startsWith("--spring.datasource") && !s.startsWith("--tandem.store.uri")) {
+        a.add(s);
+      }
+    }
+    a.add("--tandem.store.uri=" + redisUri);
+    a.add("--e2e.store=redis");
+    // No database in this variant.
+    a.add(
+        "--spring.autoconfigure.exclude="
+            + "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration");
+    return a;
+  }
+
   /**
    * The consumer protocol's session timeout is the broker's (45 s by default): 6 s for this group.
    */
@@ -317,7 +350,7 @@ class SpringBootE2EIT {
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (apps.stream().noneMatch(a -> a.stat("assigned") > 0)) {
       if (System.nanoTime() > deadline) {
-        fail("no application committed anything for 90 s: " + apps);
+        fail("no application owned a partition for 90 s: " + apps);
       }
       TimeUnit.MILLISECONDS.sleep(100);
     }
@@ -374,6 +407,31 @@ class SpringBootE2EIT {
             c.observedTotals.put(rs.getString(1), rs.getLong(2));
           }
         }
+      }
+      for (E2eRecord r : input) {
+        c.expectedTotals.merge(r.key(), r.amount(), Long::sum);
+        Integer n = seen.remove(r.id());
+        if (n == null) {
+          c.losses++;
+          c.sample("lost " + r.id());
+        } else if (n > 1) {
+          c.duplicates += n - 1;
+          c.sample("dup " + r.id() + " x" + n);
+        }
+      }
+      c.unexpected = seen.size();
+      return c;
+    }
+
+    static Check ofRedis(List<E2eRecord> input, String uri, String group) {
+      Check c = new Check();
+      Map<String, Integer> seen = new HashMap<>();
+      String prefix = "e2e:{" + group + "}";
+      try (Jedis jedis = new Jedis(java.net.URI.create(uri))) {
+        jedis.hgetAll(prefix + ":count").forEach((id, n) -> seen.put(id, Integer.parseInt(n)));
+        jedis
+            .hgetAll(prefix + ":totals")
+            .forEach((k, v) -> c.observedTotals.put(k, Long.parseLong(v)));
       }
       for (E2eRecord r : input) {
         c.expectedTotals.merge(r.key(), r.amount(), Long::sum);
