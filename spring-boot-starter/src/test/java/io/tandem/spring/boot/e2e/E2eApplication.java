@@ -4,11 +4,7 @@ import io.tandem.redis.RedisTransaction;
 import io.tandem.spi.Partition;
 import io.tandem.spring.TandemListenerMetrics;
 import io.tandem.tck.e2e.E2eRecord;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.tandem.testing.ForkChannel;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,13 +31,14 @@ import org.springframework.stereotype.Component;
 /**
  * An ordinary Spring Boot application with a batch {@code @KafkaListener} that writes through
  * {@code JdbcTemplate}: an insert per record and a per-key fold. Run in its own JVM by {@link
- * SpringAppProcess}; talks the end-to-end line protocol on standard input/output ({@code @e2e
- * started|stats ...|hang|gate from=N|stopped}; commands {@code hang}, {@code go}, {@code stop}).
+ * io.tandem.testing.ForkedJvm ForkedJvm}; events on its {@link ForkChannel}: {@code started},
+ * {@code stats ...}, {@code hang}, {@code gate from=N}, {@code stopped}; commands {@code hang},
+ * {@code go}, {@code stop}.
  */
 @SpringBootApplication
 public class E2eApplication {
 
-  static final PrintStream OUT = System.out;
+  static volatile ForkChannel channel;
   static final AtomicBoolean HANG_NEXT = new AtomicBoolean();
   static final CountDownLatch RELEASE = new CountDownLatch(1);
   static final AtomicLong COMMITS = new AtomicLong();
@@ -52,46 +49,29 @@ public class E2eApplication {
   static final AtomicLong BATCHES_SEEN = new AtomicLong();
 
   static void event(String line) {
-    synchronized (OUT) {
-      OUT.println("@e2e " + line);
-      OUT.flush();
-    }
+    channel.event(line);
   }
 
   /**
    * Starts the application; exits on {@code stop}.
    *
    * @param args Spring Boot arguments ({@code --key=value})
+   * @throws Exception if the application cannot start
    */
   public static void main(String[] args) throws Exception {
-    System.setOut(System.err);
     gateAtBatch = Integer.getInteger("e2e.gateAtBatch", 0);
-    CountDownLatch stop = new CountDownLatch(1);
-    Thread commands =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                  switch (line.trim()) {
-                    case "hang" -> HANG_NEXT.set(true);
-                    case "go" -> RELEASE.countDown();
-                    case "stop" -> stop.countDown();
-                    default -> event("unknown-command " + line);
-                  }
-                }
-              } catch (IOException e) {
-                // the test JVM is gone
+    channel =
+        ForkChannel.open(
+            command -> {
+              switch (command) {
+                case "hang" -> HANG_NEXT.set(true);
+                case "go" -> RELEASE.countDown();
+                default -> event("unknown-command " + command);
               }
-              stop.countDown();
-            },
-            "e2e-commands");
-    commands.setDaemon(true);
-    commands.start();
+            });
     ConfigurableApplicationContext ctx = SpringApplication.run(E2eApplication.class, args);
     event("started");
-    while (!stop.await(100, TimeUnit.MILLISECONDS)) {
+    while (!channel.awaitStop(100, TimeUnit.MILLISECONDS)) {
       stats();
     }
     ctx.close();

@@ -9,6 +9,7 @@ import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.internal.Fixture;
+import io.tandem.testing.ForkedJvm;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.PostgresServer;
 import io.tandem.testing.RedisServer;
@@ -86,15 +87,14 @@ class SpringBootE2EIT {
       }
       List<String> args = appArgs(run, fixture.topic(), db, "classic", 1);
       long heldFrom;
-      try (SpringAppProcess zombie =
-          SpringAppProcess.start("zombie", List.of("-De2e.gateAtBatch=3"), args, logs)) {
+      try (ForkedJvm zombie = fork("zombie", List.of("-De2e.gateAtBatch=3"), args, logs)) {
         String gate =
             zombie
                 .await("gate", Duration.ofSeconds(90))
                 .orElseThrow(() -> new AssertionError("the zombie never reached its third batch"));
         heldFrom = Long.parseLong(gate.substring(gate.lastIndexOf('=') + 1));
         zombie.pause();
-        try (SpringAppProcess owner = SpringAppProcess.start("owner", List.of(), args, logs)) {
+        try (ForkedJvm owner = fork("owner", List.of(), args, logs)) {
           Partition p = Partition.of(fixture.topic(), 0);
           long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
           while (store.positions(run, List.of(p)).getOrDefault(p, -1L) <= heldFrom) {
@@ -146,7 +146,7 @@ class SpringBootE2EIT {
     int started = 0;
     long conflicts = 0;
     long t0 = System.nanoTime();
-    List<SpringAppProcess> apps = new ArrayList<>();
+    List<ForkedJvm> apps = new ArrayList<>();
     try (Fixture fixture = new Fixture(bootstrap(), "spring-e2e-" + run, partitions);
         KafkaProducer<String, String> producer = fixture.producer();
         OffsetStore<?> store = redis ? OffsetStores.open(db) : openStore(db)) {
@@ -160,7 +160,7 @@ class SpringBootE2EIT {
       int chunk = (int) Math.ceil(input.size() / (kills * 1.6));
       int produced = 0;
       for (int i = 0; i < 2; i++) {
-        apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
+        apps.add(fork("a" + (++started), List.of(), args, logs));
       }
       int step = 0;
       while (killed < kills || added == 0 || removed == 0) {
@@ -170,7 +170,7 @@ class SpringBootE2EIT {
           fixture.send(producer, input.subList(produced, until));
           produced = until;
         }
-        for (SpringAppProcess a : apps) {
+        for (ForkedJvm a : apps) {
           if (a.await("started", Duration.ofSeconds(120)).isEmpty()) {
             fail(a + " did not start within 120 s (see " + logs.toAbsolutePath() + ")");
           }
@@ -181,17 +181,17 @@ class SpringBootE2EIT {
         // SIGKILLs (half of them inside an open transaction) and random adds/removes.
         double dice = step == 2 ? 0 : step == 3 ? 0.2 : random.nextDouble();
         if (dice < 0.15 && apps.size() < 3) {
-          apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
+          apps.add(fork("a" + (++started), List.of(), args, logs));
           added++;
         } else if (dice < 0.25 && apps.size() > 1) {
-          SpringAppProcess a = apps.remove(random.nextInt(apps.size()));
+          ForkedJvm a = apps.remove(random.nextInt(apps.size()));
           conflicts += a.stat("conflicts");
           assertTrue(a.stop(Duration.ofSeconds(60)), a + " did not stop cleanly");
           a.close();
           removed++;
         } else if (killed < kills) {
-          List<SpringAppProcess> busy = apps.stream().filter(a -> a.stat("assigned") > 0).toList();
-          SpringAppProcess victim =
+          List<ForkedJvm> busy = apps.stream().filter(a -> a.stat("assigned") > 0).toList();
+          ForkedJvm victim =
               busy.isEmpty()
                   ? apps.get(random.nextInt(apps.size()))
                   : busy.get(random.nextInt(busy.size()));
@@ -212,17 +212,17 @@ class SpringBootE2EIT {
           victim.close();
           killed++;
           midCommit += hung ? 1 : 0;
-          apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
+          apps.add(fork("a" + (++started), List.of(), args, logs));
         }
       }
       if (produced < input.size()) {
         fixture.send(producer, input.subList(produced, input.size()));
       }
       while (apps.size() < 2) {
-        apps.add(SpringAppProcess.start("a" + (++started), List.of(), args, logs));
+        apps.add(fork("a" + (++started), List.of(), args, logs));
       }
       awaitDrained(fixture, store, run, Duration.ofSeconds(180));
-      for (SpringAppProcess a : apps) {
+      for (ForkedJvm a : apps) {
         conflicts += a.stat("conflicts");
         assertTrue(a.stop(Duration.ofSeconds(60)), a + " did not stop cleanly");
         a.close();
@@ -253,11 +253,21 @@ class SpringBootE2EIT {
       reporter.publishEntry("tandem.spring.e2e", summary);
       check.assertExact();
     } finally {
-      apps.forEach(SpringAppProcess::close);
+      apps.forEach(ForkedJvm::close);
     }
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private static ForkedJvm fork(
+      String name, List<String> jvmOptions, List<String> args, Path logs) {
+    return ForkedJvm.builder(name, E2eApplication.class.getName())
+        .jvmOptions(jvmOptions)
+        .args(args)
+        .logDir(logs)
+        .maxLifetime(Duration.ofMinutes(20))
+        .start();
+  }
 
   private static String bootstrap() {
     return KafkaBroker.shared().bootstrapServers();
@@ -345,8 +355,7 @@ class SpringBootE2EIT {
     }
   }
 
-  private static void awaitSomeoneAssigned(List<SpringAppProcess> apps)
-      throws InterruptedException {
+  private static void awaitSomeoneAssigned(List<ForkedJvm> apps) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (apps.stream().noneMatch(a -> a.stat("assigned") > 0)) {
       if (System.nanoTime() > deadline) {
