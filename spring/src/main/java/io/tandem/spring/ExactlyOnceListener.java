@@ -9,6 +9,7 @@ import io.tandem.spi.StoreUnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -59,12 +60,16 @@ final class ExactlyOnceListener<K, V>
   private final long maxBackoffMs;
   private final ConsumerRebalanceListener userRebalanceListener;
 
-  /** Per consumer: the stored position of each partition it owns, as far as it knows. */
+  /**
+   * Per consumer: the stored position of each partition it owns, as far as it knows. Weak keys: a
+   * container restart makes new consumers, and the closed ones' entries go with them.
+   */
   private final Map<Consumer<?, ?>, Map<TopicPartition, Long>> positions =
-      new ConcurrentHashMap<>();
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   /** Per consumer: consecutive store outages, for the back-off. */
-  private final Map<Consumer<?, ?>, Integer> outages = new ConcurrentHashMap<>();
+  private final Map<Consumer<?, ?>, Integer> outages =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   @SuppressWarnings("unchecked")
   ExactlyOnceListener(
