@@ -228,7 +228,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
    */
   @Override
   public void prepare() {
-    requireOpen();
+    checkOpen();
     createTable();
   }
 
