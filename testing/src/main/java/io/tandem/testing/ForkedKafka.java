@@ -247,7 +247,8 @@ final class ForkedKafka implements AutoCloseable {
     process.destroy();
     try {
       if (!process.waitFor(STOP_GRACE_SECONDS, TimeUnit.SECONDS)) {
-        log.warn("forked Kafka (pid {}) did not stop in {} s; killing it", pid(), STOP_GRACE_SECONDS);
+        log.warn(
+            "forked Kafka (pid {}) did not stop in {} s; killing it", pid(), STOP_GRACE_SECONDS);
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
       }
@@ -271,7 +272,8 @@ final class ForkedKafka implements AutoCloseable {
   /** Where this class was loaded from (a jar or a classes directory): it holds ForkWatchdog. */
   private static String ownLocation() {
     try {
-      return Paths.get(ForkedKafka.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+      return Paths.get(
+              ForkedKafka.class.getProtectionDomain().getCodeSource().getLocation().toURI())
           .toString();
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);

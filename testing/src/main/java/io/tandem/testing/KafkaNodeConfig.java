@@ -49,5 +49,4 @@ final class KafkaNodeConfig {
     p.put("auto.create.topics.enable", "false");
     return p;
   }
-
 }
