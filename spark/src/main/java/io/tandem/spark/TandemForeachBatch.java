@@ -39,23 +39,24 @@ import org.slf4j.LoggerFactory;
  *         List.of("orders"), Map.of("kafka.bootstrap.servers", servers), Reset.EARLIEST))
  *     .load();
  * kafka.writeStream()
- *     .foreachBatch(TandemForeachBatch.of(store, "orders", batch -> {
+ *     .foreachBatch(TandemForeachBatch.of(store, "orders", dir, batch -> {
  *       List<Row> totals = batch.groupBy("key").count().collectAsList();
  *       return connection -> { ...write totals... };
  *     }))
  *     .option("checkpointLocation", dir).start();
  * }</pre>
  *
- * <p>The ranges come from what Spark itself records for the batch (its start and end offsets per
- * partition, the ones it logged before running the batch), never from the records: transaction
- * markers and compaction leave gaps between record offsets. Before computing, the stored positions
- * are read: a batch the store already holds (a batch Spark replays after a driver crash, because
- * the crash came between the store's commit and Spark's commit log) is skipped without computing; a
- * batch whose start an earlier run committed (an old checkpoint, cut into other batches) is trimmed
- * to the rest, by the Kafka columns {@code topic}, {@code partition} and {@code offset}. So a kept,
- * deleted or stale checkpoint never duplicates results. A stored position before the batch's start
- * (the checkpoint is ahead of the store) or none fails the batch, and the query: go on and records
- * would be skipped. Deleting the checkpoint then restarts from the store.
+ * <p>The ranges come from what Spark itself records for the batch in the query's checkpoint (the
+ * start and end offsets per partition it logs before running the batch), never from the records:
+ * transaction markers and compaction leave gaps between record offsets. Before computing, the
+ * stored positions are read: a batch the store already holds (a batch Spark replays after a driver
+ * crash, because the crash came between the store's commit and Spark's commit log) is skipped
+ * without computing; a batch whose start an earlier run committed (an old checkpoint, cut into
+ * other batches) is trimmed to the rest, by the Kafka columns {@code topic}, {@code partition} and
+ * {@code offset}. So a kept, deleted or stale checkpoint never duplicates results. A stored
+ * position before the batch's start (the checkpoint is ahead of the store) or none fails the batch,
+ * and the query: go on and records would be skipped. Deleting the checkpoint then restarts from the
+ * store.
  *
  * @param <T> the store's handle type
  * @since 0.1.0
@@ -68,12 +69,17 @@ public final class TandemForeachBatch<T> implements VoidFunction2<Dataset<Row>, 
 
   private final StoreSpec<T> store;
   private final String group;
+  private final String checkpointLocation;
   private final BatchProcessor<Dataset<Row>, T> processor;
 
   private TandemForeachBatch(
-      StoreSpec<T> store, String group, BatchProcessor<Dataset<Row>, T> processor) {
+      StoreSpec<T> store,
+      String group,
+      String checkpointLocation,
+      BatchProcessor<Dataset<Row>, T> processor) {
     this.store = store;
     this.group = group;
+    this.checkpointLocation = checkpointLocation;
     this.processor = processor;
   }
 
@@ -82,17 +88,23 @@ public final class TandemForeachBatch<T> implements VoidFunction2<Dataset<Row>, 
    *
    * @param store the store
    * @param group the store group (positions and results belong to it)
+   * @param checkpointLocation the query's {@code checkpointLocation}, where Spark logs each batch's
+   *     offsets before running it: the batch's ranges are read there
    * @param processor computes a batch's results from its uncommitted rows (on the driver; it may
    *     run Spark jobs) and returns their writer
    * @param <T> the store's handle type
    * @return the function for {@code writeStream().foreachBatch(...)}
    */
   public static <T> TandemForeachBatch<T> of(
-      StoreSpec<T> store, String group, BatchProcessor<Dataset<Row>, T> processor) {
+      StoreSpec<T> store,
+      String group,
+      String checkpointLocation,
+      BatchProcessor<Dataset<Row>, T> processor) {
     Objects.requireNonNull(store, "store must not be null");
     Objects.requireNonNull(group, "group must not be null");
+    Objects.requireNonNull(checkpointLocation, "checkpointLocation must not be null");
     Objects.requireNonNull(processor, "processor must not be null");
-    return new TandemForeachBatch<>(store, group, processor);
+    return new TandemForeachBatch<>(store, group, checkpointLocation, processor);
   }
 
   /**
@@ -145,16 +157,14 @@ public final class TandemForeachBatch<T> implements VoidFunction2<Dataset<Row>, 
    */
   @Override
   public void call(Dataset<Row> batch, Long batchId) throws Exception {
-    List<OffsetRange> ranges = BatchOffsets.of(batch);
+    List<OffsetRange> ranges = BatchOffsets.of(batch.sparkSession(), checkpointLocation, batchId);
     if (ranges.isEmpty()) {
-      if (batch.isEmpty()) {
-        log.debug("group '{}': batch {} read no Kafka data", group, batchId);
-        return;
-      }
       throw new IllegalStateException(
           "batch "
               + batchId
-              + " has rows but its plan holds no Kafka source offsets: use "
+              + " has no Kafka source offsets in the offset log of "
+              + checkpointLocation
+              + ": use "
               + getClass().getSimpleName()
               + " on a stream read with format(\"kafka\")");
     }

@@ -104,6 +104,27 @@ final class Fixture {
     return totals;
   }
 
+  /** Like {@link #produce}, in transactions of {@code perTransaction} records (markers between). */
+  static void produceTransactional(
+      String topic, int partitions, long first, long count, int perTransaction) {
+    Map<String, Object> props = kafka().producerProperties();
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, unique("tx"));
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+      producer.initTransactions();
+      for (long start = first; start < first + count; start += perTransaction) {
+        producer.beginTransaction();
+        for (long i = start; i < Math.min(start + perTransaction, first + count); i++) {
+          producer.send(
+              new ProducerRecord<>(
+                  topic, (int) (i % partitions), "k" + (i % KEYS), Long.toString(i)));
+        }
+        producer.commitTransaction();
+      }
+    }
+  }
+
   static Map<String, Long> expectedTotals(long count) {
     Map<String, Long> totals = new TreeMap<>();
     for (long i = 0; i < count; i++) {
