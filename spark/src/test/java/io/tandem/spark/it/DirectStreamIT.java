@@ -55,7 +55,9 @@ class DirectStreamIT {
     String group = topic;
     int records = Integer.getInteger("tandem.spark.records", 3000);
     Fixture.kafka().createTopic(topic, 3);
-    Fixture.produce(topic, 3, 0, records);
+    // Three chunks, each read once the stream caught up: several batches, each with failures.
+    int chunk = records / 3;
+    Fixture.produce(topic, 3, 0, chunk);
     JdbcResults results = new JdbcResults(topic);
     try (Connection c = Fixture.postgres().connect()) {
       results.create(c);
@@ -101,6 +103,10 @@ class DirectStreamIT {
                         return writer;
                       })));
       ssc.start();
+      awaitPositionsAtLogEnd(group, topic, Duration.ofMinutes(3));
+      Fixture.produce(topic, 3, chunk, chunk);
+      awaitPositionsAtLogEnd(group, topic, Duration.ofMinutes(3));
+      Fixture.produce(topic, 3, 2L * chunk, records - 2L * chunk);
       awaitPositionsAtLogEnd(group, topic, Duration.ofMinutes(3));
     } finally {
       ssc.stop(false, true);

@@ -57,8 +57,6 @@ final class Fixture {
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.sql.streaming.stopTimeout", "60s")
-            // Several batches per DStream test: at most 600 records per partition per second.
-            .config("spark.streaming.kafka.maxRatePerPartition", "600")
             .getOrCreate();
   }
 
