@@ -6,8 +6,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code tandem} command: {@code tandem demo} (exactly-once under crashes, on an embedded
- * default or any store) and {@code tandem offsets} (administration of stored positions).
+ * The {@code tandem} admin command: {@code tandem offsets} (administration of stored positions in
+ * any store). It carries every store module and the Kafka client, no broker and no test server;
+ * {@code tandem demo} is the {@code tandem-demo} application, which adds its command to this one
+ * ({@link #commandLine()}).
  *
  * <p>Exit status: 0 success, 1 a verification found a duplicate or a loss or a store operation
  * failed, 2 bad usage or configuration.
@@ -17,14 +19,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Tandem.Version.class,
     description = "Exactly-once Kafka consumers: results and offsets committed together.",
-    subcommands = {DemoCommand.class, OffsetsCommand.class, CommandLine.HelpCommand.class})
+    footer = {"", "The demo (an embedded broker, crashing consumers): tandem demo --help"},
+    subcommands = {OffsetsCommand.class, CommandLine.HelpCommand.class})
 public final class Tandem implements Runnable {
 
   /** Exit status when a verification or a store operation fails. */
-  static final int FAILED = 1;
+  public static final int FAILED = 1;
 
   /** Exit status for bad usage or configuration. */
-  static final int USAGE = 2;
+  public static final int USAGE = 2;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -47,7 +50,13 @@ public final class Tandem implements Runnable {
     return commandLine().execute(args);
   }
 
-  static CommandLine commandLine() {
+  /**
+   * The command line with its subcommands and error handling; an application adds its own
+   * subcommands to it (as {@code tandem-demo} adds {@code demo}).
+   *
+   * @return a new command line
+   */
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Tandem());
     cli.setExecutionExceptionHandler(Tandem::handle);
     return cli;
@@ -83,11 +92,16 @@ public final class Tandem implements Runnable {
     return FAILED;
   }
 
-  /** Bad arguments found after parsing (a combination picocli cannot express). */
-  static final class UsageException extends RuntimeException {
+  /** Bad arguments found after parsing (a combination picocli cannot express): exit status 2. */
+  public static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    UsageException(String message) {
+    /**
+     * A usage error.
+     *
+     * @param message what was wrong, for the user
+     */
+    public UsageException(String message) {
       super(message);
     }
   }

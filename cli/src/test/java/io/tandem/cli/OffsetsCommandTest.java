@@ -167,20 +167,10 @@ class OffsetsCommandTest {
   }
 
   @Test
-  void anUnknownSchemeSaysWhichArtifactAddsIt() {
-    assertThat(run("offsets", "list", "--store", "redis://localhost:6379")).isEqualTo(Tandem.USAGE);
-    assertThat(err.toString()).contains("tandem-store-redis");
-  }
-
-  @Test
-  void theDemoRefusesANonJdbcStoreWithTheReason() {
-    assertThat(run("demo", "--store", "redis://localhost:6379")).isEqualTo(Tandem.USAGE);
-    assertThat(err.toString()).contains("tandem-store-redis");
-  }
-
-  @Test
-  void theDemoRefusesNonsenseSizes() {
-    assertThat(run("demo", "--records", "0")).isEqualTo(Tandem.USAGE);
-    assertThat(err.toString()).contains("--records must be >= 1, got 0");
+  void everyStoreIsOnTheClassPathAndAnUnknownSchemeNamesThem() {
+    assertThat(run("offsets", "list", "--store", "etcd://localhost:2379")).isEqualTo(Tandem.USAGE);
+    assertThat(err.toString())
+        .contains("No Tandem store for scheme 'etcd'")
+        .contains("cassandra, jdbc, mongodb", "redis", "zookeeper");
   }
 }

@@ -3,10 +3,11 @@ package io.tandem.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tandem.kafka.MemoryOffsetStore.Tx;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.Guarantee;
 import io.tandem.spi.Partition;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /** What build() refuses, and what it resolves; no broker needed (the client connects lazily). */
 class BuilderTest {
 
-  private static TandemConsumer.Builder<String, String, Tx> valid(MemoryOffsetStore store) {
+  private static TandemConsumer.Builder<String, String, MemoryTransaction> valid(
+      MemoryOffsetStore store) {
     return TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
         .bootstrapServers("127.0.0.1:1")
         .group("g")
@@ -25,14 +27,16 @@ class BuilderTest {
 
   @Test
   void aValidConfigurationBuildsAndPicksTheWidestScopeTheStoreAllows() {
-    try (TandemConsumer<String, String, Tx> c = valid(new MemoryOffsetStore()).build()) {
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore()).build()) {
       assertThat(c.commitScope()).isEqualTo(CommitScope.PER_POLL);
       assertThat(c.group()).isEqualTo("g");
       assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
       assertThat(c.stats().records()).isZero();
       assertThat(c.stats().lag()).isEqualTo(-1);
     }
-    try (TandemConsumer<String, String, Tx> c = valid(new MemoryOffsetStore(false)).build()) {
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(MemoryOffsetStore.builder().atomicAcrossPartitions(false).build()).build()) {
       assertThat(c.commitScope()).isEqualTo(CommitScope.PER_PARTITION);
     }
   }
@@ -40,10 +44,13 @@ class BuilderTest {
   @Test
   void perPollOnAStoreNotAtomicAcrossPartitionsIsRefused() {
     assertThatThrownBy(
-            () -> valid(new MemoryOffsetStore(false)).commitScope(CommitScope.PER_POLL).build())
+            () ->
+                valid(MemoryOffsetStore.builder().atomicAcrossPartitions(false).build())
+                    .commitScope(CommitScope.PER_POLL)
+                    .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("PER_POLL needs a store that is atomic across partitions")
-        .hasMessageContaining("in-memory test store");
+        .hasMessageContaining("in-memory reference store");
   }
 
   @Test
@@ -77,7 +84,7 @@ class BuilderTest {
 
   @Test
   void harmlessRestatementsOfForcedPropertiesAreAccepted() {
-    try (TandemConsumer<String, String, Tx> c =
+    try (TandemConsumer<String, String, MemoryTransaction> c =
         valid(new MemoryOffsetStore())
             .property("enable.auto.commit", false)
             .property("isolation.level", "READ_COMMITTED")
@@ -138,7 +145,8 @@ class BuilderTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("IDEMPOTENT")
         .hasMessageContaining("keyedResults()");
-    try (TandemConsumer<String, String, Tx> c = valid(idempotent).keyedResults().build()) {
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(idempotent).keyedResults().build()) {
       assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
     }
   }
@@ -152,7 +160,7 @@ class BuilderTest {
 
   @Test
   void closeBeforeRunReleasesAndRunThenReturnsAtOnce() {
-    TandemConsumer<String, String, Tx> c = valid(new MemoryOffsetStore()).build();
+    TandemConsumer<String, String, MemoryTransaction> c = valid(new MemoryOffsetStore()).build();
     c.close();
     c.close();
     assertThat(c.state()).isEqualTo(TandemConsumer.State.STOPPED);

@@ -3,11 +3,13 @@ package io.tandem.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tandem.kafka.MemoryOffsetStore.Tx;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriter;
+import io.tandem.tck.fault.FaultyStore;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class ConsumerRuntimeIT {
 
-  static TandemConsumer.Builder<String, String, Tx> builder(OffsetStore<Tx> store, String group) {
+  static TandemConsumer.Builder<String, String, MemoryTransaction> builder(
+      OffsetStore<MemoryTransaction> store, String group) {
     return TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
         .bootstrapServers(Kit.broker().bootstrapServers())
         .group(group)
@@ -41,11 +44,11 @@ class ConsumerRuntimeIT {
   }
 
   /** Writes every record's value as a result and counts it: a fold that shows any duplicate. */
-  static BatchProcessor<String, String, Tx> recording() {
+  static BatchProcessor<String, String, MemoryTransaction> recording() {
     return (batch, tx) -> {
       for (var r : batch.records()) {
         tx.put(r.topic() + "-" + r.partition() + "@" + r.offset(), r.value());
-        tx.increment(r.value());
+        tx.add(r.value(), 1);
       }
     };
   }
@@ -72,7 +75,7 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 3, "v", 300);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group).topics(topic).processor(recording()).build();
     assertThat(c.commitScope()).isEqualTo(CommitScope.PER_POLL);
     try (Kit.Running run = Kit.start(c)) {
@@ -117,13 +120,13 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 4, "v", 200);
-    TandemConsumer<String, String, Tx> first =
+    TandemConsumer<String, String, MemoryTransaction> first =
         builder(store, group)
             .topics(topic)
             .property("group.protocol", protocol)
             .processor(recording())
             .build();
-    TandemConsumer<String, String, Tx> second =
+    TandemConsumer<String, String, MemoryTransaction> second =
         builder(store, group)
             .topics(topic)
             .property("group.protocol", protocol)
@@ -166,7 +169,7 @@ class ConsumerRuntimeIT {
     MemoryOffsetStore real = new MemoryOffsetStore();
     Partition p = Partition.of(topic, 0);
     // Right before the runtime's first commit, another writer processes records 0..4 itself.
-    FaultyStore<Tx> store =
+    FaultyStore<MemoryTransaction> store =
         new FaultyStore<>(real)
             .beforeNextCommit(
                 s ->
@@ -175,11 +178,11 @@ class ConsumerRuntimeIT {
                         List.of(new OffsetRange(p, 0, 5)),
                         tx -> {
                           for (int i = 0; i < 5; i++) {
-                            tx.increment("v" + i);
+                            tx.add("v" + i, 1);
                           }
                         }));
     Kit.produce(topic, 1, "v", 20);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group).topics(topic).processor(recording()).build();
     try (Kit.Running run = Kit.start(c)) {
       awaitCounted(real, "v", 20);
@@ -199,9 +202,9 @@ class ConsumerRuntimeIT {
     MemoryOffsetStore real = new MemoryOffsetStore();
     // Two commits fail before reaching the store, two land and then report an outage (outcome
     // unknown to the runtime), and the first position read after that fails too.
-    FaultyStore<Tx> store = new FaultyStore<>(real).failBefore(2).failAfter(2);
+    FaultyStore<MemoryTransaction> store = new FaultyStore<>(real).failBefore(2).failAfter(2);
     Kit.produce(topic, 2, "v", 100);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group).topics(topic).processor(recording()).build();
     try (Kit.Running run = Kit.start(c)) {
       await().atMost(Duration.ofSeconds(120)).until(() -> c.stats().retries() >= 4);
@@ -225,9 +228,9 @@ class ConsumerRuntimeIT {
     MemoryOffsetStore real = new MemoryOffsetStore();
     // The first three position reads (at assignment) fail: nothing may be fetched or committed
     // until the store answers, and then every record exactly once.
-    FaultyStore<Tx> store = new FaultyStore<>(real).failReads(3);
+    FaultyStore<MemoryTransaction> store = new FaultyStore<>(real).failReads(3);
     Kit.produce(topic, 2, "v", 50);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group).topics(topic).processor(recording()).build();
     try (Kit.Running run = Kit.start(c)) {
       awaitCounted(real, "v", 50);
@@ -243,11 +246,11 @@ class ConsumerRuntimeIT {
     String topic = Kit.topic("sink", 2);
     String group = Kit.unique("g");
     MemoryOffsetStore real = new MemoryOffsetStore();
-    FaultyStore<Tx> offsets = new FaultyStore<>(real).failAfter(1);
+    FaultyStore<MemoryTransaction> offsets = new FaultyStore<>(real).failAfter(1);
     Map<String, String> results = new ConcurrentHashMap<>();
     AtomicInteger writes = new AtomicInteger();
     Kit.produce(topic, 2, "v", 60);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(offsets, group)
             .topics(topic)
             .sink(
@@ -272,10 +275,10 @@ class ConsumerRuntimeIT {
   void perPartitionScopeOnAStoreThatIsNotAtomicAcrossPartitions() throws Exception {
     String topic = Kit.topic("perpart", 3);
     String group = Kit.unique("g");
-    MemoryOffsetStore store = new MemoryOffsetStore(false);
+    MemoryOffsetStore store = MemoryOffsetStore.builder().atomicAcrossPartitions(false).build();
     List<Integer> rangesPerCommit = Collections.synchronizedList(new ArrayList<>());
     Kit.produce(topic, 3, "v", 90);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(
@@ -320,7 +323,7 @@ class ConsumerRuntimeIT {
       p.commitTransaction(); // offsets 12-16, marker 17
     }
     List<OffsetRange> ranges = Collections.synchronizedList(new ArrayList<>());
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(
@@ -356,7 +359,7 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 3, "v", 30);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .assign(List.of(Partition.of(topic, 0), Partition.of(topic, 2)))
             .processor(recording())
@@ -380,9 +383,9 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     List<Partition> both = List.of(Partition.of(topic, 0), Partition.of(topic, 1));
-    TandemConsumer<String, String, Tx> a =
+    TandemConsumer<String, String, MemoryTransaction> a =
         builder(store, group).assign(both).processor(recording()).build();
-    TandemConsumer<String, String, Tx> b =
+    TandemConsumer<String, String, MemoryTransaction> b =
         builder(store, group).assign(both).processor(recording()).build();
     try (Kit.Running ra = Kit.start(a);
         Kit.Running rb = Kit.start(b)) {
@@ -415,7 +418,7 @@ class ConsumerRuntimeIT {
     Kit.produce(b, 1, "b", 10);
     MemoryOffsetStore store = new MemoryOffsetStore();
     String group = Kit.unique("g");
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topicPattern(
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "-.*"))
@@ -436,7 +439,7 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 1, "old", 10);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .resetPolicy(ResetPolicy.LATEST)
@@ -458,7 +461,7 @@ class ConsumerRuntimeIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     store.initialize(group, Map.of(Partition.of(topic, 0), 0L));
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .resetPolicy(ResetPolicy.FAIL)
@@ -482,7 +485,7 @@ class ConsumerRuntimeIT {
     Kit.produce(topic, 1, "v", 10);
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(
@@ -517,9 +520,9 @@ class ConsumerRuntimeIT {
     String topic = Kit.topic("closeout", 1);
     String group = Kit.unique("g");
     MemoryOffsetStore real = new MemoryOffsetStore();
-    FaultyStore<Tx> store = new FaultyStore<>(real).failBefore(Integer.MAX_VALUE);
+    FaultyStore<MemoryTransaction> store = new FaultyStore<>(real).failBefore(Integer.MAX_VALUE);
     Kit.produce(topic, 1, "v", 10);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .retry(RetryPolicy.exponential(Duration.ofMillis(50), Duration.ofSeconds(5)))
@@ -541,9 +544,10 @@ class ConsumerRuntimeIT {
   void outageBeyondTheRetryLimitStopsTheConsumer() throws Exception {
     String topic = Kit.topic("giveup", 1);
     String group = Kit.unique("g");
-    FaultyStore<Tx> store = new FaultyStore<>(new MemoryOffsetStore()).failBefore(100);
+    FaultyStore<MemoryTransaction> store =
+        new FaultyStore<>(new MemoryOffsetStore()).failBefore(100);
     Kit.produce(topic, 1, "v", 3);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .retry(

@@ -7,8 +7,9 @@ import static io.tandem.kafka.ConsumerRuntimeIT.recording;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.tandem.kafka.MemoryOffsetStore.Tx;
 import io.tandem.spi.Partition;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ class FailurePoliciesIT {
     MemoryOffsetStore store = new MemoryOffsetStore();
     String group = Kit.unique("g");
     String topic = deletedHead(store, group);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group).topics(topic).processor(recording()).build();
     Throwable failure = Kit.start(c).awaitFailure();
     assertThat(failure)
@@ -69,7 +70,7 @@ class FailurePoliciesIT {
     MemoryOffsetStore store = new MemoryOffsetStore();
     String group = Kit.unique("g");
     String topic = deletedHead(store, group);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .outOfRange(OutOfRangePolicy.SKIP)
@@ -111,7 +112,7 @@ class FailurePoliciesIT {
     }
   }
 
-  private static BatchProcessor<String, String, Tx> failingOnPoison() {
+  private static BatchProcessor<String, String, MemoryTransaction> failingOnPoison() {
     return (batch, tx) -> {
       for (var r : batch.records()) {
         if (r.value().equals("poison")) {
@@ -127,7 +128,7 @@ class FailurePoliciesIT {
     String topic = poisonedTopic();
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
             .bootstrapServers(Kit.broker().bootstrapServers())
             .group(group)
@@ -153,7 +154,7 @@ class FailurePoliciesIT {
     String topic = poisonedTopic();
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         TandemConsumer.builder(store, new StringDeserializer(), new Picky())
             .bootstrapServers(Kit.broker().bootstrapServers())
             .group(group)
@@ -174,7 +175,7 @@ class FailurePoliciesIT {
     String topic = poisonedTopic();
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         TandemConsumer.builder(store, new StringDeserializer(), new Picky())
             .bootstrapServers(Kit.broker().bootstrapServers())
             .group(group)
@@ -216,7 +217,7 @@ class FailurePoliciesIT {
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 1, "v", 5);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(
@@ -240,7 +241,7 @@ class FailurePoliciesIT {
     MemoryOffsetStore store = new MemoryOffsetStore();
     Kit.produce(topic, 1, "v", 5);
     int[] failures = {2};
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(

@@ -9,7 +9,9 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.tandem.kafka.MemoryOffsetStore.Tx;
+import io.tandem.tck.fault.FaultyStore;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,9 +57,9 @@ class MetricsIT {
     String group = Kit.unique("g");
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     MemoryOffsetStore real = new MemoryOffsetStore();
-    FaultyStore<Tx> store = new FaultyStore<>(real).failBefore(2);
+    FaultyStore<MemoryTransaction> store = new FaultyStore<>(real).failBefore(2);
     Kit.produce(topic, 2, "v", 80);
-    TandemConsumer<String, String, Tx> c =
+    TandemConsumer<String, String, MemoryTransaction> c =
         builder(store, group)
             .topics(topic)
             .processor(recording())

@@ -8,7 +8,6 @@ import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.Guarantee;
 import io.tandem.spi.InvalidBatchException;
-import io.tandem.spi.OffsetConflictException;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
@@ -21,11 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,56 +80,6 @@ class CassandraOffsetStoreIT {
   }
 
   @Test
-  void commitWritesResultsAndMovesEveryOffset() {
-    String g = Cassandra.unique("commit");
-    String ns = Cassandra.unique("ns");
-    Partition a0 = Partition.of("orders", 0);
-    Partition a1 = Partition.of("orders", 1);
-    Partition b0 = Partition.of("payments", 0);
-    store.initialize(g, Map.of(a0, 0L, a1, 10L, b0, 5L));
-    store.commit(
-        g,
-        List.of(new OffsetRange(a0, 0, 3), new OffsetRange(a1, 10, 12), new OffsetRange(b0, 5, 5)),
-        put(ns, "k1", "k2"));
-    assertThat(store.positions(g))
-        .containsExactlyInAnyOrderEntriesOf(Map.of(a0, 3L, a1, 12L, b0, 5L));
-    assertThat(results(ns)).containsExactlyInAnyOrderEntriesOf(Map.of("k1", "v-k1", "k2", "v-k2"));
-  }
-
-  @Test
-  void conflictReportsEveryPartitionAndMovesNoOffset() {
-    String g = Cassandra.unique("conflict");
-    Partition ok = Partition.of("t", 0);
-    Partition stale = Partition.of("t", 1);
-    Partition missing = Partition.of("t", 2);
-    Partition gap = Partition.of("u", 7);
-    store.initialize(g, Map.of(ok, 4L, stale, 9L, gap, 20L));
-    assertThatThrownBy(
-            () ->
-                store.commit(
-                    g,
-                    List.of(
-                        new OffsetRange(ok, 4, 6),
-                        new OffsetRange(stale, 7, 9),
-                        new OffsetRange(missing, 0, 1),
-                        new OffsetRange(gap, 18, 25)),
-                    ResultWriter.none()))
-        .isInstanceOfSatisfying(
-            OffsetConflictException.class,
-            e ->
-                assertThat(e.conflicts())
-                    .containsExactlyInAnyOrder(
-                        OffsetConflictException.Conflict.of(stale, 7, 9),
-                        OffsetConflictException.Conflict.missing(missing, 0),
-                        OffsetConflictException.Conflict.of(gap, 18, 20)))
-        .hasMessageContaining("t-1 expected 7, found 9")
-        .hasMessageContaining("t-2 expected 0, found no position")
-        .hasMessageContaining("u-7 expected 18, found 20");
-    assertThat(store.positions(g))
-        .containsExactlyInAnyOrderEntriesOf(Map.of(ok, 4L, stale, 9L, gap, 20L));
-  }
-
-  @Test
   void nonIdempotentStatementIsRefusedBeforeAnythingRuns() {
     String g = Cassandra.unique("nonidem");
     String ns = Cassandra.unique("ns");
@@ -180,127 +124,6 @@ class CassandraOffsetStoreIT {
         .hasMessageContaining("no_such_table")
         .hasMessageContaining("no offset moved");
     assertThat(store.positions(g)).containsEntry(p, 0L);
-  }
-
-  @Test
-  void writerThatThrowsCommitsNothing() {
-    String g = Cassandra.unique("throws");
-    Partition p = Partition.of("t", 0);
-    store.initialize(g, Map.of(p, 0L));
-    IllegalStateException boom = new IllegalStateException("boom");
-    assertThatThrownBy(
-            () ->
-                store.commit(
-                    g,
-                    List.of(new OffsetRange(p, 0, 1)),
-                    h -> {
-                      throw boom;
-                    }))
-        .isInstanceOf(ResultWriteException.class)
-        .hasCause(boom);
-    assertThat(store.positions(g)).containsEntry(p, 0L);
-  }
-
-  @Test
-  void initializeKeepsExistingPositionsAndReturnsWhatStands() {
-    String g = Cassandra.unique("init");
-    Partition a = Partition.of("t", 0);
-    Partition b = Partition.of("t", 1);
-    assertThat(store.initialize(g, Map.of(a, 5L))).containsExactly(Map.entry(a, 5L));
-    assertThat(store.initialize(g, Map.of(a, 0L, b, 0L)))
-        .containsExactlyInAnyOrderEntriesOf(Map.of(a, 5L, b, 0L));
-  }
-
-  @Test
-  void adminListsOverwritesAndDeletes() {
-    String g = Cassandra.unique("admin");
-    Partition a = Partition.of("t", 0);
-    Partition b = Partition.of("t", 1);
-    Partition c = Partition.of("v", 3);
-    store.initialize(g, Map.of(a, 1L, b, 2L));
-    assertThat(store.groups()).contains(g);
-    store.overwrite(g, Map.of(a, 100L, c, 7L));
-    assertThat(store.positions(g))
-        .containsExactlyInAnyOrderEntriesOf(Map.of(a, 100L, b, 2L, c, 7L));
-    store.commit(g, List.of(new OffsetRange(a, 100, 101)), ResultWriter.none());
-    assertThat(store.delete(g, List.of(a, Partition.of("t", 9)))).isEqualTo(1);
-    assertThat(store.positions(g)).containsOnlyKeys(b, c);
-    assertThat(store.delete(g)).isTrue();
-    assertThat(store.delete(g)).isFalse();
-    assertThat(store.positions(g)).isEmpty();
-    assertThat(store.groups()).doesNotContain(g);
-  }
-
-  @Test
-  void ofConcurrentCommitsOfOneRangeExactlyOneSucceeds() throws Exception {
-    String g = Cassandra.unique("race");
-    Partition p = Partition.of("t", 0);
-    store.initialize(g, Map.of(p, 0L));
-    int n = 6;
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<Boolean>> outcomes = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        Callable<Boolean> task =
-            () -> {
-              go.await();
-              try {
-                store.commit(g, List.of(new OffsetRange(p, 0, 10)), ResultWriter.none());
-                return true;
-              } catch (OffsetConflictException e) {
-                assertThat(e.conflicts())
-                    .containsExactly(OffsetConflictException.Conflict.of(p, 0, 10));
-                return false;
-              }
-            };
-        outcomes.add(pool.submit(task));
-      }
-      go.countDown();
-      int wins = 0;
-      for (Future<Boolean> f : outcomes) {
-        wins += f.get() ? 1 : 0;
-      }
-      assertThat(wins).isEqualTo(1);
-    } finally {
-      pool.shutdownNow();
-    }
-    assertThat(store.positions(g)).containsEntry(p, 10L);
-  }
-
-  @Test
-  void concurrentCommitsOfDisjointPartitionsOfOneGroupAllSucceed() throws Exception {
-    String g = Cassandra.unique("disjoint");
-    int n = 6;
-    Map<Partition, Long> starts = new TreeMap<>();
-    for (int i = 0; i < n; i++) {
-      starts.put(Partition.of("t", i), 0L);
-    }
-    store.initialize(g, starts);
-    ExecutorService pool = Executors.newFixedThreadPool(n);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Future<?>> done = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        Partition p = Partition.of("t", i);
-        done.add(
-            pool.submit(
-                () -> {
-                  go.await();
-                  for (long at = 0; at < 5; at++) {
-                    store.commit(g, List.of(new OffsetRange(p, at, at + 1)), ResultWriter.none());
-                  }
-                  return null;
-                }));
-      }
-      go.countDown();
-      for (Future<?> f : done) {
-        f.get();
-      }
-    } finally {
-      pool.shutdownNow();
-    }
-    assertThat(store.positions(g).values()).hasSize(n).containsOnly(5L);
   }
 
   @Test

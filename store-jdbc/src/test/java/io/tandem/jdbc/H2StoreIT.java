@@ -8,6 +8,7 @@ import io.tandem.spi.Partition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -32,10 +35,25 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * serializes its transactions per H2 database in a JVM. These tests check that it does, and keep
  * the plain-JDBC reproduction of the H2 defect (opt-in).
  */
-class H2StoreIT extends JdbcStoreContract {
+class H2StoreIT {
 
-  @Override
-  Databases database() {
+  private static JdbcFixture fixture;
+  private static JdbcOffsetStore store;
+  private static String table;
+
+  @BeforeAll
+  static void openStore() throws SQLException {
+    fixture = JdbcFixture.open(Databases.H2);
+    store = fixture.store;
+    table = fixture.table;
+  }
+
+  @AfterAll
+  static void closeStore() {
+    fixture.close();
+  }
+
+  private static Databases database() {
     return Databases.H2;
   }
 
@@ -89,7 +107,7 @@ class H2StoreIT extends JdbcStoreContract {
   @Test
   void overlappingCommitsWinEachRangeOnceOverManyRounds() throws Exception {
     for (int round = 1; round <= 60; round++) {
-      raceOverlappingCommits(round);
+      fixture.raceOverlappingCommits(round);
     }
   }
 
@@ -112,10 +130,10 @@ class H2StoreIT extends JdbcStoreContract {
         }
       }
       Set<String> won = ConcurrentHashMap.newKeySet();
-      ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+      ExecutorService pool = Executors.newFixedThreadPool(JdbcFixture.THREADS);
       try {
         List<Future<?>> done = new ArrayList<>();
-        for (int w = 0; w < THREADS; w++) {
+        for (int w = 0; w < JdbcFixture.THREADS; w++) {
           Random random = new Random(round * 31L + w);
           done.add(pool.submit(() -> plainWorker(t, random, won, twice)));
         }

@@ -8,14 +8,33 @@ import io.tandem.spi.OffsetConflictException;
 import io.tandem.spi.OffsetConflictException.Conflict;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The JDBC store's own tests on MariaDB. */
-class MariaDbStoreIT extends JdbcStoreContract {
-  @Override
-  Databases database() {
+class MariaDbStoreIT {
+
+  private static JdbcFixture fixture;
+  private static JdbcOffsetStore store;
+  private static String table;
+
+  @BeforeAll
+  static void openStore() throws SQLException {
+    fixture = JdbcFixture.open(Databases.MARIADB);
+    store = fixture.store;
+    table = fixture.table;
+  }
+
+  @AfterAll
+  static void closeStore() {
+    fixture.close();
+  }
+
+  private static Databases database() {
     return Databases.MARIADB;
   }
 
@@ -42,17 +61,17 @@ class MariaDbStoreIT extends JdbcStoreContract {
                   bulk.commit(
                       group,
                       List.of(new OffsetRange(p0, 0, 3), new OffsetRange(p1, 0, 3)),
-                      insertRow(group + "/bulk", 1)))
+                      fixture.insertRow(group + "/bulk", 1)))
           .isInstanceOfSatisfying(
               OffsetConflictException.class,
               e -> assertThat(e.conflicts()).containsExactly(Conflict.of(p1, 0, 5)));
       bulk.commit(
           group,
           List.of(new OffsetRange(p0, 0, 3), new OffsetRange(p1, 5, 6)),
-          insertRow(group + "/bulk", 2));
+          fixture.insertRow(group + "/bulk", 2));
 
       assertThat(bulk.positions(group)).containsOnly(Map.entry(p0, 3L), Map.entry(p1, 6L));
-      assertThat(resultRows(group)).containsOnly(Map.entry(group + "/bulk", 2L));
+      assertThat(fixture.resultRows(group)).containsOnly(Map.entry(group + "/bulk", 2L));
       assertThat(bulk.batchCountsUnreliable())
           .as("Connector/J with useBulkStmts=true gives no per-statement counts")
           .isTrue();

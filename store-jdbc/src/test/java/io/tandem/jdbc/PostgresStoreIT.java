@@ -14,6 +14,7 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.testing.PostgresServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,12 +28,30 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The JDBC store's own tests on PostgreSQL, plus the serialization-failure and deadlock paths. */
-class PostgresStoreIT extends JdbcStoreContract {
-  @Override
-  Databases database() {
+class PostgresStoreIT {
+
+  private static JdbcFixture fixture;
+  private static JdbcOffsetStore store;
+  private static String table;
+
+  @BeforeAll
+  static void openStore() throws SQLException {
+    fixture = JdbcFixture.open(Databases.POSTGRES);
+    store = fixture.store;
+    table = fixture.table;
+  }
+
+  @AfterAll
+  static void closeStore() {
+    fixture.close();
+  }
+
+  private static Databases database() {
     return Databases.POSTGRES;
   }
 
@@ -42,7 +61,7 @@ class PostgresStoreIT extends JdbcStoreContract {
     config.setJdbcUrl(pg.jdbcUrl());
     config.setUsername(pg.user());
     config.setPassword(pg.password());
-    config.setMaximumPoolSize(THREADS + 2);
+    config.setMaximumPoolSize(JdbcFixture.THREADS + 2);
     config.setTransactionIsolation("TRANSACTION_REPEATABLE_READ");
     return new HikariDataSource(config);
   }
@@ -61,13 +80,13 @@ class PostgresStoreIT extends JdbcStoreContract {
       String group = unique("g");
       Partition p = new Partition(unique("t"), 0);
       rr.initialize(group, Map.of(p, 0L));
-      ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+      ExecutorService pool = Executors.newFixedThreadPool(JdbcFixture.THREADS);
       try {
         for (int round = 0; round < 5; round++) {
           long from = round * 10L;
           CountDownLatch start = new CountDownLatch(1);
           List<Future<String>> outcomes = new ArrayList<>();
-          for (int t = 0; t < THREADS; t++) {
+          for (int t = 0; t < JdbcFixture.THREADS; t++) {
             String key = group + "/r" + round + "/t" + t;
             outcomes.add(
                 pool.submit(
@@ -78,10 +97,10 @@ class PostgresStoreIT extends JdbcStoreContract {
                       // the serialization failure.
                       ResultWriter<Connection> slow =
                           c -> {
-                            insertRow(key, 1).write(c);
+                            fixture.insertRow(key, 1).write(c);
                             await()
                                 .atMost(Duration.ofSeconds(30))
-                                .until(() -> backendsWaitingOnLocks() >= THREADS - 1);
+                                .until(() -> backendsWaitingOnLocks() >= JdbcFixture.THREADS - 1);
                           };
                       try {
                         rr.commit(group, List.of(new OffsetRange(p, from, from + 10)), slow);
@@ -98,11 +117,11 @@ class PostgresStoreIT extends JdbcStoreContract {
             seen.add(f.get(60, TimeUnit.SECONDS));
           }
           assertThat(seen).as("round %d", round).containsOnlyOnce("won");
-          assertThat(resultRows(group + "/r" + round + "/")).hasSize(1);
+          assertThat(fixture.resultRows(group + "/r" + round + "/")).hasSize(1);
         }
         assertThat(rr.concurrencyFailures())
             .as("serialization failures resolved by re-reading")
-            .isEqualTo(5L * (THREADS - 1));
+            .isEqualTo(5L * (JdbcFixture.THREADS - 1));
         assertThat(rr.positions(group)).containsOnly(Map.entry(p, 50L));
       } finally {
         pool.shutdownNow();
@@ -128,7 +147,7 @@ class PostgresStoreIT extends JdbcStoreContract {
     store.commit(
         group,
         List.of(new OffsetRange(p0, 0, 0)),
-        JdbcUpsert.into(results)
+        JdbcUpsert.into(fixture.results)
             .key("k")
             .columns("v")
             .values(List.of(List.of(a, 0L), List.of(b, 0L))));
@@ -165,7 +184,7 @@ class PostgresStoreIT extends JdbcStoreContract {
     // deadlock once more (seen here: attempts 1 and 2 of one commit each aborted with 40P01).
     assertThat(attempts.get()).as("writer runs").isGreaterThanOrEqualTo(3);
     assertThat(store.concurrencyFailures()).isGreaterThanOrEqualTo(attempts.get() - 2L);
-    assertThat(resultRows(group)).containsOnly(Map.entry(a, 2L), Map.entry(b, 2L));
+    assertThat(fixture.resultRows(group)).containsOnly(Map.entry(a, 2L), Map.entry(b, 2L));
     assertThat(store.positions(group)).containsOnly(Map.entry(p0, 1L), Map.entry(p1, 1L));
   }
 
@@ -186,7 +205,7 @@ class PostgresStoreIT extends JdbcStoreContract {
                     group,
                     List.of(new OffsetRange(p, 0, 5)),
                     c -> {
-                      insertRow(group + "/lost", 1).write(c);
+                      fixture.insertRow(group + "/lost", 1).write(c);
                       try (java.sql.Statement s = c.createStatement()) {
                         s.execute("SELECT pg_terminate_backend(pg_backend_pid())");
                       }
@@ -195,9 +214,9 @@ class PostgresStoreIT extends JdbcStoreContract {
         .hasMessageContaining("Retriable");
 
     assertThat(store.positions(group)).containsOnly(Map.entry(p, 0L));
-    assertThat(resultRows(group)).isEmpty();
-    store.commit(group, List.of(new OffsetRange(p, 0, 5)), insertRow(group + "/ok", 1));
-    assertThat(resultRows(group)).containsOnly(Map.entry(group + "/ok", 1L));
+    assertThat(fixture.resultRows(group)).isEmpty();
+    store.commit(group, List.of(new OffsetRange(p, 0, 5)), fixture.insertRow(group + "/ok", 1));
+    assertThat(fixture.resultRows(group)).containsOnly(Map.entry(group + "/ok", 1L));
   }
 
   private static int backendsWaitingOnLocks() throws java.sql.SQLException {
@@ -229,7 +248,7 @@ class PostgresStoreIT extends JdbcStoreContract {
 
   private void increment(Connection c, String key) throws Exception {
     try (PreparedStatement ps =
-        c.prepareStatement("UPDATE " + results + " SET v = v + 1 WHERE k = ?")) {
+        c.prepareStatement("UPDATE " + fixture.results + " SET v = v + 1 WHERE k = ?")) {
       ps.setString(1, key);
       ps.executeUpdate();
     }

@@ -23,9 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -217,57 +215,6 @@ abstract class MongoStoreITBase {
   }
 
   @Test
-  void initializeKeepsExistingPositionsUnderConcurrency() throws Exception {
-    int threads = 4;
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      CountDownLatch start = new CountDownLatch(1);
-      List<Future<Map<Partition, Long>>> results = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        long base = t * 100L;
-        Map<Partition, Long> starts = new HashMap<>();
-        for (int i = 0; i < 8; i++) {
-          starts.put(p(i), base + i);
-        }
-        Callable<Map<Partition, Long>> c =
-            () -> {
-              start.await();
-              return store.initialize(group, starts);
-            };
-        results.add(pool.submit(c));
-      }
-      start.countDown();
-      Map<Partition, Long> stored = null;
-      for (Future<Map<Partition, Long>> f : results) {
-        Map<Partition, Long> r = f.get(60, TimeUnit.SECONDS);
-        assertThat(r).hasSize(8);
-        stored = store.positions(group);
-        assertThat(r).isEqualTo(stored);
-      }
-      assertThat(stored).hasSize(8);
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  @Test
-  void administrationOverwritesAndDeletes() {
-    store.initialize(group, Map.of(p(0), 1L, p(1), 2L));
-    store.overwrite(group, Map.of(p(1), 0L, p(2), 7L));
-    assertThat(store.positions(group)).isEqualTo(Map.of(p(0), 1L, p(1), 0L, p(2), 7L));
-    assertThat(store.delete(group, List.of(p(0), p(9)))).isEqualTo(1);
-    assertThat(store.positions(group, List.of(p(0), p(1)))).isEqualTo(Map.of(p(1), 0L));
-    assertThat(store.groups()).contains(group);
-    assertThat(store.delete(group)).isTrue();
-    assertThat(store.delete(group)).isFalse();
-    assertThat(store.groups()).doesNotContain(group);
-    store.overwrite(group, Map.of(p(5), 5L));
-    assertThat(store.positions(group)).isEqualTo(Map.of(p(5), 5L));
-    assertThat(store.delete(group, Set.of(p(5)))).isEqualTo(1);
-    assertThat(store.groups()).doesNotContain(group);
-  }
-
-  @Test
   void openedThroughTheProviderByScheme() throws Exception {
     String uri = server().uri();
     String sep = uri.contains("?") ? "&" : "?";
@@ -283,16 +230,6 @@ abstract class MongoStoreITBase {
       // A different collection: the default store does not see it.
       assertThat(store.positions(group)).isEmpty();
     }
-  }
-
-  @Test
-  void positionsSurviveCloseAndReopen() {
-    store.initialize(group, Map.of(p(0), 0L));
-    store.commit(group, List.of(new OffsetRange(p(0), 0, 9)), ResultWriter.none());
-    store.close();
-    store.close();
-    store = MongoOffsetStore.open(config().build());
-    assertThat(store.positions(group)).isEqualTo(Map.of(p(0), 9L));
   }
 
   @Test

@@ -196,30 +196,6 @@ class ZooKeeperOffsetStoreIT {
   }
 
   @Test
-  void writerFailureCommitsNothing() throws Exception {
-    String group = unique("g");
-    String topic = unique("t");
-    String results = "/" + unique("results");
-    store.initialize(group, Map.of(Partition.of(topic, 0), 0L));
-    IllegalStateException boom = new IllegalStateException("boom");
-
-    assertThatThrownBy(
-            () ->
-                store.commit(
-                    group,
-                    List.of(OffsetRange.of(topic, 0, 0, 5)),
-                    ops -> {
-                      ops.create(results, utf8("half"));
-                      throw boom;
-                    }))
-        .isInstanceOf(ResultWriteException.class)
-        .hasCause(boom)
-        .hasMessageContaining("nothing was committed");
-    assertThat(zk.exists(results, false)).isNull();
-    assertThat(store.positions(group)).containsEntry(Partition.of(topic, 0), 0L);
-  }
-
-  @Test
   void aResultOpTheServerRefusesRollsBackThePositions() throws Exception {
     String group = unique("g");
     String topic = unique("t");
@@ -358,51 +334,6 @@ class ZooKeeperOffsetStoreIT {
       assertThat(store.positions(name)).containsExactly(Map.entry(Partition.of(name, 0), 7L));
       assertThat(store.delete(name)).isTrue();
     }
-  }
-
-  @Test
-  void initializeCreatesMissingAndKeepsExisting() {
-    String group = unique("g");
-    String topic = unique("t");
-    assertThat(store.initialize(group, Map.of(Partition.of(topic, 0), 5L)))
-        .containsExactly(Map.entry(Partition.of(topic, 0), 5L));
-    assertThat(
-            store.initialize(group, Map.of(Partition.of(topic, 0), 0L, Partition.of(topic, 1), 0L)))
-        .containsExactlyInAnyOrderEntriesOf(
-            Map.of(Partition.of(topic, 0), 5L, Partition.of(topic, 1), 0L));
-  }
-
-  @Test
-  void administration() {
-    String group = unique("g");
-    String t1 = unique("t");
-    String t2 = unique("t");
-    store.initialize(
-        group, Map.of(Partition.of(t1, 0), 1L, Partition.of(t1, 1), 2L, Partition.of(t2, 0), 3L));
-    assertThat(store.groups()).contains(group);
-
-    store.overwrite(group, Map.of(Partition.of(t1, 0), 100L, Partition.of(t2, 7), 70L));
-    assertThat(store.positions(group))
-        .containsExactlyInAnyOrderEntriesOf(
-            Map.of(
-                Partition.of(t1, 0), 100L,
-                Partition.of(t1, 1), 2L,
-                Partition.of(t2, 0), 3L,
-                Partition.of(t2, 7), 70L));
-
-    assertThat(
-            store.delete(
-                group, List.of(Partition.of(t2, 0), Partition.of(t2, 7), Partition.of(t2, 9))))
-        .isEqualTo(2);
-    assertThat(store.positions(group)).containsOnlyKeys(Partition.of(t1, 0), Partition.of(t1, 1));
-    assertThat(store.delete(group, List.of(Partition.of(t1, 0), Partition.of(t1, 1)))).isEqualTo(2);
-    assertThat(store.groups()).doesNotContain(group);
-    assertThat(store.delete(group)).isFalse();
-
-    store.initialize(group, Map.of(Partition.of(t1, 0), 1L));
-    assertThat(store.delete(group)).isTrue();
-    assertThat(store.positions(group)).isEmpty();
-    assertThat(store.groups()).doesNotContain(group);
   }
 
   @Test

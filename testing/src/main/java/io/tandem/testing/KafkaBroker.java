@@ -18,9 +18,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -336,6 +339,32 @@ public final class KafkaBroker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topic " + name, e);
+    }
+  }
+
+  /**
+   * Produces string records and waits for every acknowledgement (a test must never miss a failed
+   * send), with {@link #producerProperties()}.
+   *
+   * @param records the records, each naming its topic (and partition, if it matters)
+   * @throws IllegalStateException if a send fails or is not acknowledged within 2 minutes
+   */
+  public void produce(List<ProducerRecord<String, String>> records) {
+    try (KafkaProducer<String, String> p =
+        new KafkaProducer<>(producerProperties(), new StringSerializer(), new StringSerializer())) {
+      List<java.util.concurrent.Future<?>> acks = new java.util.ArrayList<>(records.size());
+      for (ProducerRecord<String, String> r : records) {
+        acks.add(p.send(r));
+      }
+      p.flush();
+      for (java.util.concurrent.Future<?> ack : acks) {
+        ack.get(2, TimeUnit.MINUTES);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("producing to " + bootstrapServers + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while producing to " + bootstrapServers, e);
     }
   }
 

@@ -61,7 +61,7 @@ class RedisE2EIT extends ExactlyOnceVerification {
       return super.consumerProperties(); // a user's cluster: the kit's defaults suit any broker
     }
     // The embedded broker accepts a 2 s session: killed members' partitions move sooner, so more
-    // kills per minute of CI (the same settings as the JDBC runs in tandem-cli).
+    // kills per minute of CI (the same settings as the JDBC runs in store-jdbc).
     return Map.of("session.timeout.ms", "2000", "heartbeat.interval.ms", "500");
   }
 }

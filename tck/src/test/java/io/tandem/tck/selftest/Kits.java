@@ -2,54 +2,80 @@ package io.tandem.tck.selftest;
 
 import io.tandem.spi.Guarantee;
 import io.tandem.spi.OffsetStore;
+import io.tandem.spi.ResultWriter;
 import io.tandem.tck.OffsetStoreVerification;
 import io.tandem.tck.ResultProbe;
+import io.tandem.tck.memory.MemoryDatabase;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
- * Kit subclasses over the in-memory store: correct references and deliberately broken stores. They
- * live in a package other than the kit's, as a third party's would, and are run through the JUnit
- * launcher by {@link KitSelfTest} (their names do not match Surefire's patterns on purpose).
+ * Kit subclasses over the reference store: correct configurations and deliberately broken stores
+ * derived from it ({@link BrokenStores}). They live in a package other than the kit's, as a third
+ * party's would, and are run through the JUnit launcher by {@link KitSelfTest} (their names do not
+ * match Surefire's patterns on purpose). Each kit class has its own database, shared by every store
+ * it opens, as a real store's instances share a server.
  */
 final class Kits {
   private Kits() {}
 
-  /** One kit run over one configuration of the in-memory store. */
-  abstract static class MemoryKit extends OffsetStoreVerification<MemoryTx> {
-    private final MemoryBackend backend;
-    private final Guarantee guarantee;
-    private final boolean atomic;
-    private final int maxRanges;
-    private final Set<Flaw> flaws;
+  /** One kit run over one store configuration. */
+  abstract static class MemoryKit extends OffsetStoreVerification<MemoryTransaction> {
+    private final MemoryDatabase database;
+    private final Function<MemoryOffsetStore.Builder, MemoryOffsetStore> open;
+    private final MemoryOffsetStore.Builder config;
 
     MemoryKit(
-        MemoryBackend backend, Guarantee guarantee, boolean atomic, int maxRanges, Flaw... flaws) {
-      this.backend = backend;
-      this.guarantee = guarantee;
-      this.atomic = atomic;
-      this.maxRanges = maxRanges;
-      this.flaws = Set.of(flaws);
+        MemoryDatabase database,
+        Function<MemoryOffsetStore.Builder, MemoryOffsetStore> open,
+        Guarantee guarantee,
+        boolean atomic,
+        int maxRanges) {
+      this.database = database;
+      this.open = open;
+      this.config =
+          MemoryOffsetStore.builder()
+              .database(database)
+              .guarantee(guarantee)
+              .atomicAcrossPartitions(atomic)
+              .maxRangesPerCommit(maxRanges);
+    }
+
+    MemoryKit(
+        MemoryDatabase database, Function<MemoryOffsetStore.Builder, MemoryOffsetStore> open) {
+      this(database, open, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE);
     }
 
     @Override
-    protected OffsetStore<MemoryTx> newStore() {
-      return new MemoryStore(backend, guarantee, atomic, maxRanges, flaws);
+    protected OffsetStore<MemoryTransaction> newStore() {
+      return open.apply(config);
     }
 
     @Override
-    protected ResultProbe<MemoryTx> probe() {
+    protected ResultProbe<MemoryTransaction> probe() {
       return new ResultProbe<>() {
+        // Keys of the flat result map: namespace, a separator no key contains, key.
         @Override
-        public io.tandem.spi.ResultWriter<MemoryTx> put(
-            String namespace, Map<String, String> entries) {
+        public ResultWriter<MemoryTransaction> put(String namespace, Map<String, String> entries) {
           Map<String, String> copy = Map.copyOf(entries);
-          return tx -> copy.forEach((k, v) -> tx.put(namespace, k, v));
+          return tx -> copy.forEach((k, v) -> tx.put(namespace + ":" + k, v));
         }
 
         @Override
         public Map<String, String> read(String namespace) {
-          return backend.readResults(namespace);
+          Map<String, String> out = new TreeMap<>();
+          database
+              .results()
+              .forEach(
+                  (k, v) -> {
+                    if (k.startsWith(namespace + ":")) {
+                      out.put(k.substring(namespace.length() + 1), v);
+                    }
+                  });
+          return out;
         }
       };
     }
@@ -57,193 +83,181 @@ final class Kits {
 
   /** Correct, TRANSACTIONAL, atomic across partitions, no limit on ranges. */
   static final class TransactionalReference extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     TransactionalReference() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE);
+      super(DB, MemoryOffsetStore.Builder::build);
     }
   }
 
   /** Correct, IDEMPOTENT, offsets atomic across partitions, at most 64 ranges per commit. */
   static final class IdempotentReference extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     IdempotentReference() {
-      super(BACKEND, Guarantee.IDEMPOTENT, true, 64);
+      super(DB, MemoryOffsetStore.Builder::build, Guarantee.IDEMPOTENT, true, 64);
     }
   }
 
   /** Correct, TRANSACTIONAL, honestly declares no cross-partition atomicity, 16 ranges at most. */
   static final class PerPartitionReference extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     PerPartitionReference() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, false, 16);
+      super(DB, MemoryOffsetStore.Builder::build, Guarantee.TRANSACTIONAL, false, 16);
     }
   }
 
-  /** Claims TRANSACTIONAL, but results bypass the transaction. */
+  /** Claims TRANSACTIONAL, but results bypass the transaction (an idempotent store claiming). */
   static final class WritesOutsideTransaction extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     WritesOutsideTransaction() {
       super(
-          BACKEND,
-          Guarantee.TRANSACTIONAL,
+          DB,
+          b -> new BrokenStores.Claiming(b, Guarantee.TRANSACTIONAL, null, null),
+          Guarantee.IDEMPOTENT,
           true,
-          Integer.MAX_VALUE,
-          Flaw.WRITES_OUTSIDE_TRANSACTION);
+          Integer.MAX_VALUE);
     }
   }
 
   /** Never checks contiguity. */
   static final class IgnoresFrom extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     IgnoresFrom() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.IGNORES_FROM);
+      super(DB, BrokenStores.IgnoresFrom::new);
     }
   }
 
   /** Reports only the first conflict of a commit. */
   static final class ReportsFirstConflictOnly extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     ReportsFirstConflictOnly() {
-      super(
-          BACKEND,
-          Guarantee.TRANSACTIONAL,
-          true,
-          Integer.MAX_VALUE,
-          Flaw.REPORTS_FIRST_CONFLICT_ONLY);
+      super(DB, BrokenStores.ReportsFirstConflictOnly::new);
     }
   }
 
   /** Claims atomicity across partitions, but moves the matching ranges of a conflicting commit. */
   static final class NotAtomicAcrossPartitions extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     NotAtomicAcrossPartitions() {
       super(
-          BACKEND,
+          DB,
+          b -> new BrokenStores.Claiming(b, null, true, null),
           Guarantee.TRANSACTIONAL,
-          true,
-          Integer.MAX_VALUE,
-          Flaw.MOVES_MATCHING_RANGES_ON_CONFLICT);
+          false,
+          Integer.MAX_VALUE);
     }
   }
 
   /** Loses every position when a store instance closes. */
   static final class ForgetsOnClose extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     ForgetsOnClose() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.FORGETS_ON_CLOSE);
+      super(DB, BrokenStores.ForgetsOnClose::new);
     }
   }
 
   /** Checks, then writes without holding the lock: concurrent commits both win. */
   static final class ChecksThenWritesUnlocked extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final BrokenStores.Rendezvous WINDOW = new BrokenStores.Rendezvous();
 
     ChecksThenWritesUnlocked() {
-      super(
-          BACKEND,
-          Guarantee.TRANSACTIONAL,
-          true,
-          Integer.MAX_VALUE,
-          Flaw.CHECKS_THEN_WRITES_UNLOCKED);
+      super(DB, b -> new BrokenStores.ChecksThenWritesUnlocked(b, WINDOW));
     }
   }
 
   /** Keeps positions as doubles. */
   static final class StoresPositionsAsDouble extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     StoresPositionsAsDouble() {
-      super(
-          BACKEND,
-          Guarantee.TRANSACTIONAL,
-          true,
-          Integer.MAX_VALUE,
-          Flaw.STORES_POSITIONS_AS_DOUBLE);
+      super(DB, BrokenStores.StoresPositionsAsDouble::new);
     }
   }
 
   /** Matches group and topic names ignoring case. */
   static final class CaseInsensitiveNames extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(true);
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final Map<String, String> SPELLINGS =
+        BrokenStores.CaseInsensitiveNames.newSpellings();
 
     CaseInsensitiveNames() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.CASE_INSENSITIVE_NAMES);
+      super(DB, b -> new BrokenStores.CaseInsensitiveNames(b, SPELLINGS));
     }
   }
 
   /** Skips the argument checks. */
   static final class SkipsArgumentChecks extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     SkipsArgumentChecks() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.SKIPS_ARGUMENT_CHECKS);
+      super(DB, BrokenStores.SkipsArgumentChecks::new);
     }
   }
 
   /** Declares 64 ranges per commit at most, accepts any number. */
   static final class IgnoresDeclaredLimit extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     IgnoresDeclaredLimit() {
-      super(BACKEND, Guarantee.IDEMPOTENT, true, 64, Flaw.IGNORES_DECLARED_LIMIT);
+      super(
+          DB,
+          b -> new BrokenStores.Claiming(b, null, null, 64),
+          Guarantee.IDEMPOTENT,
+          true,
+          Integer.MAX_VALUE);
     }
   }
 
   /** Initialize overwrites what stands. */
   static final class InitializeOverwrites extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     InitializeOverwrites() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.INITIALIZE_OVERWRITES);
+      super(DB, BrokenStores.InitializeOverwrites::new);
     }
   }
 
   /** Reads a missing position as 0. */
   static final class ReadsMissingAsZero extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     ReadsMissingAsZero() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.READS_MISSING_AS_ZERO);
+      super(DB, BrokenStores.ReadsMissingAsZero::new);
     }
   }
 
   /** delete(group) never returns. */
   static final class HangsOnDeleteGroup extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     HangsOnDeleteGroup() {
-      super(BACKEND, Guarantee.TRANSACTIONAL, true, Integer.MAX_VALUE, Flaw.HANGS_ON_DELETE_GROUP);
+      super(DB, BrokenStores.HangsOnDeleteGroup::new);
     }
   }
 
   /** IDEMPOTENT, but advances offsets although the writer failed. */
   static final class MovesOffsetsWhenWriterFails extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     MovesOffsetsWhenWriterFails() {
-      super(BACKEND, Guarantee.IDEMPOTENT, true, 64, Flaw.MOVES_OFFSETS_WHEN_WRITER_FAILS);
+      super(DB, BrokenStores.MovesOffsetsWhenWriterFails::new, Guarantee.IDEMPOTENT, true, 64);
     }
   }
 
   /** Hides the writer's exception one level deeper than the contract says. */
   static final class WrapsWriterFailureTwice extends MemoryKit {
-    private static final MemoryBackend BACKEND = new MemoryBackend(false);
+    private static final MemoryDatabase DB = new MemoryDatabase();
 
     WrapsWriterFailureTwice() {
-      super(
-          BACKEND,
-          Guarantee.TRANSACTIONAL,
-          true,
-          Integer.MAX_VALUE,
-          Flaw.WRAPS_WRITER_FAILURE_TWICE);
+      super(DB, BrokenStores.WrapsWriterFailureTwice::new);
     }
   }
 }

@@ -1,0 +1,193 @@
+package io.tandem.tck.e2e.internal;
+
+import io.tandem.kafka.ConsumerStats;
+import io.tandem.kafka.TandemConsumer;
+import io.tandem.spi.OffsetStore;
+import io.tandem.spi.OffsetStores;
+import io.tandem.tck.e2e.E2eRecord;
+import io.tandem.tck.e2e.ResultModel;
+import io.tandem.testing.ForkChannel;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * The end-to-end kit's consumer worker: a {@link TandemConsumer} in its own JVM that writes each
+ * batch's results through a {@link ResultModel} inside the store's commit. The test drives it over
+ * the {@link ForkChannel} line protocol:
+ *
+ * <ul>
+ *   <li>commands: {@code hang} (the next batch's writer blocks forever inside the commit, after
+ *       writing its results, so a kill lands mid-commit), {@code go} (release a poll held by {@link
+ *       GateInterceptor}), {@code stop} (close the consumer cleanly and exit 0);
+ *   <li>events: {@code started}, {@code hang}, {@code gate ...}, {@code released}, {@code stats
+ *       commits=.. records=.. conflicts=..} (every 100 ms, runtime counters), {@code stopped}.
+ * </ul>
+ *
+ * <p>Arguments ({@code --key=value}): bootstrap, topic, group, store, storeProps (a properties
+ * file), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200), workMs (0: time
+ * spent in each batch's writer, inside the commit), and consumer properties as {@code
+ * --consumer.<kafka key>=<value>}.
+ *
+ * <p>Internal: may change in any release.
+ */
+public final class Worker {
+
+  private static final AtomicBoolean hangNext = new AtomicBoolean();
+  private static volatile ForkChannel channel;
+
+  private Worker() {}
+
+  static void event(String line) {
+    channel.event(line);
+  }
+
+  /**
+   * Runs the worker until {@code stop} or a kill.
+   *
+   * @param args {@code --key=value} arguments, see the class documentation
+   * @throws Exception on a setup failure (the worker exits non-zero)
+   */
+  public static void main(String[] args) throws Exception {
+    channel =
+        ForkChannel.open(
+            command -> {
+              switch (command) {
+                case "hang" -> hangNext.set(true);
+                case "go" -> GateInterceptor.RELEASE.countDown();
+                default -> event("unknown-command " + command);
+              }
+            });
+    Map<String, String> a = new HashMap<>();
+    Map<String, Object> consumerProps = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--") || arg.indexOf('=') < 0) {
+        throw new IllegalArgumentException("arguments are --key=value, got '" + arg + "'");
+      }
+      String key = arg.substring(2, arg.indexOf('='));
+      String value = arg.substring(arg.indexOf('=') + 1);
+      if (key.startsWith("consumer.")) {
+        consumerProps.put(key.substring("consumer.".length()), value);
+      } else {
+        a.put(key, value);
+      }
+    }
+    Map<String, String> storeProps = new HashMap<>();
+    if (a.containsKey("storeProps")) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(Path.of(a.get("storeProps")))) {
+        p.load(r);
+      }
+      p.stringPropertyNames().forEach(k -> storeProps.put(k, p.getProperty(k)));
+    }
+    GateInterceptor.gateAtPoll = Integer.parseInt(a.getOrDefault("gateAtPoll", "0"));
+    long workMs = Long.parseLong(a.getOrDefault("workMs", "0"));
+
+    ResultModel<Object> model = Models.create(required(a, "model"));
+    model.open(required(a, "store"), storeProps, required(a, "namespace"));
+
+    consumerProps.put("bootstrap.servers", required(a, "bootstrap"));
+    consumerProps.putIfAbsent("max.poll.records", a.getOrDefault("maxPollRecords", "200"));
+    consumerProps.put("interceptor.classes", GateInterceptor.class.getName());
+    consumerProps.putIfAbsent("client.id", a.getOrDefault("name", "worker"));
+
+    @SuppressWarnings("unchecked")
+    OffsetStore<Object> store =
+        (OffsetStore<Object>) OffsetStores.open(required(a, "store"), storeProps);
+    TandemConsumer.Builder<String, String, Object> builder =
+        TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
+            .properties(consumerProps)
+            .group(required(a, "group"))
+            .topics(required(a, "topic"))
+            .processor(
+                (batch, handle) -> {
+                  List<E2eRecord> records = decode(batch.records());
+                  model.write(handle, records);
+                  if (workMs > 0) {
+                    // Simulated processing time inside the commit: widens the window in which a
+                    // random kill lands with the transaction open.
+                    TimeUnit.MILLISECONDS.sleep(workMs);
+                  }
+                  if (hangNext.compareAndSet(true, false)) {
+                    event("hang batch=" + records.size());
+                    new CountDownLatch(1).await(); // until SIGKILL
+                  }
+                });
+    if (!store.capabilities().transactional()) {
+      // The model's contract: on an idempotent store its results are keyed upserts.
+      builder.keyedResults();
+    }
+    TandemConsumer<String, String, Object> consumer = builder.build();
+    GateInterceptor.commits = () -> consumer.stats().batches();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread runner =
+        new Thread(
+            () -> {
+              try {
+                consumer.run();
+              } catch (Throwable t) {
+                failure.set(t);
+              }
+            },
+            "e2e-consumer");
+    runner.start();
+    event("started");
+    while (!channel.awaitStop(100, TimeUnit.MILLISECONDS)) {
+      printStats(consumer);
+      if (failure.get() != null) {
+        event("failed " + failure.get());
+        failure.get().printStackTrace();
+        System.exit(3);
+      }
+    }
+    consumer.close();
+    runner.join(TimeUnit.SECONDS.toMillis(30));
+    printStats(consumer);
+    store.close();
+    model.close();
+    event("stopped");
+    System.exit(failure.get() == null ? 0 : 3);
+  }
+
+  private static void printStats(TandemConsumer<?, ?, ?> consumer) {
+    ConsumerStats s = consumer.stats();
+    event(
+        "stats commits="
+            + s.batches()
+            + " records="
+            + s.records()
+            + " conflicts="
+            + s.conflicts()
+            + " retries="
+            + s.retries()
+            + " assigned="
+            + s.assignedPartitions());
+  }
+
+  private static String required(Map<String, String> a, String key) {
+    String v = a.get(key);
+    if (v == null || v.isEmpty()) {
+      throw new IllegalArgumentException("missing --" + key + "=...");
+    }
+    return v;
+  }
+
+  static List<E2eRecord> decode(List<ConsumerRecord<String, String>> rs) {
+    List<E2eRecord> out = new ArrayList<>();
+    for (var r : rs) {
+      out.add(E2eRecord.decode(r.key(), r.value()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,440 @@
+package io.tandem.tck.selftest;
+
+import io.tandem.spi.Capabilities;
+import io.tandem.spi.Guarantee;
+import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetConflictException.Conflict;
+import io.tandem.spi.OffsetRange;
+import io.tandem.spi.Partition;
+import io.tandem.spi.ResultWriteException;
+import io.tandem.spi.ResultWriter;
+import io.tandem.tck.memory.MemoryOffsetStore;
+import io.tandem.tck.memory.MemoryTransaction;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Deliberate contract violations, each a subclass of the reference store that changes one thing, to
+ * prove the kit catches it. A store that claims more than it does is the reference configured for
+ * less with {@link #capabilities()} claiming more.
+ */
+final class BrokenStores {
+  private BrokenStores() {}
+
+  /** Claims the configured store's capabilities with one field changed. */
+  static class Claiming extends MemoryOffsetStore {
+    private final Guarantee claimedGuarantee;
+    private final Boolean claimedAtomic;
+    private final Integer claimedMaxRanges;
+
+    Claiming(Builder b, Guarantee guarantee, Boolean atomic, Integer maxRanges) {
+      super(b);
+      this.claimedGuarantee = guarantee;
+      this.claimedAtomic = atomic;
+      this.claimedMaxRanges = maxRanges;
+    }
+
+    @Override
+    public Capabilities capabilities() {
+      Capabilities real = super.capabilities();
+      return new Capabilities(
+          claimedGuarantee != null ? claimedGuarantee : real.guarantee(),
+          claimedAtomic != null ? claimedAtomic : real.atomicAcrossPartitions(),
+          claimedMaxRanges != null ? claimedMaxRanges : real.maxRangesPerCommit(),
+          real.durable(),
+          "broken: " + getClass().getSimpleName());
+    }
+  }
+
+  /** Never compares the stored position with {@code from}: every commit moves to {@code until}. */
+  static final class IgnoresFrom extends MemoryOffsetStore {
+    IgnoresFrom(Builder b) {
+      super(b);
+    }
+
+    @Override
+    protected List<Conflict> conflicts(
+        String group, List<OffsetRange> ranges, Map<Partition, Long> stored) {
+      return List.of();
+    }
+  }
+
+  /** Reports only the first mismatching range of a commit. */
+  static final class ReportsFirstConflictOnly extends MemoryOffsetStore {
+    ReportsFirstConflictOnly(Builder b) {
+      super(b);
+    }
+
+    @Override
+    protected List<Conflict> conflicts(
+        String group, List<OffsetRange> ranges, Map<Partition, Long> stored) {
+      List<Conflict> all = super.conflicts(group, ranges, stored);
+      return all.size() > 1 ? List.of(all.get(0)) : all;
+    }
+  }
+
+  /** close() wipes the database, like an in-memory database dropped with its last user. */
+  static final class ForgetsOnClose extends MemoryOffsetStore {
+    ForgetsOnClose(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public void close() {
+      database().clear();
+    }
+  }
+
+  /**
+   * Checks positions, releases the lock, then writes: a read-then-write race. In the kit's
+   * concurrency rules (groups named after the rule, "tck-X1-..."; races start at position 0) a
+   * commit waits in the window for a second one, so the race has two winners however loaded the
+   * machine is. Other rules' commits never wait.
+   */
+  static final class ChecksThenWritesUnlocked extends MemoryOffsetStore {
+    private final Rendezvous rendezvous;
+
+    ChecksThenWritesUnlocked(Builder b, Rendezvous rendezvous) {
+      super(b);
+      this.rendezvous = rendezvous;
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      String g = checkGroup(group);
+      List<OffsetRange> sorted = checkCommit(ranges, writer);
+      Map<Partition, Long> froms = new HashMap<>();
+      synchronized (database()) {
+        List<Conflict> conflicts =
+            conflicts(g, sorted, new HashMap<>(positions(g, partitions(sorted))));
+        if (!conflicts.isEmpty()) {
+          throw new OffsetConflictException(g, conflicts);
+        }
+        sorted.forEach(r -> froms.put(r.partition(), r.from()));
+      }
+      if (g.startsWith("tck-X") && sorted.stream().allMatch(r -> r.from() == 0)) {
+        rendezvous.meetAnother();
+      }
+      synchronized (database()) {
+        // The write trusts the earlier check: it puts the checked positions back first.
+        overwrite(g, froms);
+        super.commit(g, sorted, writer);
+      }
+    }
+
+    private static List<Partition> partitions(List<OffsetRange> ranges) {
+      return ranges.stream().map(OffsetRange::partition).toList();
+    }
+  }
+
+  /** Keeps positions as doubles: above 2^53 they lose precision. */
+  static final class StoresPositionsAsDouble extends MemoryOffsetStore {
+    StoresPositionsAsDouble(Builder b) {
+      super(b);
+    }
+
+    private static long lossy(long position) {
+      return (long) (double) position;
+    }
+
+    private static Map<Partition, Long> lossy(Map<Partition, Long> positions) {
+      if (positions == null) {
+        return null;
+      }
+      Map<Partition, Long> out = new LinkedHashMap<>();
+      positions.forEach((p, v) -> out.put(p, v == null || v < 0 ? v : lossy(v)));
+      return out;
+    }
+
+    @Override
+    public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
+      return super.initialize(group, lossy(starts));
+    }
+
+    @Override
+    public void overwrite(String group, Map<Partition, Long> positions) {
+      super.overwrite(group, lossy(positions));
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      if (ranges == null) {
+        super.commit(group, null, writer);
+        return;
+      }
+      List<OffsetRange> stored = new ArrayList<>();
+      for (OffsetRange r : ranges) {
+        stored.add(
+            r == null
+                ? null
+                : new OffsetRange(r.partition(), r.from(), Math.max(r.from(), lossy(r.until()))));
+      }
+      super.commit(group, stored, writer);
+    }
+  }
+
+  /**
+   * Compares group and topic names ignoring case, like a default MySQL collation: a name is stored
+   * in the spelling first seen, and any other spelling finds it.
+   */
+  static final class CaseInsensitiveNames extends MemoryOffsetStore {
+    private final Map<String, String> spellings;
+
+    CaseInsensitiveNames(Builder b, Map<String, String> spellings) {
+      super(b);
+      this.spellings = spellings;
+    }
+
+    static Map<String, String> newSpellings() {
+      return new ConcurrentHashMap<>();
+    }
+
+    private String name(String name) {
+      return name == null
+          ? null
+          : spellings.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> name);
+    }
+
+    private Partition partition(Partition p) {
+      return p == null ? null : Partition.of(name(p.topic()), p.partition());
+    }
+
+    @Override
+    public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
+      if (partitions == null) {
+        return super.positions(name(group), null);
+      }
+      Map<Partition, Partition> asked = new LinkedHashMap<>();
+      List<Partition> stored = new ArrayList<>();
+      for (Partition p : partitions) {
+        Partition s = partition(p);
+        stored.add(s);
+        if (s != null) {
+          asked.put(s, p);
+        }
+      }
+      Map<Partition, Long> out = new TreeMap<>();
+      super.positions(name(group), stored).forEach((s, v) -> out.put(asked.get(s), v));
+      return out;
+    }
+
+    @Override
+    public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
+      if (starts == null) {
+        return super.initialize(name(group), null);
+      }
+      Map<Partition, Partition> given = new HashMap<>();
+      Map<Partition, Long> stored = new LinkedHashMap<>();
+      starts.forEach(
+          (p, v) -> {
+            Partition s = partition(p);
+            stored.put(s, v);
+            given.put(s, p);
+          });
+      Map<Partition, Long> out = new HashMap<>();
+      super.initialize(name(group), stored).forEach((s, v) -> out.put(given.get(s), v));
+      return out;
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      if (ranges == null) {
+        super.commit(name(group), null, writer);
+        return;
+      }
+      List<OffsetRange> stored = new ArrayList<>();
+      for (OffsetRange r : ranges) {
+        stored.add(
+            r == null ? null : new OffsetRange(partition(r.partition()), r.from(), r.until()));
+      }
+      super.commit(name(group), stored, writer);
+    }
+
+    @Override
+    public Map<Partition, Long> positions(String group) {
+      return super.positions(name(group));
+    }
+
+    @Override
+    public void overwrite(String group, Map<Partition, Long> positions) {
+      if (positions == null) {
+        super.overwrite(name(group), null);
+        return;
+      }
+      Map<Partition, Long> stored = new LinkedHashMap<>();
+      positions.forEach((p, v) -> stored.put(partition(p), v));
+      super.overwrite(name(group), stored);
+    }
+
+    @Override
+    public boolean delete(String group) {
+      return super.delete(name(group));
+    }
+
+    @Override
+    public int delete(String group, Collection<Partition> partitions) {
+      if (partitions == null) {
+        return super.delete(name(group), null);
+      }
+      List<Partition> stored = new ArrayList<>();
+      partitions.forEach(p -> stored.add(partition(p)));
+      return super.delete(name(group), stored);
+    }
+  }
+
+  /** Skips every argument check: bad input is taken as it comes. */
+  static final class SkipsArgumentChecks extends MemoryOffsetStore {
+    SkipsArgumentChecks(Builder b) {
+      super(b);
+    }
+
+    @Override
+    protected String checkGroup(String group) {
+      return group;
+    }
+
+    @Override
+    protected Map<Partition, Long> checkPositions(Map<Partition, Long> positions) {
+      return positions;
+    }
+
+    @Override
+    protected List<OffsetRange> checkCommit(
+        Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      return new ArrayList<>(ranges);
+    }
+  }
+
+  /** initialize overwrites existing positions (an upsert instead of insert-if-absent). */
+  static final class InitializeOverwrites extends MemoryOffsetStore {
+    InitializeOverwrites(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
+      overwrite(group, starts);
+      return super.initialize(group, starts);
+    }
+  }
+
+  /** positions(group, partitions) answers 0 for partitions with no stored position. */
+  static final class ReadsMissingAsZero extends MemoryOffsetStore {
+    ReadsMissingAsZero(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
+      Map<Partition, Long> out = new TreeMap<>(super.positions(group, partitions));
+      partitions.forEach(p -> out.putIfAbsent(p, 0L));
+      return out;
+    }
+  }
+
+  /** An idempotent store that still advances offsets when the writer failed. */
+  static final class MovesOffsetsWhenWriterFails extends MemoryOffsetStore {
+    MovesOffsetsWhenWriterFails(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      try {
+        super.commit(group, ranges, writer);
+      } catch (ResultWriteException e) {
+        super.commit(group, ranges, ResultWriter.none());
+        throw e;
+      }
+    }
+  }
+
+  /** Wraps the writer's exception in another exception before the ResultWriteException. */
+  static final class WrapsWriterFailureTwice extends MemoryOffsetStore {
+    WrapsWriterFailureTwice(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      super.commit(
+          group,
+          ranges,
+          writer == null
+              ? null
+              : tx -> {
+                try {
+                  writer.write(tx);
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
+    }
+  }
+
+  /** delete(group) blocks until interrupted, like a call waiting on a lock nobody releases. */
+  static final class HangsOnDeleteGroup extends MemoryOffsetStore {
+    HangsOnDeleteGroup(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public boolean delete(String group) {
+      checkGroup(group);
+      try {
+        new CountDownLatch(1).await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while hanging on purpose", e);
+      }
+      return super.delete(group);
+    }
+  }
+
+  /**
+   * Two callers that meet both return at once; a lone caller gives up after 5 s. Holds a broken
+   * store's check-then-write window open until a second commit is inside it.
+   */
+  static final class Rendezvous {
+    private int arrived;
+    private long generation;
+
+    synchronized void meetAnother() {
+      long mine = generation;
+      if (++arrived >= 2) {
+        arrived = 0;
+        generation++;
+        notifyAll();
+        return;
+      }
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (generation == mine) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          arrived--;
+          return;
+        }
+        try {
+          wait(left / 1_000_000L + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          arrived--;
+          return;
+        }
+      }
+    }
+  }
+}
