@@ -9,12 +9,15 @@ import io.tandem.spark.StoreSpec;
 import io.tandem.spark.TandemDirectStream;
 import io.tandem.spark.TandemForeachBatch;
 import io.tandem.spi.ResultWriter;
+import io.tandem.testing.ForkChannel;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -44,6 +47,7 @@ public final class SparkDriverMain {
   private SparkDriverMain() {}
 
   public static void main(String[] argv) throws Exception {
+    channel = ForkChannel.open(command -> {});
     Map<String, String> args = new HashMap<>();
     for (String a : argv) {
       int eq = a.indexOf('=');
@@ -76,11 +80,16 @@ public final class SparkDriverMain {
     }
   }
 
+  private static final Map<String, AtomicLong> COUNTS = new ConcurrentHashMap<>();
+  private static volatile ForkChannel channel;
+
+  /** Counts an event and reports every counter to the test ({@code stats writing=3 ...}). */
   static void event(String event) {
-    synchronized (System.out) {
-      System.out.println(DriverFork.EVENT + event);
-      System.out.flush();
-    }
+    String key = event.split(" ")[0];
+    COUNTS.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+    StringBuilder stats = new StringBuilder("stats");
+    COUNTS.forEach((k, v) -> stats.append(' ').append(k).append('=').append(v.get()));
+    channel.event(stats.toString());
   }
 
   static <T> ResultWriter<T> announced(ResultWriter<T> writer, long pauseMs) {
