@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -679,109 +678,13 @@ public final class CassandraServer implements AutoCloseable {
           "--add-opens=java.base/java.util=ALL-UNNAMED",
           "-Dio.netty.tryReflectionSetAccessible=true");
 
-  /**
-   * Resolves cassandra-all's class path with Maven, once per machine and version, outside any test
-   * class path.
-   */
+  /** cassandra-all's class path, resolved with Maven once per machine and version. */
   static final class ServerClassPath {
     private ServerClassPath() {}
 
-    static synchronized String of(String version) {
-      Path home =
-          Paths.get(System.getProperty("user.home"), ".m2", "tandem", "cassandra-all-" + version);
-      Path cached = home.resolve("classpath.txt");
-      try {
-        if (Files.isRegularFile(cached)) {
-          String cp = Files.readString(cached).trim();
-          if (!cp.isEmpty() && allExist(cp)) {
-            return cp;
-          }
-        }
-        Files.createDirectories(home);
-        Files.writeString(
-            home.resolve("pom.xml"),
-            String.join(
-                "\n",
-                "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">",
-                "  <modelVersion>4.0.0</modelVersion>",
-                "  <groupId>io.tandem.testing</groupId>",
-                "  <artifactId>cassandra-server-classpath</artifactId>",
-                "  <version>1</version>",
-                "  <dependencies>",
-                "    <dependency>",
-                "      <groupId>org.apache.cassandra</groupId>",
-                "      <artifactId>cassandra-all</artifactId>",
-                "      <version>" + version + "</version>",
-                "    </dependency>",
-                "  </dependencies>",
-                "</project>",
-                ""));
-        Path out = home.resolve("classpath.tmp");
-        List<String> cmd =
-            List.of(
-                mvn(),
-                "-q",
-                "-B",
-                "-f",
-                home.resolve("pom.xml").toString(),
-                "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath",
-                "-Dmdep.outputFile=" + out);
-        log.info("Resolving cassandra-all {} class path: {}", version, String.join(" ", cmd));
-        Process p =
-            new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(home.resolve("mvn.log").toFile())
-                .start();
-        if (!p.waitFor(10, TimeUnit.MINUTES)) {
-          p.destroyForcibly();
-          throw new IllegalStateException("mvn did not resolve cassandra-all in 10 minutes");
-        }
-        if (p.exitValue() != 0) {
-          throw new IllegalStateException(
-              "mvn could not resolve org.apache.cassandra:cassandra-all:"
-                  + version
-                  + " (exit "
-                  + p.exitValue()
-                  + "): see "
-                  + home.resolve("mvn.log"));
-        }
-        Files.move(
-            out,
-            cached,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        return Files.readString(cached).trim();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot resolve cassandra-all's class path in " + home, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while resolving cassandra-all", e);
-      }
-    }
-
-    private static boolean allExist(String cp) {
-      for (String entry : cp.split(java.io.File.pathSeparator)) {
-        if (!Files.exists(Paths.get(entry))) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private static String mvn() {
-      String home = System.getProperty("maven.home");
-      if (home == null || home.isBlank()) {
-        home = System.getenv("MAVEN_HOME");
-      }
-      if (home != null && !home.isBlank()) {
-        Path bin = Paths.get(home, "bin", "mvn");
-        if (Files.isExecutable(bin)) {
-          return bin.toString();
-        }
-      }
-      return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("win")
-          ? "mvn.cmd"
-          : "mvn";
+    static String of(String version) {
+      return MavenClassPath.of(
+          "cassandra-all-" + version, List.of("org.apache.cassandra:cassandra-all:" + version));
     }
   }
 }

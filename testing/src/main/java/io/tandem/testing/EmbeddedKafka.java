@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +61,7 @@ final class EmbeddedKafka implements AutoCloseable {
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
       int brokerPort = FreePorts.next();
       int controllerPort = FreePorts.next();
-      Map<String, String> props = properties(dir, brokerPort, controllerPort);
+      Map<String, String> props = KafkaNodeConfig.properties(dir, brokerPort, controllerPort);
       long t0 = System.nanoTime();
       try {
         format(dir);
@@ -89,43 +88,6 @@ final class EmbeddedKafka implements AutoCloseable {
     throw new IllegalStateException(
         "embedded Kafka did not start after " + START_ATTEMPTS + " attempts (log " + dir + ")",
         last);
-  }
-
-  private static Map<String, String> properties(Path dir, int brokerPort, int controllerPort) {
-    Map<String, String> p = new HashMap<>();
-    p.put("process.roles", "broker,controller");
-    p.put("node.id", "1");
-    p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put(
-        "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
-    p.put("controller.listener.names", "CONTROLLER");
-    p.put("inter.broker.listener.name", "PLAINTEXT");
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    p.put("log.dirs", dir.toString());
-    // One broker: every internal topic must accept replication factor 1, else the offsets and
-    // transaction state topics are never created and transactional producers hang.
-    p.put("offsets.topic.replication.factor", "1");
-    p.put("offsets.topic.num.partitions", "1");
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
-    p.put("transaction.state.log.num.partitions", "1");
-    p.put("share.coordinator.state.topic.replication.factor", "1");
-    p.put("share.coordinator.state.topic.min.isr", "1");
-    p.put("default.replication.factor", "1");
-    p.put("min.insync.replicas", "1");
-    p.put("num.partitions", "1");
-    p.put("group.initial.rebalance.delay.ms", "0");
-    // Tests provoke rebalances and dead members: let them use short session timeouts.
-    p.put("group.min.session.timeout.ms", String.valueOf(KafkaBroker.MIN_SESSION_TIMEOUT_MS));
-    p.put(
-        "group.consumer.min.session.timeout.ms",
-        String.valueOf(KafkaBroker.MIN_SESSION_TIMEOUT_MS));
-    p.put("group.consumer.min.heartbeat.interval.ms", "100");
-    p.put("log.retention.check.interval.ms", "1000");
-    p.put("auto.create.topics.enable", "false");
-    return p;
   }
 
   private static void format(Path dir) throws Exception {

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #shared()} follows the launcher order: the address in {@value #ENV} (a user's own
  * cluster), else a Testcontainers {@code apache/kafka} container when a Docker engine answers, else
- * an in-process KRaft combined node ({@code kafka_2.13}) on random free loopback ports. The
+ * an in-process KRaft combined node ({@code kafka_2.13}) on random free loopback ports (in a forked
+ * JVM when {@code kafka_2.13} is not on the class path, or {@value #FORK_PROPERTY} is set). The
  * embedded node is configured for one machine: every replication factor and {@code
  * min.insync.replicas} 1, no initial rebalance delay, session timeouts down to {@value
  * #MIN_SESSION_TIMEOUT_MS} ms allowed, so tests can provoke rebalances quickly.
@@ -48,6 +49,13 @@ public final class KafkaBroker implements AutoCloseable {
    * Environment variable naming an existing cluster's bootstrap servers ({@code host:port,...}).
    */
   public static final String ENV = "TANDEM_KAFKA_BOOTSTRAP";
+
+  /**
+   * System property: {@code true} runs the shared embedded broker in a forked JVM (its class path
+   * resolved by Maven) even when {@code kafka_2.13} is on the class path. Without {@code
+   * kafka_2.13} on the class path the broker is always forked.
+   */
+  public static final String FORK_PROPERTY = "tandem.kafka.fork";
 
   /** The smallest consumer session timeout the embedded broker accepts, in milliseconds. */
   public static final int MIN_SESSION_TIMEOUT_MS = 500;
@@ -114,10 +122,46 @@ public final class KafkaBroker implements AutoCloseable {
     }
     try {
       Path dir = Files.createTempDirectory("tandem-kafka-");
+      if (forkRequired()) {
+        return forked(dir);
+      }
       return start(dir, true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for Kafka", e);
     }
+  }
+
+  /**
+   * Whether the shared broker runs in a forked JVM: asked by {@value #FORK_PROPERTY}{@code =true},
+   * or forced when {@code kafka_2.13} is not on this class path (a module whose framework brings
+   * its own kafka-clients, such as Spark, keeps the broker off its class path).
+   */
+  private static boolean forkRequired() {
+    if (Boolean.getBoolean(FORK_PROPERTY)) {
+      return true;
+    }
+    try {
+      Class.forName("kafka.server.KafkaRaftServer", false, KafkaBroker.class.getClassLoader());
+      return false;
+    } catch (ClassNotFoundException e) {
+      return true;
+    }
+  }
+
+  private static KafkaBroker forked(Path dir) {
+    ForkedKafka fork = ForkedKafka.start(dir, true);
+    return new KafkaBroker(
+        fork.bootstrapServers(),
+        "forked KRaft kafka_2.13 "
+            + ForkedKafka.version()
+            + " on "
+            + fork.bootstrapServers()
+            + " (pid "
+            + fork.pid()
+            + ", dir "
+            + dir
+            + ")",
+        fork);
   }
 
   /**
