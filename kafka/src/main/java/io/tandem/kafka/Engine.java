@@ -65,6 +65,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private final Deserializer<V> values;
   private final Metrics metrics;
   private final Clock clock;
+  private final OffsetMirror mirror;
 
   // Run thread only.
   private final Map<TopicPartition, Long> positions = new HashMap<>();
@@ -99,6 +100,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     this.values = values;
     this.metrics = metrics;
     this.clock = settings.clock();
+    this.mirror = settings.mirrorOffsets() ? new OffsetMirror(settings.group()) : null;
     // Bytes in, deserialized here: a record that cannot be deserialized is then one record we
     // hold (with its raw bytes for a dead letter), not an exception that stalls the partition.
     this.consumer =
@@ -501,6 +503,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           results = h -> s.processor().process(b, h);
         }
         storeCommit(remaining, results);
+        mirror(remaining);
         accept(remaining, kind);
         return;
       } catch (OffsetConflictException e) {
@@ -599,6 +602,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           "group={}: the commit of {} had landed before the outage was reported; not redoing it",
           s.group(),
           ranges(landed));
+      mirror(landed);
       accept(landed, kind);
     }
     if (!moved.isEmpty()) {
@@ -626,6 +630,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       throw e;
     } finally {
       metrics.commit(Duration.between(t0, clock.instant()).toNanos(), outcome);
+    }
+  }
+
+  /** Monitoring only ({@link OffsetMirror}): the store already holds these positions. */
+  private void mirror(List<Slice> unit) {
+    if (mirror != null) {
+      mirror.mirror(consumer, ranges(unit));
     }
   }
 

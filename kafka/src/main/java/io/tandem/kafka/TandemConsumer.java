@@ -211,6 +211,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     private Clock clock = Clock.systemUTC();
+    private boolean mirrorOffsets = true;
     private Object meterRegistry;
 
     private Builder(
@@ -452,6 +453,20 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Whether to mirror every committed position into Kafka's committed offsets of the group
+     * ({@link OffsetMirror}), so that lag tools reading Kafka's group offsets see the group's
+     * progress. Monitoring only: positions are always read from the store, never from the mirror,
+     * and a failed mirror never affects processing. Default true.
+     *
+     * @param enabled false to leave Kafka's group offsets alone
+     * @return this builder
+     */
+    public Builder<K, V, T> mirrorOffsets(boolean enabled) {
+      this.mirrorOffsets = enabled;
+      return this;
+    }
+
+    /**
      * Publishes metrics to this Micrometer {@code io.micrometer.core.instrument.MeterRegistry}.
      * Without this call, when Micrometer is on the class path, metrics go to {@code
      * Metrics.globalRegistry}; without Micrometer there are only {@link TandemConsumer#stats()}.
@@ -544,7 +559,8 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
               retry,
               pollTimeout,
               closeTimeout,
-              clock);
+              clock,
+              mirrorOffsets);
       Metrics metrics = Metrics.create(meterRegistry, group);
       keyDeserializer.configure(props, true);
       valueDeserializer.configure(props, false);
@@ -647,7 +663,8 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       RetryPolicy retry,
       Duration pollTimeout,
       Duration closeTimeout,
-      Clock clock) {
+      Clock clock,
+      boolean mirrorOffsets) {
     Settings {
       topics = topics == null ? null : new ArrayList<>(topics);
     }
