@@ -896,6 +896,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     consumer.resume(tps);
     log.info("group={}: positions from the store {}", s.group(), stored);
+    if (mirror != null) {
+      // Partitions only initialized (nothing committed yet) show in lag tools too, and a mirror
+      // left ahead or behind by an earlier run is corrected at once.
+      Map<Partition, Long> loaded = new TreeMap<>();
+      tps.forEach(tp -> loaded.put(byTp.get(tp), stored.get(byTp.get(tp))));
+      mirror.mirror(consumer, loaded);
+    }
   }
 
   private void outOfRange(OffsetOutOfRangeException e) {

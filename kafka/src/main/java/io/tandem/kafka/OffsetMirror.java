@@ -1,6 +1,7 @@
 package io.tandem.kafka;
 
 import io.tandem.spi.OffsetRange;
+import io.tandem.spi.Partition;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -59,15 +60,30 @@ public final class OffsetMirror {
    * @param ranges ranges the store has just committed
    */
   public void mirror(Consumer<?, ?> consumer, Collection<OffsetRange> ranges) {
-    if (ranges.isEmpty()) {
+    Map<Partition, Long> positions = new HashMap<>();
+    for (OffsetRange r : ranges) {
+      positions.put(r.partition(), r.until());
+    }
+    mirror(consumer, positions);
+  }
+
+  /**
+   * Sends positions read from (or just committed to) the store as the group's committed offsets,
+   * for example every position loaded on an assignment. Returns at once; never throws.
+   *
+   * @param consumer the consumer assigned these partitions, on its own thread
+   * @param positions the positions the store holds
+   */
+  public void mirror(Consumer<?, ?> consumer, Map<Partition, Long> positions) {
+    if (positions.isEmpty()) {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (OffsetRange r : ranges) {
-      offsets.put(
-          new TopicPartition(r.partition().topic(), r.partition().partition()),
-          new OffsetAndMetadata(r.until(), METADATA));
-    }
+    positions.forEach(
+        (p, pos) ->
+            offsets.put(
+                new TopicPartition(p.topic(), p.partition()),
+                new OffsetAndMetadata(pos, METADATA)));
     try {
       consumer.commitAsync(
           offsets,
