@@ -2,7 +2,6 @@ package io.tandem.cli;
 
 import io.tandem.cassandra.CassandraOffsetStore;
 import io.tandem.cassandra.CassandraReplication;
-import io.tandem.jdbc.JdbcOffsetStore;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.StoreUris;
@@ -52,9 +51,8 @@ final class StoreCommand implements Runnable {
       name = "init",
       mixinStandardHelpOptions = true,
       description = {
-        "Create what the store needs (JDBC: the offsets table; Cassandra: keyspace and table)."
-            + " Idempotent. Redis needs nothing; ZooKeeper and MongoDB create their nodes and"
-            + " documents as they go."
+        "Create what the store needs where it is missing (OffsetStore.prepare(): tables,"
+            + " indexes, collections, root nodes). Idempotent; changes no stored position."
       })
   static final class Init implements Runnable {
     @Mixin StoreOptions store;
@@ -66,23 +64,24 @@ final class StoreCommand implements Runnable {
         paramLabel = "SPEC",
         description =
             "Cassandra keyspace replication: SimpleStrategy:<n> or"
-                + " NetworkTopologyStrategy:<dc>=<n>,... (default SimpleStrategy:1).")
-    String replication = "SimpleStrategy:1";
+                + " NetworkTopologyStrategy:<dc>=<n>,...: also creates the keyspace, which"
+                + " otherwise must exist (its replication is the operator's choice).")
+    String replication;
 
     @Override
     public void run() {
       PrintWriter out = spec.commandLine().getOut();
       String did;
       try (OffsetStore<?> s = store.open()) {
-        if (s instanceof JdbcOffsetStore jdbc) {
-          jdbc.createSchema();
-          did = "offsets table " + jdbc.config().tableName() + " exists";
-        } else if (s instanceof CassandraOffsetStore c) {
+        if (replication != null) {
+          if (!(s instanceof CassandraOffsetStore c)) {
+            throw new Tandem.UsageException("--replication is for cassandra:// stores only");
+          }
           c.createSchema(CassandraReplication.parse(replication));
-          did = "keyspace and table " + c.config().keyspace() + "." + c.config().table() + " exist";
-        } else {
-          did = "nothing to create for this store";
         }
+        // OffsetStore.prepare(): tables, indexes, collections, root nodes, where missing.
+        s.prepare();
+        did = "prepared (" + s.getClass().getSimpleName() + ".prepare())";
         Map<String, Object> m = describe(store.uri, s.capabilities(), userGroups(s));
         m.put("init", did);
         if (output.json()) {

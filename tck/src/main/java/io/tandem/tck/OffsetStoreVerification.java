@@ -21,6 +21,8 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreUnavailableException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +50,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
@@ -128,6 +131,24 @@ public abstract class OffsetStoreVerification<T> {
    * @return the probe; never null
    */
   protected abstract ResultProbe<T> probe();
+
+  /**
+   * A store opened on the backend under test with credentials it refuses (a wrong password, an
+   * unknown user), for rule F1. Opening may throw, or may succeed and leave the refusal to the
+   * first operation; either way the kit closes what it gets. Optional: by default F1 is skipped
+   * with a reason, for backends whose test server does not enforce credentials. Override it to call
+   * {@code Assumptions.abort(reason)} with your own reason where enforcing them is too costly.
+   *
+   * @return a store whose credentials the backend refuses; never null
+   * @throws Exception what opening throws; for F1 that should be a {@link
+   *     StoreConfigurationException}
+   */
+  protected OffsetStore<T> newStoreWithRefusedCredentials() throws Exception {
+    Assumptions.abort(
+        "no store with refused credentials: override newStoreWithRefusedCredentials() where the"
+            + " backend's test server enforces credentials");
+    throw new AssertionError("unreachable");
+  }
 
   /**
    * Records which rule runs, so that the names the test creates carry its id. Not for subclasses to
@@ -1981,6 +2002,36 @@ public abstract class OffsetStoreVerification<T> {
           "the first instance committing a range the other already did",
           () -> store().commit(g, List.of(new OffsetRange(p, 0, 6)), ResultWriter.none()));
     }
+
+    /**
+     * D5. {@link OffsetStore#prepare()} is idempotent: called again and again, on this instance and
+     * on another, it keeps every stored position and result, and the store commits normally after
+     * it.
+     *
+     * <p>If this fails, check: prepare creates only what is missing ({@code IF NOT EXISTS}, an
+     * "already exists" answer taken as success), never drops or truncates, and leaves the store
+     * usable (no statement prepared against a table it replaced, no session closed).
+     */
+    @Test
+    @DisplayName("[D5] prepare is idempotent, keeps what is stored, and the store works after it")
+    void d5_prepareIdempotent() {
+      String g = group();
+      String ns = namespace();
+      Partition p = partition(topic(), 0);
+      store().prepare();
+      store().initialize(g, Map.of(p, 0L));
+      store().commit(g, List.of(new OffsetRange(p, 0, 2)), put(ns, Map.of("a", "1")));
+      store().prepare();
+      OffsetStore<T> other = open();
+      other.prepare();
+      other.prepare();
+      assertPositions("after prepare() on two instances", g, List.of(p), Map.of(p, 2L));
+      assertResults("after prepare() on two instances", ns, Map.of("a", "1"));
+      store().commit(g, List.of(new OffsetRange(p, 2, 5)), put(ns, Map.of("b", "2")));
+      other.commit(g, List.of(new OffsetRange(p, 5, 6)), ResultWriter.none());
+      assertPositions("after commits following prepare()", g, List.of(p), Map.of(p, 6L));
+      assertResults("after commits following prepare()", ns, Map.of("a", "1", "b", "2"));
+    }
   }
 
   /** S: scale. */
@@ -2124,6 +2175,59 @@ public abstract class OffsetStoreVerification<T> {
       store().commit(g, List.of(new OffsetRange(p, 0, 4)), put(ns, batch));
       assertResults("after the retry", ns, batch);
       assertPositions("after the retry", g, List.of(p), Map.of(p, 4L));
+    }
+  }
+
+  /** F: how failures are classified. */
+  @Nested
+  @DisplayName("F: failure classification")
+  @TestInstance(Lifecycle.PER_METHOD)
+  class FailureRules {
+
+    /**
+     * F1. A store whose credentials the backend refuses fails with a {@link
+     * StoreConfigurationException} (not the retriable {@link StoreUnavailableException}), when
+     * opened or at its first operation, within the kit's timeout: a consumer whose credentials were
+     * revoked stops instead of retrying forever. Skipped where {@link
+     * #newStoreWithRefusedCredentials()} is not provided.
+     *
+     * <p>If this fails, check: the store's one error-mapping method recognises the backend's
+     * authentication and authorization errors (SQLState class 28 and 42501, Redis {@code NOAUTH} /
+     * {@code WRONGPASS} / {@code NOPERM}, ZooKeeper {@code AUTHFAILED} / {@code NOAUTH}, the
+     * drivers' authentication exceptions) before its check for unavailability, and that opening
+     * does not retry a refused login until a connection timeout.
+     */
+    @Test
+    @DisplayName("[F1] refused credentials are a non-retriable configuration error, promptly")
+    void f1_refusedCredentialsAreAConfigurationError() {
+      String g = group();
+      Partition p = partition(topic(), 0);
+      Throwable thrown;
+      try {
+        OffsetStore<T> s = newStoreWithRefusedCredentials();
+        assertNotNull(s, "newStoreWithRefusedCredentials()");
+        opened.add(s);
+        s.initialize(g, Map.of(p, 0L));
+        s.positions(g, List.of(p));
+        thrown = null;
+      } catch (org.opentest4j.TestAbortedException e) {
+        throw e;
+      } catch (Exception e) {
+        thrown = e;
+      }
+      if (thrown == null) {
+        fail(
+            "a store with refused credentials initialized and read positions: the backend accepted"
+                + " them, or the store never used them");
+      }
+      Throwable refusal = thrown;
+      assertFalse(
+          refusal instanceof StoreUnavailableException,
+          () -> "refused credentials were reported as retriable: " + refusal);
+      assertInstanceOf(
+          StoreConfigurationException.class,
+          refusal,
+          () -> "refused credentials must be a StoreConfigurationException, got " + refusal);
     }
   }
 

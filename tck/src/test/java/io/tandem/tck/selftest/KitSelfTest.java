@@ -13,6 +13,7 @@ import io.tandem.tck.selftest.Kits.InitializeOverwrites;
 import io.tandem.tck.selftest.Kits.MovesOffsetsWhenWriterFails;
 import io.tandem.tck.selftest.Kits.NotAtomicAcrossPartitions;
 import io.tandem.tck.selftest.Kits.PerPartitionReference;
+import io.tandem.tck.selftest.Kits.PrepareRecreates;
 import io.tandem.tck.selftest.Kits.ReadsMissingAsZero;
 import io.tandem.tck.selftest.Kits.ReportsFirstConflictOnly;
 import io.tandem.tck.selftest.Kits.SkipsArgumentChecks;
@@ -36,9 +37,9 @@ import org.junit.jupiter.api.Test;
  */
 class KitSelfTest {
 
-  private static final int RULES = 73;
-  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "V6", "V7");
-  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5");
+  private static final int RULES = 75;
+  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "V6", "V7", "F1");
+  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "F1");
 
   @Test
   void transactionalReferencePassesEveryRule() {
@@ -74,7 +75,7 @@ class KitSelfTest {
   @Test
   void perPartitionReferenceSkipsCrossPartitionRulesWithAReason() {
     KitRun run = KitRun.of(PerPartitionReference.class);
-    assertPasses(run, Set.of("R1", "T4", "X4"));
+    assertPasses(run, Set.of("R1", "T4", "X4", "F1"));
     assertThat(run.skipped.get("T4")).contains("store declares no cross-partition atomicity");
   }
 
@@ -109,6 +110,12 @@ class KitSelfTest {
   @Test
   void storeLosingPositionsOnCloseFailsDurabilityRules() {
     assertFails(ForgetsOnClose.class, Set.of("D1", "D2", "D3"), Set.of());
+  }
+
+  @Test
+  void storeWhosePrepareRecreatesTheOffsetsFailsD5() {
+    KitRun run = assertFails(PrepareRecreates.class, Set.of("D5"), Set.of());
+    assertThat(run.failed.get("D5")).contains("after prepare() on two instances");
   }
 
   @Test
@@ -182,6 +189,21 @@ class KitSelfTest {
             Set.of(),
             IDEMPOTENT_SKIPS);
     assertThat(run.failed.get("T2")).contains("after a writer failure");
+  }
+
+  @Test
+  void refusedCredentialsReportedAsAConfigurationErrorPassF1() {
+    KitRun run = KitRun.runSection(Kits.RefusesCredentials.class, "FailureRules");
+    assertThat(run.containerFailures).as("container failures\n%s", run).isEmpty();
+    assertThat(run.passed.keySet()).as("%s", run).containsExactly("F1");
+  }
+
+  @Test
+  void refusedCredentialsReportedAsRetriableFailF1() {
+    KitRun run = KitRun.runSection(Kits.RetriesRefusedCredentials.class, "FailureRules");
+    assertThat(run.containerFailures).as("container failures\n%s", run).isEmpty();
+    assertThat(run.failed.keySet()).as("%s", run).containsExactly("F1");
+    assertThat(run.failed.get("F1")).contains("reported as retriable");
   }
 
   @Test

@@ -163,6 +163,15 @@ final class Kits {
     }
   }
 
+  /** prepare() recreates the offsets: stored positions are gone after it. */
+  static final class PrepareRecreates extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    PrepareRecreates() {
+      super(DB, BrokenStores.PrepareRecreates::new);
+    }
+  }
+
   /** Checks, then writes without holding the lock: concurrent commits both win. */
   static final class ChecksThenWritesUnlocked extends MemoryKit {
     private static final MemoryDatabase DB = new MemoryDatabase();
@@ -258,6 +267,36 @@ final class Kits {
 
     WrapsWriterFailureTwice() {
       super(DB, BrokenStores.WrapsWriterFailureTwice::new);
+    }
+  }
+
+  /** Correct: a refused login is a non-retriable configuration error at open. */
+  static final class RefusesCredentials extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RefusesCredentials() {
+      super(DB, MemoryOffsetStore.Builder::build);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTransaction> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreAccessDeniedException(
+          "memory: user 'tck' refused", new SecurityException("bad password"));
+    }
+  }
+
+  /** Reports a refused login as an outage, so a consumer would retry it forever. */
+  static final class RetriesRefusedCredentials extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RetriesRefusedCredentials() {
+      super(DB, MemoryOffsetStore.Builder::build);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTransaction> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreUnavailableException(
+          "memory: login refused; retry later", new SecurityException("bad password"));
     }
   }
 }
