@@ -76,7 +76,9 @@ class OffsetsCommandTest {
                 "--partition",
                 "orders-1",
                 "--to-offset",
-                "10"))
+                "10",
+                "--execute",
+                "--force"))
         .isZero();
     assertThat(positions("orders-app"))
         .containsEntry(Partition.of("orders", 0), 42L)
@@ -85,15 +87,6 @@ class OffsetsCommandTest {
 
   @Test
   void resetShiftByMovesEveryStoredPositionAndNeverBelowZero() {
-    assertThat(run("offsets", "reset", "--store", uri, "--group", "orders-app", "--shift-by", "-5"))
-        .isZero();
-    assertThat(positions("orders-app"))
-        .containsEntry(Partition.of("orders", 0), 37L)
-        .containsEntry(Partition.of("orders", 1), 0L);
-  }
-
-  @Test
-  void dryRunChangesNothing() {
     assertThat(
             run(
                 "offsets",
@@ -102,9 +95,19 @@ class OffsetsCommandTest {
                 uri,
                 "--group",
                 "orders-app",
-                "--to-offset",
-                "0",
-                "--dry-run"))
+                "--shift-by",
+                "-5",
+                "--execute",
+                "--force"))
+        .isZero();
+    assertThat(positions("orders-app"))
+        .containsEntry(Partition.of("orders", 0), 37L)
+        .containsEntry(Partition.of("orders", 1), 0L);
+  }
+
+  @Test
+  void dryRunChangesNothing() {
+    assertThat(run("offsets", "reset", "--store", uri, "--group", "orders-app", "--to-offset", "0"))
         .isZero();
     assertThat(out.toString()).contains("dry run");
     assertThat(positions("orders-app")).containsEntry(Partition.of("orders", 0), 42L);
@@ -121,7 +124,7 @@ class OffsetsCommandTest {
   @Test
   void resetOfAGroupWithoutPositionsNamesTheGroup() {
     assertThat(run("offsets", "reset", "--store", uri, "--group", "nobody", "--to-offset", "1"))
-        .isEqualTo(Tandem.USAGE);
+        .isEqualTo(Tandem.NOT_FOUND);
     assertThat(err.toString()).contains("'nobody'");
   }
 
@@ -136,10 +139,14 @@ class OffsetsCommandTest {
                 "--group",
                 "orders-app",
                 "--partition",
-                "orders-0"))
+                "orders-0",
+                "--yes",
+                "--force"))
         .isZero();
     assertThat(positions("orders-app")).containsOnlyKeys(Partition.of("orders", 1));
-    assertThat(run("offsets", "delete", "--store", uri, "--group", "orders-app")).isZero();
+    assertThat(
+            run("offsets", "delete", "--store", uri, "--group", "orders-app", "--yes", "--force"))
+        .isZero();
     assertThat(positions("orders-app")).isEmpty();
     assertThat(positions("audit")).containsEntry(Partition.of("audit-log", 3), 7L);
   }
@@ -158,6 +165,115 @@ class OffsetsCommandTest {
                 "orders"))
         .isEqualTo(Tandem.USAGE);
     assertThat(err.toString()).contains("'orders'");
+  }
+
+  @Test
+  void aResetWithoutExecuteIsADryRunAndAnExecutedOneIsInTheHistory() {
+    assertThat(run("offsets", "reset", "--store", uri, "--group", "audit", "--to-offset", "9"))
+        .isZero();
+    assertThat(positions("audit")).containsEntry(Partition.of("audit-log", 3), 7L);
+    assertThat(
+            run(
+                "offsets",
+                "reset",
+                "--store",
+                uri,
+                "--group",
+                "audit",
+                "--to-offset",
+                "9",
+                "--execute",
+                "--force",
+                "--reason",
+                "skip a | poison record"))
+        .isZero();
+    assertThat(positions("audit")).containsEntry(Partition.of("audit-log", 3), 9L);
+    out.getBuffer().setLength(0);
+    assertThat(run("offsets", "history", "--store", uri, "--output", "json")).isZero();
+    assertThat(out.toString())
+        .contains("\"before\": 7", "\"after\": 9", "\"reason\": \"skip a | poison record\"");
+  }
+
+  @Test
+  void executeWithoutABrokerOrForceIsRefused() {
+    assertThat(
+            run(
+                "offsets",
+                "reset",
+                "--store",
+                uri,
+                "--group",
+                "audit",
+                "--to-offset",
+                "9",
+                "--execute"))
+        .isEqualTo(Tandem.REFUSED);
+    assertThat(err.toString()).contains("--bootstrap-server", "--force");
+    assertThat(positions("audit")).containsEntry(Partition.of("audit-log", 3), 7L);
+  }
+
+  @Test
+  void exportThenImportUnderAnotherNameRoundTrips() throws Exception {
+    Path file = dir.resolve("backup.json");
+    assertThat(run("offsets", "export", "--store", uri, "--file", file.toString())).isZero();
+    String text = java.nio.file.Files.readString(file);
+    assertThat(text).contains("\"format\": \"tandem-offsets\"", "\"version\": 1");
+    assertThat(
+            run(
+                "offsets",
+                "import",
+                "--store",
+                uri,
+                "--file",
+                file.toString(),
+                "--group",
+                "orders-app",
+                "--as",
+                "orders-copy",
+                "--execute",
+                "--force"))
+        .isZero();
+    assertThat(positions("orders-copy")).isEqualTo(positions("orders-app"));
+    java.nio.file.Files.writeString(file, text.replace("\"version\": 1", "\"version\": 7"));
+    assertThat(run("offsets", "import", "--store", uri, "--file", file.toString()))
+        .isEqualTo(Tandem.USAGE);
+    assertThat(err.toString()).contains("version 7");
+  }
+
+  @Test
+  void resetFromAFileAndHistoryEntriesSurviveEncoding() throws Exception {
+    Path csv = dir.resolve("positions.csv");
+    java.nio.file.Files.writeString(csv, "# topic,partition,position\norders,0,40\norders,1,3\n");
+    assertThat(
+            run(
+                "offsets",
+                "reset",
+                "--store",
+                uri,
+                "--group",
+                "orders-app",
+                "--from-file",
+                csv.toString(),
+                "--execute",
+                "--force"))
+        .isZero();
+    assertThat(positions("orders-app"))
+        .isEqualTo(Map.of(Partition.of("orders", 0), 40L, Partition.of("orders", 1), 3L));
+    History.Entry e =
+        new History.Entry(
+            java.time.Instant.parse("2026-12-03T10:00:00Z"),
+            "me@host",
+            "reset",
+            "g|%x",
+            Partition.of("t|1", 2),
+            null,
+            5L,
+            "x".repeat(400));
+    History.Entry back = History.decode(History.encode(e));
+    assertThat(back.group()).isEqualTo("g|%x");
+    assertThat(back.partition()).isEqualTo(Partition.of("t|1", 2));
+    assertThat(back.before()).isNull();
+    assertThat(History.encode(e)).hasSizeLessThanOrEqualTo(255);
   }
 
   @Test

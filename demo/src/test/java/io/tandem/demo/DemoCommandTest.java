@@ -30,6 +30,12 @@ class DemoCommandTest {
   }
 
   @Test
+  void theDemoNamesTheBackendsItCannotRunYet() {
+    assertThat(run("demo", "--store", "zookeeper")).isEqualTo(Tandem.USAGE);
+    assertThat(err.toString()).contains("not yet on zookeeper", "postgres, mariadb, h2");
+  }
+
+  @Test
   void theDemoRefusesNonsenseSizes() {
     assertThat(run("demo", "--records", "0")).isEqualTo(Tandem.USAGE);
     assertThat(err.toString()).contains("--records must be >= 1, got 0");

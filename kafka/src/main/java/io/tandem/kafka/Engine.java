@@ -73,6 +73,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private final Deserializer<V> values;
   private final Metrics metrics;
   private final Clock clock;
+  private final OffsetMirror mirror;
 
   // Run thread only.
   private final Map<TopicPartition, Long> positions = new HashMap<>();
@@ -113,6 +114,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     this.values = values;
     this.metrics = metrics;
     this.clock = settings.clock();
+    this.mirror = settings.mirrorOffsets() ? new OffsetMirror(settings.group()) : null;
     this.consumer = consumer;
     metrics.lag(() -> lag);
   }
@@ -511,6 +513,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           results = h -> s.processor().process(b, h);
         }
         storeCommit(remaining, results);
+        mirror(remaining);
         accept(remaining, kind, attempt);
         return;
       } catch (OffsetConflictException e) {
@@ -625,6 +628,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           "group={}: the commit of {} had landed before the outage was reported; not redoing it",
           s.group(),
           ranges(landed));
+      mirror(landed);
       accept(landed, kind, attempts);
     }
     if (!moved.isEmpty()) {
@@ -655,6 +659,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     } finally {
       lastCommitNanos = Duration.between(t0, clock.instant()).toNanos();
       metrics.commit(lastCommitNanos, outcome);
+    }
+  }
+
+  /** Monitoring only ({@link OffsetMirror}): the store already holds these positions. */
+  private void mirror(List<Slice> unit) {
+    if (mirror != null) {
+      mirror.mirror(consumer, ranges(unit));
     }
   }
 
@@ -947,6 +958,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     Map<Partition, Long> loaded = new TreeMap<>();
     for (TopicPartition tp : tps) {
       loaded.put(byTp.get(tp), positions.get(tp));
+    }
+    if (mirror != null) {
+      // Partitions only initialized (nothing committed yet) show in lag tools too, and a mirror
+      // left ahead or behind by an earlier run is corrected at once.
+      mirror.mirror(consumer, loaded);
     }
     Map<Partition, Long> event = Collections.unmodifiableMap(loaded);
     tell(l -> l.positionsLoaded(s.group(), event));

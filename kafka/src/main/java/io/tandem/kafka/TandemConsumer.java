@@ -219,6 +219,8 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     private Clock clock = Clock.systemUTC();
+    private boolean mirrorOffsets = true;
+    private boolean requireDurable;
     private Object meterRegistry;
     private final List<ConsumerListener> listeners = new ArrayList<>();
     // Where the byte-reading Kafka consumer comes from; tests put a MockConsumer here.
@@ -506,6 +508,33 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Whether to mirror every committed position into Kafka's committed offsets of the group
+     * ({@link OffsetMirror}), so that lag tools reading Kafka's group offsets see the group's
+     * progress. Monitoring only: positions are always read from the store, never from the mirror,
+     * and a failed mirror never affects processing. Default true.
+     *
+     * @param enabled false to leave Kafka's group offsets alone
+     * @return this builder
+     */
+    public Builder<K, V, T> mirrorOffsets(boolean enabled) {
+      this.mirrorOffsets = enabled;
+      return this;
+    }
+
+    /**
+     * Refuses, at {@link #build()}, a store whose {@link Capabilities#durable()} says a commit that
+     * returned may be lost when its server crashes as configured now (Redis without {@code
+     * appendfsync always}, Cassandra with {@code commitlog_sync: periodic}, PostgreSQL with {@code
+     * fsync} off, an in-memory store). Without it such a store gets one WARN at build.
+     *
+     * @return this builder
+     */
+    public Builder<K, V, T> requireDurable() {
+      this.requireDurable = true;
+      return this;
+    }
+
+    /**
      * Publishes metrics to this Micrometer {@code io.micrometer.core.instrument.MeterRegistry}.
      * Without this call, when Micrometer is on the class path, metrics go to {@code
      * Metrics.globalRegistry}; without Micrometer there are only {@link TandemConsumer#stats()}.
@@ -586,6 +615,23 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       Map<String, Object> props = kafkaProperties();
 
       Capabilities caps = store.capabilities();
+      if (!caps.durable()) {
+        // The same words for every store: the runtime reads the capability, the store only
+        // states it.
+        String what =
+            "the store is not durable as configured: a commit that returned may be lost when its"
+                + " server crashes, and the consumer would then re-read records whose results are"
+                + " gone ("
+                + caps.description()
+                + ")";
+        if (requireDurable) {
+          throw new IllegalStateException(
+              "requireDurable(): "
+                  + what
+                  + ". Configure the server for durability, or drop requireDurable().");
+        }
+        log.warn("Tandem consumer group={}: {}", group, what);
+      }
       if (processor != null && caps.guarantee() == Guarantee.IDEMPOTENT && !keyedResults) {
         throw new IllegalStateException(
             "the store is IDEMPOTENT ("
@@ -623,6 +669,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
               pollTimeout,
               closeTimeout,
               clock,
+              mirrorOffsets,
               listeners);
       Metrics metrics = Metrics.create(meterRegistry, group);
       keyDeserializer.configure(props, true);
@@ -786,6 +833,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       Duration pollTimeout,
       Duration closeTimeout,
       Clock clock,
+      boolean mirrorOffsets,
       List<ConsumerListener> listeners) {
     Settings {
       topics = topics == null ? null : new ArrayList<>(topics);

@@ -55,6 +55,21 @@ class BuilderTest {
   }
 
   @Test
+  void requireDurableRefusesANonDurableStoreNamingIt() {
+    // The in-memory reference store says it is not durable.
+    assertThat(new MemoryOffsetStore().capabilities().durable()).isFalse();
+    assertThatThrownBy(() -> valid(new MemoryOffsetStore()).requireDurable().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("requireDurable()")
+        .hasMessageContaining("not durable")
+        .hasMessageContaining("in-memory reference store");
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore()).build()) {
+      assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
+    }
+  }
+
+  @Test
   void autoCommitIsRefused() {
     assertThatThrownBy(
             () -> valid(new MemoryOffsetStore()).property("enable.auto.commit", "true").build())
