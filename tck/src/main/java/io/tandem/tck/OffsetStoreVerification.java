@@ -1218,6 +1218,88 @@ public abstract class OffsetStoreVerification<T> {
             "result keys must be exactly the committed positions'");
       }
     }
+
+    /**
+     * X7. {@value #THREADS} threads on two store instances commit one partition at once: half
+     * advance it by one position at a time up to 32, half commit empty ranges at the position they
+     * read (an empty poll). Every writer writes a key unique to its run, so each run is visible:
+     * after each successful commit exactly one run of its writer stands, and at the end the results
+     * are exactly one run per successful commit and no run of a failed one (on a {@link
+     * io.tandem.spi.Guarantee#TRANSACTIONAL} store; an IDEMPOTENT store keeps what losers wrote).
+     *
+     * <p>If this fails, check: when the store retries internally (a {@code WATCH} that fired, a
+     * version that moved while the value stayed, a transient transaction error), the retry runs the
+     * writer on a fresh unit of work and the first run's writes are discarded; otherwise a user's
+     * fold (a counter, a balance) is applied twice.
+     */
+    @Test
+    @DisplayName(
+        "[X7] under contention each successful commit leaves exactly one run of its writer (TRANSACTIONAL)")
+    void x7_oneWriterRunPerCommitUnderContention() {
+      assumeTrue(
+          caps().transactional(),
+          "store declares IDEMPOTENT: results of a lost or retried run may stand by contract");
+      String g = group();
+      String ns = namespace();
+      Partition p = partition(topic(), 0);
+      long target = 32;
+      int emptyCommitsPerThread = 16;
+      store().initialize(g, Map.of(p, 0L));
+      OffsetStore<T> second = open();
+      WriterRuns runs = new WriterRuns(ns);
+      List<String> problems = Collections.synchronizedList(new ArrayList<>());
+      Race race =
+          race(
+              g,
+              ns,
+              null,
+              i -> {
+                OffsetStore<T> s = i % 2 == 0 ? store() : second;
+                boolean advancing = (i / 2) % 2 == 0;
+                int empties = 0;
+                while (true) {
+                  Long at = s.positions(g, List.of(p)).get(p);
+                  if (at == null || at >= target) {
+                    return;
+                  }
+                  if (!advancing && empties++ >= emptyCommitsPerThread) {
+                    return;
+                  }
+                  String commit = runs.newCommit();
+                  long until = advancing ? at + 1 : at;
+                  try {
+                    s.commit(g, List.of(new OffsetRange(p, at, until)), runs.writer(commit));
+                  } catch (OffsetConflictException e) {
+                    runs.failed(commit);
+                    continue;
+                  }
+                  runs.succeeded(commit);
+                  List<String> standing = runs.standing(commit, results(ns));
+                  if (standing.size() != 1) {
+                    problems.add(
+                        "commit "
+                            + commit
+                            + " of ["
+                            + at
+                            + ", "
+                            + until
+                            + ") ran its writer "
+                            + runs.count(commit)
+                            + " time(s); runs standing when it returned: "
+                            + standing);
+                  }
+                }
+              });
+      assertNone(race.failures, "threads failed with something else than a conflict");
+      assertTrue(
+          problems.isEmpty(),
+          () ->
+              problems.size()
+                  + " successful commit(s) did not leave exactly one run of their writer, e.g. "
+                  + problems.subList(0, Math.min(5, problems.size())));
+      runs.assertOneRunPerSuccessfulCommit("after the contended sequence");
+      assertPositions("after the contended sequence", g, List.of(p), Map.of(p, target));
+    }
   }
 
   /** N: names and isolation. */
@@ -2125,6 +2207,75 @@ public abstract class OffsetStoreVerification<T> {
       assertResults("after the retry", ns, batch);
       assertPositions("after the retry", g, List.of(p), Map.of(p, 4L));
     }
+
+    /**
+     * R3. While a commit's writer runs, another store instance rewrites the committed partition's
+     * position to the value it already has (an administrator's overwrite, a racing no-op). The
+     * commit still succeeds, and exactly one run of its writer stands (each run writes a key of its
+     * own), on a {@link io.tandem.spi.Guarantee#TRANSACTIONAL} store. This forces an internal retry
+     * on stores that detect concurrent writes by version or {@code WATCH}; a store that locks the
+     * position for the commit makes the rewrite wait (the writer waits for it 2 s at most), and the
+     * rule then checks the results only.
+     *
+     * <p>If this fails, check: a retry after a version change with an unchanged value runs the
+     * writer on a fresh unit of work (a new {@code MULTI}, a new op list, a new transaction) and
+     * discards the first run's writes; and such a retry is not reported as a conflict, since the
+     * stored position still equals {@code from}.
+     */
+    @Test
+    @DisplayName(
+        "[R3] a commit disturbed while its writer runs leaves exactly one run of its writer (TRANSACTIONAL)")
+    void r3_disturbedCommitOneWriterRun() throws Exception {
+      assumeTrue(
+          caps().transactional(),
+          "store declares IDEMPOTENT: results of a retried run may stand by contract");
+      String g = group();
+      String ns = namespace();
+      Partition p = partition(topic(), 0);
+      store().initialize(g, Map.of(p, 5L));
+      OffsetStore<T> second = open();
+      WriterRuns runs = new WriterRuns(ns);
+      String commit = runs.newCommit();
+      ResultWriter<T> run = runs.writer(commit);
+      ExecutorService pool = Executors.newSingleThreadExecutor(daemon());
+      AtomicReference<Future<?>> disturbance = new AtomicReference<>();
+      AtomicBoolean disturbedInTime = new AtomicBoolean();
+      try {
+        store()
+            .commit(
+                g,
+                List.of(new OffsetRange(p, 5, 8)),
+                handle -> {
+                  if (disturbance.get() == null) {
+                    Future<?> f =
+                        pool.submit(
+                            () -> {
+                              second.overwrite(g, Map.of(p, 5L));
+                              return null;
+                            });
+                    disturbance.set(f);
+                    try {
+                      f.get(2, TimeUnit.SECONDS);
+                      disturbedInTime.set(true);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                      // The store holds the position locked for this commit: nothing to retry.
+                    }
+                  }
+                  run.write(handle);
+                });
+        runs.succeeded(commit);
+        Future<?> f = disturbance.get();
+        assertNotNull(f, "the writer was never run");
+        f.get(TckTimeout.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      } finally {
+        pool.shutdownNow();
+      }
+      runs.assertOneRunPerSuccessfulCommit("after a commit disturbed by a same-value overwrite");
+      if (disturbedInTime.get()) {
+        assertPositions(
+            "after a commit disturbed by a same-value overwrite", g, List.of(p), Map.of(p, 8L));
+      }
+    }
   }
 
   /** K: capabilities and handle. */
@@ -2485,6 +2636,106 @@ public abstract class OffsetStoreVerification<T> {
             what + ": " + copy.size() + " thread(s) threw, e.g. " + copy, copy.get(0));
     copy.stream().skip(1).limit(7).forEach(error::addSuppressed);
     throw error;
+  }
+
+  /**
+   * Writers whose every run writes one key of its own ({@code c<commit>-r<run>}), so the kit sees
+   * how often a store ran each commit's writer and which runs' writes stand.
+   */
+  private final class WriterRuns {
+    private final String namespace;
+    private final AtomicInteger commits = new AtomicInteger();
+    private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    private final Set<String> succeeded = ConcurrentHashMap.newKeySet();
+    private final Set<String> failed = ConcurrentHashMap.newKeySet();
+
+    WriterRuns(String namespace) {
+      this.namespace = namespace;
+    }
+
+    String newCommit() {
+      String c = "c" + commits.incrementAndGet();
+      runs.put(c, new AtomicInteger());
+      return c;
+    }
+
+    ResultWriter<T> writer(String commit) {
+      AtomicInteger count = runs.get(commit);
+      return handle -> {
+        int n = count.incrementAndGet();
+        put(namespace, Map.of(commit + "-r" + n, "run " + n + " of " + commit)).write(handle);
+      };
+    }
+
+    int count(String commit) {
+      return runs.get(commit).get();
+    }
+
+    void succeeded(String commit) {
+      succeeded.add(commit);
+    }
+
+    void failed(String commit) {
+      failed.add(commit);
+    }
+
+    /** The keys of {@code commit}'s runs among {@code found}. */
+    List<String> standing(String commit, Map<String, String> found) {
+      List<String> out = new ArrayList<>();
+      for (String k : new TreeMap<>(found).keySet()) {
+        if (k.startsWith(commit + "-r")) {
+          out.add(k);
+        }
+      }
+      return out;
+    }
+
+    /** Exactly one run of every successful commit stands, and nothing else. */
+    void assertOneRunPerSuccessfulCommit(String when) {
+      Map<String, String> found = results(namespace);
+      Map<String, List<String>> byCommit = new TreeMap<>();
+      List<String> unknown = new ArrayList<>();
+      for (String k : found.keySet()) {
+        int at = k.indexOf("-r");
+        String c = at < 0 ? null : k.substring(0, at);
+        if (c == null || !runs.containsKey(c)) {
+          unknown.add(k);
+        } else {
+          byCommit.computeIfAbsent(c, x -> new ArrayList<>()).add(k);
+        }
+      }
+      List<String> problems = new ArrayList<>();
+      for (String c : succeeded) {
+        List<String> standing = byCommit.getOrDefault(c, List.of());
+        if (standing.size() != 1) {
+          problems.add(
+              "successful commit " + c + " ran its writer " + count(c) + "x, standing " + standing);
+        }
+      }
+      for (String c : failed) {
+        List<String> standing = byCommit.getOrDefault(c, List.of());
+        if (!standing.isEmpty()) {
+          problems.add("failed commit " + c + " left " + standing);
+        }
+      }
+      if (!unknown.isEmpty()) {
+        problems.add("keys written by no run of this test: " + unknown);
+      }
+      assertTrue(
+          problems.isEmpty(),
+          () ->
+              when
+                  + ": results in namespace '"
+                  + namespace
+                  + "' are not exactly one writer run per successful commit ("
+                  + succeeded.size()
+                  + " succeeded, "
+                  + failed.size()
+                  + " failed): "
+                  + problems.subList(0, Math.min(8, problems.size()))
+                  + ". If this fails, check: an internal retry runs the writer on a fresh unit of"
+                  + " work and discards the earlier run's writes");
+    }
   }
 
   /** What happened in a concurrency rule. */

@@ -405,6 +405,93 @@ final class BrokenStores {
   }
 
   /**
+   * Detects concurrent writes by version, as {@code WATCH} or a versioned {@code setData} does:
+   * every commit and overwrite of a group bumps the group's version. When the version moved while
+   * the writer ran but the positions still equal the commit's {@code from}s, it retries, and the
+   * retry runs the writer again into the same unit of work instead of a fresh one: the first run's
+   * writes stay, so a fold is applied twice. In the kit's X7 rule (groups "tck-X7-...") a commit
+   * waits up to 200 ms after its writer for a concurrent write, like a slow round trip between
+   * {@code WATCH} and {@code EXEC}, so the retry happens however the threads are scheduled.
+   */
+  static final class RerunsWriterIntoSameTransaction extends MemoryOffsetStore {
+    private final Versions versions;
+
+    RerunsWriterIntoSameTransaction(Builder b, Versions versions) {
+      super(b);
+      this.versions = versions;
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      if (group == null
+          || ranges == null
+          || writer == null
+          || ranges.stream().anyMatch(r -> r == null)) {
+        super.commit(group, ranges, writer);
+        return;
+      }
+      Map<Partition, Long> froms = new HashMap<>();
+      ranges.forEach(r -> froms.put(r.partition(), r.from()));
+      long seen = versions.get(group);
+      super.commit(
+          group,
+          ranges,
+          tx -> {
+            writer.write(tx);
+            if (group.startsWith("tck-X7")) {
+              versions.awaitChange(group, seen, 200);
+            }
+            long now = seen;
+            while (versions.get(group) != now) {
+              now = versions.get(group);
+              if (!positions(group, froms.keySet()).equals(froms)) {
+                return; // moved: the conditional advance reports the conflict
+              }
+              writer.write(tx); // the flaw: the retry reuses the unit of work
+            }
+          });
+      versions.bump(group);
+    }
+
+    @Override
+    public void overwrite(String group, Map<Partition, Long> positions) {
+      super.overwrite(group, positions);
+      versions.bump(group);
+    }
+  }
+
+  /** Version counters per group, shared by the stores of one kit class. */
+  static final class Versions {
+    private final Map<String, Long> versions = new HashMap<>();
+
+    synchronized long get(String group) {
+      return versions.getOrDefault(group, 0L);
+    }
+
+    synchronized void bump(String group) {
+      versions.merge(group, 1L, Long::sum);
+      notifyAll();
+    }
+
+    synchronized void awaitChange(String group, long seen, long millis) {
+      long deadline = System.nanoTime() + millis * 1_000_000L;
+      while (get(group) == seen) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        try {
+          wait(left / 1_000_000L + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /**
    * Two callers that meet both return at once; a lone caller gives up after 5 s. Holds a broken
    * store's check-then-write window open until a second commit is inside it.
    */

@@ -15,6 +15,7 @@ import io.tandem.tck.selftest.Kits.NotAtomicAcrossPartitions;
 import io.tandem.tck.selftest.Kits.PerPartitionReference;
 import io.tandem.tck.selftest.Kits.ReadsMissingAsZero;
 import io.tandem.tck.selftest.Kits.ReportsFirstConflictOnly;
+import io.tandem.tck.selftest.Kits.RerunsWriterIntoSameTransaction;
 import io.tandem.tck.selftest.Kits.SkipsArgumentChecks;
 import io.tandem.tck.selftest.Kits.StoresPositionsAsDouble;
 import io.tandem.tck.selftest.Kits.TransactionalReference;
@@ -36,9 +37,9 @@ import org.junit.jupiter.api.Test;
  */
 class KitSelfTest {
 
-  private static final int RULES = 73;
+  private static final int RULES = 75;
   private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "V6", "V7");
-  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5");
+  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "X7", "R3");
 
   @Test
   void transactionalReferencePassesEveryRule() {
@@ -83,7 +84,7 @@ class KitSelfTest {
     assertFails(
         WritesOutsideTransaction.class,
         Set.of("C3", "C4", "C5", "C6", "C7", "T3", "T5", "X2"),
-        Set.of("X6"));
+        Set.of("X6", "X7"));
   }
 
   @Test
@@ -93,7 +94,7 @@ class KitSelfTest {
         Set.of(
             "C3", "C4", "C5", "C6", "C7", "C8", "C10", "D4", "N4", "T4", "T5", "T7", "X1", "X2",
             "X4"),
-        Set.of("X6"));
+        Set.of("X6", "X7"));
   }
 
   @Test
@@ -113,7 +114,7 @@ class KitSelfTest {
 
   @Test
   void storeWithAReadThenWriteRaceFailsConcurrencyRules() {
-    assertFails(ChecksThenWritesUnlocked.class, Set.of("X1", "X2", "X4", "X6"), Set.of());
+    assertFails(ChecksThenWritesUnlocked.class, Set.of("X1", "X2", "X4", "X6"), Set.of("X7"));
   }
 
   @Test
@@ -187,6 +188,12 @@ class KitSelfTest {
   @Test
   void storeHidingTheWritersExceptionFailsT1AndT6() {
     assertFails(WrapsWriterFailureTwice.class, Set.of("T1", "T6"), Set.of());
+  }
+
+  @Test
+  void storeRerunningTheWriterIntoTheSameTransactionOnARetryFailsX7AndR3() {
+    KitRun run = assertFails(RerunsWriterIntoSameTransaction.class, Set.of("X7", "R3"), Set.of());
+    assertThat(run.failed.get("R3")).contains("not exactly one writer run per successful commit");
   }
 
   private static void assertPasses(KitRun run, Set<String> skips) {

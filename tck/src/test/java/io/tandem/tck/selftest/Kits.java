@@ -260,4 +260,14 @@ final class Kits {
       super(DB, BrokenStores.WrapsWriterFailureTwice::new);
     }
   }
+
+  /** Retries on a version change by running the writer again into the same unit of work. */
+  static final class RerunsWriterIntoSameTransaction extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final BrokenStores.Versions VERSIONS = new BrokenStores.Versions();
+
+    RerunsWriterIntoSameTransaction() {
+      super(DB, b -> new BrokenStores.RerunsWriterIntoSameTransaction(b, VERSIONS));
+    }
+  }
 }
