@@ -186,8 +186,7 @@ public abstract class OffsetStoreVerification<T> {
   // Rules
   // ---------------------------------------------------------------------------------------------
 
-  // ---------------------------------------------------------------- P: positions
-  // P: reading positions.
+  // ---------------------------------------------------------------- P: reading positions
 
   /**
    * P1. A partition with no stored position is absent from the map {@code positions} returns: not a
@@ -292,7 +291,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- I: initialize
-  // I: initialize.
 
   /**
    * I1. {@code initialize} stores the given position where none is stored and returns it.
@@ -392,8 +390,7 @@ public abstract class OffsetStoreVerification<T> {
         "groups() lists '" + g + "' although only an empty initialize was called");
   }
 
-  // ---------------------------------------------------------------- C: commit contiguity
-  // C: commit and contiguity.
+  // ---------------------------------------------------------------- C: commit and contiguity
 
   /**
    * C1. A commit whose range starts at the stored position moves it to the range's end.
@@ -702,8 +699,8 @@ public abstract class OffsetStoreVerification<T> {
     assertResults("after 100 sequential commits", ns, all);
   }
 
-  // ---------------------------------------------------------------- T: atomicity
-  // T: atomicity of results and positions.
+  // ---------------------------------------------------------------- T: atomicity of results and
+  // positions
 
   /**
    * T1. A writer that throws fails the commit with {@link ResultWriteException} whose cause is the
@@ -929,7 +926,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- X: concurrency
-  // X: concurrency.
 
   /**
    * X1. Of {@value #THREADS} threads (on two store instances) committing the same range at once,
@@ -1279,7 +1275,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- N: names and isolation
-  // N: names and isolation.
 
   /**
    * N1. Group and topic names in any script, with characters outside the BMP and combining marks,
@@ -1471,8 +1466,114 @@ public abstract class OffsetStoreVerification<T> {
     assertEquals(starts, store().positions(g), "positions(group) of lookalike partitions");
   }
 
-  // ---------------------------------------------------------------- V: validation
-  // V: argument validation.
+  /**
+   * N9. Names are kept to the last character at both ends: groups and topics that begin or end with
+   * a space, a dot, a slash or a dash are distinct from their trimmed forms and from each other,
+   * and every read returns them exactly.
+   *
+   * <p>If this fails, check: names are not trimmed or normalized on the way in or out (a {@code
+   * CHAR} column, a {@code PAD SPACE} collation that ignores trailing spaces, a path join that
+   * drops a leading or trailing slash, a key parser that splits on the first or last separator).
+   */
+  @Test
+  @DisplayName(
+      "[N9] names that begin or end with spaces, dots, slashes or dashes round-trip exactly")
+  void n9_nameEdges() {
+    String base = group();
+    String t = topic();
+    List<String> groups =
+        List.of(base, " " + base, base + " ", base + "  ", "/" + base, base + "/");
+    List<String> topics = List.of(t, " " + t, t + " ", "." + t, t + ".", t + "-", "/" + t + "/");
+    long v = 1;
+    Map<String, Map<Partition, Long>> expected = new LinkedHashMap<>();
+    for (String g : groups) {
+      Map<Partition, Long> starts = new HashMap<>();
+      for (String topic : topics) {
+        starts.put(partition(topic, 0), v++);
+      }
+      assertEquals(starts, store().initialize(g, starts), "initialize of group '" + g + "'");
+      expected.put(g, starts);
+    }
+    for (Map.Entry<String, Map<Partition, Long>> e : expected.entrySet()) {
+      String g = e.getKey();
+      assertPositions("group '" + g + "'", g, e.getValue().keySet(), e.getValue());
+      assertEquals(
+          new TreeMap<>(e.getValue()),
+          sortedOrSame(store().positions(g)),
+          () -> "positions(group) of '" + g + "' must return every topic exactly as given");
+    }
+    Set<String> listed = store().groups();
+    for (String g : groups) {
+      assertTrue(listed.contains(g), () -> "groups() must list '" + g + "' exactly as given");
+    }
+    String g = groups.get(2);
+    Partition p = partition(topics.get(2), 0);
+    long at = expected.get(g).get(p);
+    store().commit(g, List.of(new OffsetRange(p, at, at + 5)), ResultWriter.none());
+    assertEquals(1, store().delete(groups.get(1), List.of(partition(topics.get(1), 0))));
+    assertTrue(store().delete(groups.get(4)), () -> "delete('" + groups.get(4) + "')");
+    expected.get(g).put(p, at + 5);
+    expected.get(groups.get(1)).remove(partition(topics.get(1), 0));
+    expected.remove(groups.get(4));
+    for (Map.Entry<String, Map<Partition, Long>> e : expected.entrySet()) {
+      assertEquals(
+          new TreeMap<>(e.getValue()),
+          sortedOrSame(store().positions(e.getKey())),
+          () ->
+              "positions(group) of '"
+                  + e.getKey()
+                  + "' after a commit, a delete of partitions and a delete of a group, each on a"
+                  + " name that differs from others only at an end");
+    }
+  }
+
+  /**
+   * N10. A partition is its topic and its full 32-bit number in every operation: partitions 1, 65
+   * 537 and {@link Integer#MAX_VALUE} of one topic are distinct in initialize, positions, commit,
+   * overwrite and delete.
+   *
+   * <p>If this fails, check: the partition number is stored as a 32-bit integer (not a 16-bit or
+   * 8-bit one, not a prefix of a string), and every operation keys on topic and number, not only
+   * commit.
+   */
+  @Test
+  @DisplayName("[N10] a partition is identified by its topic and full number in every operation")
+  void n10_partitionIdentity() {
+    String g = group();
+    String t = topic();
+    Partition p1 = partition(t, 1);
+    Partition p65537 = partition(t, 65_537);
+    Partition pMax = partition(t, Integer.MAX_VALUE);
+    Partition p0 = partition(t, 0);
+    Partition p65536 = partition(t, 65_536);
+    Map<Partition, Long> starts = Map.of(p0, 10L, p1, 11L, p65536, 12L, p65537, 13L, pMax, 14L);
+    assertEquals(starts, store().initialize(g, starts), "initialize");
+    assertPositions("after initialize", g, starts.keySet(), starts);
+    assertEquals(
+        Map.of(p65537, 13L), store().positions(g, List.of(p65537)), "positions of " + p65537);
+    assertEquals(
+        Map.of(p1, 11L),
+        store().initialize(g, Map.of(p1, 99L)),
+        "initialize of " + p1 + " where it stands");
+    store().commit(g, List.of(new OffsetRange(p65537, 13, 20)), ResultWriter.none());
+    store().overwrite(g, Map.of(pMax, 40L));
+    assertEquals(1, store().delete(g, List.of(p65536)), "delete(" + p65536 + ")");
+    Map<Partition, Long> expected = Map.of(p0, 10L, p1, 11L, p65537, 20L, pMax, 40L);
+    assertEquals(
+        new TreeMap<>(expected),
+        sortedOrSame(store().positions(g)),
+        "positions(group) after a commit of "
+            + p65537
+            + ", an overwrite of "
+            + pMax
+            + " and a delete of "
+            + p65536);
+    expectConflict(
+        "a commit of " + p1 + " from " + p65537 + "'s position",
+        () -> store().commit(g, List.of(new OffsetRange(p1, 20, 21)), ResultWriter.none()));
+  }
+
+  // ---------------------------------------------------------------- V: argument validation
 
   /**
    * V1. The SPI types reject negative offsets, {@code until < from}, empty topics and negative
@@ -1747,7 +1848,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- A: administration
-  // A: administration.
 
   /**
    * A1. {@code groups()} lists every group that has a stored position.
@@ -1935,8 +2035,8 @@ public abstract class OffsetStoreVerification<T> {
     assertPositions("after a commit following delete and initialize", g, List.of(p), Map.of(p, 5L));
   }
 
-  // ---------------------------------------------------------------- D: durability
-  // D: durability across store instances.
+  // ---------------------------------------------------------------- D: durability across store
+  // instances
 
   /**
    * D1. Positions survive closing the store and opening a new instance.
@@ -2020,7 +2120,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- S: scale
-  // S: scale.
 
   /**
    * S1. 10 000 partitions (10 topics of 1 000) initialized in one call are all read back by one
@@ -2093,7 +2192,6 @@ public abstract class OffsetStoreVerification<T> {
   }
 
   // ---------------------------------------------------------------- R: replay
-  // R: replay.
 
   /**
    * R1. On an {@link io.tandem.spi.Guarantee#IDEMPOTENT} store, replaying a committed batch (its
@@ -2221,8 +2319,80 @@ public abstract class OffsetStoreVerification<T> {
     }
   }
 
-  // ---------------------------------------------------------------- K: capabilities
-  // K: capabilities and handle.
+  /**
+   * R4. On an {@link io.tandem.spi.Guarantee#IDEMPOTENT} store a commit's results are in place
+   * before its positions move, as another reader sees it while the commit runs: a second store
+   * instance, read from inside the writer, still finds the position at {@code from}; a reader
+   * polling during the commit that finds the position at {@code until} finds every result too.
+   *
+   * <p>If this fails, check: the conditional advance of the positions is sent only after every
+   * result write was acknowledged (not in the same unordered batch, not before the writer runs);
+   * otherwise a crash between the two loses a batch whose offsets are stored.
+   */
+  @Test
+  @DisplayName(
+      "[R4] results are visible before positions move, seen by another reader during a commit (IDEMPOTENT)")
+  void r4_resultsBeforePositions() throws Exception {
+    assumeFalse(
+        caps().transactional(),
+        "store declares TRANSACTIONAL: results and positions become visible together (see T3)");
+    String g = group();
+    String ns = namespace();
+    Partition p = partition(topic(), 0);
+    store().initialize(g, Map.of(p, 0L));
+    OffsetStore<T> reader = open();
+    Map<String, String> batch = entries("k", 20);
+    ResultWriter<T> results = put(ns, batch);
+    AtomicReference<Map<Partition, Long>> seenInWriter = new AtomicReference<>();
+    AtomicBoolean done = new AtomicBoolean();
+    List<String> early = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger polls = new AtomicInteger();
+    ExecutorService pool = Executors.newSingleThreadExecutor(daemon());
+    Future<?> poller =
+        pool.submit(
+            () -> {
+              while (!done.get()) {
+                polls.incrementAndGet();
+                Long at = reader.positions(g, List.of(p)).get(p);
+                if (at != null && at == 20L) {
+                  Map<String, String> found = results(ns);
+                  if (!found.equals(batch)) {
+                    early.add("position 20 with results " + new TreeMap<>(found).keySet());
+                  }
+                  return null;
+                }
+              }
+              return null;
+            });
+    try {
+      store()
+          .commit(
+              g,
+              List.of(new OffsetRange(p, 0, 20)),
+              handle -> {
+                if (seenInWriter.get() == null) {
+                  seenInWriter.set(reader.positions(g, List.of(p)));
+                }
+                results.write(handle);
+              });
+      poller.get(TckTimeout.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    } finally {
+      done.set(true);
+      pool.shutdownNow();
+    }
+    assertEquals(
+        Map.of(p, 0L),
+        seenInWriter.get(),
+        "another instance's positions while the writer ran: the position moved before the results"
+            + " were written");
+    assertTrue(
+        early.isEmpty(),
+        () -> "a reader saw the position moved before the results were there: " + early);
+    assertResults("after the commit", ns, batch);
+    assertPositions("after the commit", g, List.of(p), Map.of(p, 20L));
+  }
+
+  // ---------------------------------------------------------------- K: capabilities and handle
 
   /**
    * K1. {@code capabilities()} is stable across calls and instances and has a non-blank

@@ -2,6 +2,7 @@ package io.tandem.tck.selftest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tandem.tck.selftest.Kits.AdvancesBeforeResults;
 import io.tandem.tck.selftest.Kits.CaseInsensitiveNames;
 import io.tandem.tck.selftest.Kits.ChecksThenWritesUnlocked;
 import io.tandem.tck.selftest.Kits.ForgetsOnClose;
@@ -16,9 +17,11 @@ import io.tandem.tck.selftest.Kits.PerPartitionReference;
 import io.tandem.tck.selftest.Kits.ReadsMissingAsZero;
 import io.tandem.tck.selftest.Kits.ReportsFirstConflictOnly;
 import io.tandem.tck.selftest.Kits.RerunsWriterIntoSameTransaction;
+import io.tandem.tck.selftest.Kits.ShortPartitionNumbers;
 import io.tandem.tck.selftest.Kits.SkipsArgumentChecks;
 import io.tandem.tck.selftest.Kits.StoresPositionsAsDouble;
 import io.tandem.tck.selftest.Kits.TransactionalReference;
+import io.tandem.tck.selftest.Kits.TrimsNames;
 import io.tandem.tck.selftest.Kits.WrapsWriterFailureTwice;
 import io.tandem.tck.selftest.Kits.WritesOutsideTransaction;
 import java.util.HashSet;
@@ -37,8 +40,8 @@ import org.junit.jupiter.api.Test;
  */
 class KitSelfTest {
 
-  private static final int RULES = 75;
-  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "V6", "V7");
+  private static final int RULES = 78;
+  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "R4", "V6", "V7");
   private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "X7", "R3");
 
   @Test
@@ -75,7 +78,7 @@ class KitSelfTest {
   @Test
   void perPartitionReferenceSkipsCrossPartitionRulesWithAReason() {
     KitRun run = KitRun.of(PerPartitionReference.class);
-    assertPasses(run, Set.of("R1", "T4", "X4"));
+    assertPasses(run, Set.of("R1", "R4", "T4", "X4"));
     assertThat(run.skipped.get("T4")).contains("store declares no cross-partition atomicity");
   }
 
@@ -92,8 +95,8 @@ class KitSelfTest {
     assertFails(
         IgnoresFrom.class,
         Set.of(
-            "C3", "C4", "C5", "C6", "C7", "C8", "C10", "D4", "N4", "T4", "T5", "T7", "X1", "X2",
-            "X4"),
+            "C3", "C4", "C5", "C6", "C7", "C8", "C10", "D4", "N4", "N10", "T4", "T5", "T7", "X1",
+            "X2", "X4"),
         Set.of("X6", "X7"));
   }
 
@@ -140,7 +143,7 @@ class KitSelfTest {
 
   @Test
   void storeWhoseInitializeOverwritesFailsInitializeRules() {
-    assertFails(InitializeOverwrites.class, Set.of("I2", "I3", "X5"), Set.of());
+    assertFails(InitializeOverwrites.class, Set.of("I2", "I3", "N10", "X5"), Set.of());
   }
 
   @Test
@@ -194,6 +197,27 @@ class KitSelfTest {
   void storeRerunningTheWriterIntoTheSameTransactionOnARetryFailsX7AndR3() {
     KitRun run = assertFails(RerunsWriterIntoSameTransaction.class, Set.of("X7", "R3"), Set.of());
     assertThat(run.failed.get("R3")).contains("not exactly one writer run per successful commit");
+  }
+
+  @Test
+  void storeTrimmingNamesFailsN9() {
+    assertFails(TrimsNames.class, Set.of("N9"), Set.of());
+  }
+
+  @Test
+  void storeKeepingPartitionNumbersIn16BitsFailsN10() {
+    assertFails(ShortPartitionNumbers.class, Set.of("N10"), Set.of());
+  }
+
+  @Test
+  void idempotentStoreMovingPositionsBeforeResultsFailsR4() {
+    KitRun run =
+        assertFails(
+            AdvancesBeforeResults.class,
+            Set.of("R4"),
+            Set.of("T2", "T6", "T7", "R2"),
+            IDEMPOTENT_SKIPS);
+    assertThat(run.failed.get("R4")).contains("the position moved before the results");
   }
 
   private static void assertPasses(KitRun run, Set<String> skips) {

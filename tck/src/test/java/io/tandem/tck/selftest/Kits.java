@@ -185,8 +185,7 @@ final class Kits {
   /** Matches group and topic names ignoring case. */
   static final class CaseInsensitiveNames extends MemoryKit {
     private static final MemoryDatabase DB = new MemoryDatabase();
-    private static final Map<String, String> SPELLINGS =
-        BrokenStores.CaseInsensitiveNames.newSpellings();
+    private static final Map<String, String> SPELLINGS = BrokenStores.Conflating.newSpellings();
 
     CaseInsensitiveNames() {
       super(DB, b -> new BrokenStores.CaseInsensitiveNames(b, SPELLINGS));
@@ -268,6 +267,36 @@ final class Kits {
 
     RerunsWriterIntoSameTransaction() {
       super(DB, b -> new BrokenStores.RerunsWriterIntoSameTransaction(b, VERSIONS));
+    }
+  }
+
+  /** Trims names at both ends. */
+  static final class TrimsNames extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final Map<String, String> SPELLINGS = BrokenStores.Conflating.newSpellings();
+
+    TrimsNames() {
+      super(DB, b -> new BrokenStores.TrimsNames(b, SPELLINGS));
+    }
+  }
+
+  /** Keeps partition numbers in 16 bits. */
+  static final class ShortPartitionNumbers extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final Map<io.tandem.spi.Partition, io.tandem.spi.Partition> PARTITIONS =
+        BrokenStores.Conflating.newPartitions();
+
+    ShortPartitionNumbers() {
+      super(DB, b -> new BrokenStores.ShortPartitionNumbers(b, PARTITIONS));
+    }
+  }
+
+  /** IDEMPOTENT, moves positions before writing results. */
+  static final class AdvancesBeforeResults extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    AdvancesBeforeResults() {
+      super(DB, BrokenStores.AdvancesBeforeResults::new, Guarantee.IDEMPOTENT, true, 64);
     }
   }
 }
