@@ -1,10 +1,15 @@
 package io.tandem.kafka;
 
+import io.tandem.kafka.ConsumerListener.CommitEvent;
+import io.tandem.kafka.ConsumerListener.CommitEvent.Kind;
+import io.tandem.kafka.ConsumerListener.ConflictEvent;
+import io.tandem.kafka.ConsumerListener.RetryEvent;
 import io.tandem.kafka.TandemConsumer.Settings;
 import io.tandem.kafka.TandemConsumer.State;
 import io.tandem.kafka.internal.Metrics;
 import io.tandem.kafka.internal.Ranges;
 import io.tandem.spi.OffsetConflictException;
+import io.tandem.spi.OffsetConflictException.Conflict;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
@@ -15,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -22,24 +28,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +67,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private static final Logger log = LoggerFactory.getLogger(TandemConsumer.class);
 
   private final Settings<K, V, T> s;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
   private final Deserializer<K> keys;
   private final Deserializer<V> values;
   private final Metrics metrics;
@@ -73,6 +80,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private RuntimeException callbackFailure;
   private int loadAttempts;
   private long nextLoadNanos;
+  private long lastCommitNanos;
 
   // Any thread.
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -88,9 +96,14 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private volatile long lag = -1;
   private volatile int assigned;
 
+  /**
+   * @param consumer reads bytes: a record that cannot be deserialized is then one record the
+   *     runtime holds (with its raw bytes for a dead letter), not an exception that stalls the
+   *     partition; the engine owns and closes it
+   */
   Engine(
       Settings<K, V, T> settings,
-      Map<String, Object> kafkaProperties,
+      org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
       Deserializer<K> keys,
       Deserializer<V> values,
       Metrics metrics) {
@@ -99,11 +112,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     this.values = values;
     this.metrics = metrics;
     this.clock = settings.clock();
-    // Bytes in, deserialized here: a record that cannot be deserialized is then one record we
-    // hold (with its raw bytes for a dead letter), not an exception that stalls the partition.
-    this.consumer =
-        new KafkaConsumer<>(
-            kafkaProperties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.consumer = consumer;
     metrics.lag(() -> lag);
   }
 
@@ -478,7 +487,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       attempt++;
       try {
         if (attempt > 1) {
-          List<Slice> still = reconcile(remaining, kind);
+          List<Slice> still = reconcile(remaining, kind, attempt - 1);
           if (still.isEmpty()) {
             return;
           }
@@ -501,7 +510,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           results = h -> s.processor().process(b, h);
         }
         storeCommit(remaining, results);
-        accept(remaining, kind);
+        accept(remaining, kind, attempt);
         return;
       } catch (OffsetConflictException e) {
         conflicts.incrementAndGet();
@@ -512,6 +521,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
             s.group(),
             ranges(remaining),
             e.conflicts());
+        List<OffsetRange> tried = ranges(remaining);
+        tell(l -> l.conflicted(new ConflictEvent(s.group(), tried, e.conflicts())));
         markPending(remaining.stream().map(sl -> sl.tp).collect(Collectors.toList()));
         tryLoadPending();
         return;
@@ -548,6 +559,12 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         attempt,
         e.getMessage(),
         delay.toMillis());
+    Set<Partition> concerned = partitionsOf(remaining);
+    tell(
+        l ->
+            l.retrying(
+                new RetryEvent(
+                    s.group(), RetryEvent.Operation.COMMIT, concerned, attempt, delay, e)));
     backoff(delay);
   }
 
@@ -556,7 +573,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
    * {@code until} was committed (its outcome had been unknown), one at {@code from} is retried,
    * anything else is a conflict. Slices of partitions no longer ours are dropped.
    */
-  private List<Slice> reconcile(List<Slice> slices, Kind kind) {
+  private List<Slice> reconcile(List<Slice> slices, Kind kind, int attempts) {
     List<Slice> owned = new ArrayList<>();
     for (Slice sl : slices) {
       if (positions.containsKey(sl.tp)) {
@@ -577,6 +594,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     List<Slice> retry = new ArrayList<>();
     List<Slice> landed = new ArrayList<>();
     List<TopicPartition> moved = new ArrayList<>();
+    List<Slice> movedSlices = new ArrayList<>();
+    List<Conflict> found = new ArrayList<>();
     for (Slice sl : owned) {
       Long at = stored.get(sl.range.partition());
       if (at != null && at == sl.range.until() && sl.range.size() > 0) {
@@ -584,6 +603,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       } else if (at != null && at == sl.range.from()) {
         retry.add(sl);
       } else {
+        movedSlices.add(sl);
+        found.add(
+            at == null
+                ? Conflict.missing(sl.range.partition(), sl.range.from())
+                : Conflict.of(sl.range.partition(), sl.range.from(), at));
         log.warn(
             "group={}: after the outage {} is stored at {}, expected {} or {}; re-seeking",
             s.group(),
@@ -599,11 +623,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           "group={}: the commit of {} had landed before the outage was reported; not redoing it",
           s.group(),
           ranges(landed));
-      accept(landed, kind);
+      accept(landed, kind, attempts);
     }
     if (!moved.isEmpty()) {
       conflicts.incrementAndGet();
       metrics.conflict();
+      List<OffsetRange> tried = ranges(movedSlices);
+      tell(l -> l.conflicted(new ConflictEvent(s.group(), tried, found)));
       markPending(moved);
       tryLoadPending();
     }
@@ -625,15 +651,22 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       outcome = "unavailable";
       throw e;
     } finally {
-      metrics.commit(Duration.between(t0, clock.instant()).toNanos(), outcome);
+      lastCommitNanos = Duration.between(t0, clock.instant()).toNanos();
+      metrics.commit(lastCommitNanos, outcome);
     }
   }
 
-  private void accept(List<Slice> unit, Kind kind) {
+  /**
+   * Takes a committed unit as done.
+   *
+   * @param attempts the store calls the commit took; the last one ({@link #lastCommitNanos})
+   *     applied it
+   */
+  private void accept(List<Slice> unit, Kind kind, int attempts) {
     long count = 0;
     for (Slice sl : unit) {
       positions.put(sl.tp, sl.range.until());
-      if (kind == Kind.SKIP || epochs.getOrDefault(sl.tp, 0) != sl.epoch) {
+      if (kind == Kind.SKIPPED_POSITIONS || epochs.getOrDefault(sl.tp, 0) != sl.epoch) {
         // The consumer was re-seeked (or never read past the skipped range) since the batch was
         // polled: move it to where the store now stands.
         consumer.seek(sl.tp, sl.range.until());
@@ -652,7 +685,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         deadLetters.incrementAndGet();
         metrics.deadLetter();
       }
-      case SKIP -> {
+      case SKIPPED_POSITIONS -> {
         long n = unit.stream().mapToLong(sl -> sl.range.size()).sum();
         skipped.addAndGet(n);
         metrics.skipped(n);
@@ -660,6 +693,17 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     if (log.isDebugEnabled()) {
       log.debug("group={}: committed {} {} ({})", s.group(), count, kind, ranges(unit));
+    }
+    if (!s.listeners().isEmpty()) {
+      CommitEvent event =
+          new CommitEvent(
+              s.group(),
+              ranges(unit),
+              kind,
+              (int) count,
+              Duration.ofNanos(lastCommitNanos),
+              attempts);
+      tell(l -> l.committed(event));
     }
   }
 
@@ -735,6 +779,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     forget(partitions);
     log.info("group={}: partitions revoked {}", s.group(), partitions);
+    SortedSet<Partition> gone = partitions(partitions);
+    tell(l -> l.partitionsRevoked(s.group(), gone));
   }
 
   @Override
@@ -747,6 +793,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         "group={}: partitions lost {} (session expired?); their uncommitted work is dropped",
         s.group(),
         partitions);
+    SortedSet<Partition> gone = partitions(partitions);
+    tell(l -> l.partitionsLost(s.group(), gone));
   }
 
   @Override
@@ -756,6 +804,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       return;
     }
     log.info("group={}: partitions assigned {}", s.group(), partitions);
+    SortedSet<Partition> added = partitions(partitions);
+    tell(l -> l.partitionsAssigned(s.group(), added));
     try {
       markPending(partitions);
       loadAttempts = 0;
@@ -825,6 +875,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       metrics.retry();
       Duration delay = s.retry().delay(loadAttempts, ThreadLocalRandom.current().nextDouble());
       nextLoadNanos = System.nanoTime() + delay.toNanos();
+      SortedSet<Partition> waiting = partitions(pending);
+      int attempt = loadAttempts;
+      tell(
+          l ->
+              l.retrying(
+                  new RetryEvent(
+                      s.group(), RetryEvent.Operation.READ_POSITIONS, waiting, attempt, delay, e)));
       log.warn(
           "group={}: store unavailable while reading positions of {} (attempt {}): {}. Those"
               + " partitions stay paused; retrying in {} ms",
@@ -885,6 +942,12 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     consumer.resume(tps);
     log.info("group={}: positions from the store {}", s.group(), stored);
+    Map<Partition, Long> loaded = new TreeMap<>();
+    for (TopicPartition tp : tps) {
+      loaded.put(byTp.get(tp), positions.get(tp));
+    }
+    Map<Partition, Long> event = Collections.unmodifiableMap(loaded);
+    tell(l -> l.positionsLoaded(s.group(), event));
   }
 
   private void outOfRange(OffsetOutOfRangeException e) {
@@ -913,7 +976,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           start);
       Slice skip = new Slice(tp, new OffsetRange(partition(tp), at, start), List.of(), -1);
       try {
-        commitWithRetry(List.of(skip), null, Kind.SKIP, ResultWriter.none());
+        commitWithRetry(List.of(skip), null, Kind.SKIPPED_POSITIONS, ResultWriter.none());
       } catch (ProcessingFailure f) {
         throw new IllegalStateException("an empty writer failed", f.getCause());
       }
@@ -967,6 +1030,37 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     return Batch.of(ranges(still), recs);
   }
 
+  /** Calls every listener; what a listener throws is logged, never breaks processing. */
+  private void tell(Consumer<ConsumerListener> event) {
+    for (ConsumerListener l : s.listeners()) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        log.warn(
+            "group={}: listener {} threw; ignored, processing goes on",
+            s.group(),
+            l.getClass().getName(),
+            e);
+      }
+    }
+  }
+
+  private static SortedSet<Partition> partitions(Collection<TopicPartition> tps) {
+    SortedSet<Partition> out = new TreeSet<>();
+    for (TopicPartition tp : tps) {
+      out.add(partition(tp));
+    }
+    return Collections.unmodifiableSortedSet(out);
+  }
+
+  private static Set<Partition> partitionsOf(List<Slice> unit) {
+    Set<Partition> out = new TreeSet<>();
+    for (Slice sl : unit) {
+      out.add(sl.range.partition());
+    }
+    return out;
+  }
+
   private static List<OffsetRange> ranges(List<Slice> unit) {
     List<OffsetRange> out = new ArrayList<>(unit.size());
     for (Slice sl : unit) {
@@ -985,13 +1079,6 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   private static TopicPartition tp(Partition p) {
     return new TopicPartition(p.topic(), p.partition());
-  }
-
-  /** What a commit moves: counted as records, a dead letter, or skipped positions. */
-  private enum Kind {
-    RECORDS,
-    DEAD_LETTER,
-    SKIP
   }
 
   /** The records of one partition from one poll and the range they cover. */

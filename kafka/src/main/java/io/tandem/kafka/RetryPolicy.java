@@ -127,7 +127,7 @@ public record RetryPolicy(
    * @param attemptsMade the attempts made so far, {@code >= 1}
    * @return true if the runtime may try again
    */
-  public boolean allowsAnother(int attemptsMade) {
+  boolean allowsAnother(int attemptsMade) {
     return maxAttempts == UNLIMITED || attemptsMade < maxAttempts;
   }
 
@@ -140,7 +140,7 @@ public record RetryPolicy(
    * @throws IllegalArgumentException if {@code retry < 1} or {@code random} is outside {@code [0,
    *     1)}
    */
-  public Duration delay(int retry, double random) {
+  Duration delay(int retry, double random) {
     if (retry < 1) {
       throw new IllegalArgumentException("retry must be >= 1, got retry=" + retry);
     }

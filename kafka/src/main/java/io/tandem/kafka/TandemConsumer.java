@@ -15,8 +15,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * before the store's commit returns.
  *
  * <p>Threads: {@link #run()} blocks the calling thread and owns the Kafka consumer. {@link
- * #wakeup()}, {@link #close()} and {@link #stats()} may be called from any thread.
+ * #shutdown()}, {@link #close()} and {@link #stats()} may be called from any thread. A {@link
+ * ConsumerListener} is told of assignments, positions, commits, conflicts and retries.
  *
  * <pre>{@code
  * TandemConsumer<String, String, Connection> consumer =
@@ -99,9 +105,9 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
   }
 
   /**
-   * Polls and commits until {@link #wakeup()} or {@link #close()} is called from another thread, or
-   * a failure stops it. Returns normally after a requested stop, having closed the Kafka consumer;
-   * the in-flight batch is either committed or abandoned (never half-committed).
+   * Polls and commits until {@link #shutdown()} or {@link #close()} is called from another thread,
+   * or a failure stops it. Returns normally after a requested stop, having closed the Kafka
+   * consumer; the in-flight batch is either committed or abandoned (never half-committed).
    *
    * @throws IllegalStateException if called twice, or after {@link #close()}
    * @throws PoisonRecordException if a record fails and no dead-letter writer is configured
@@ -119,10 +125,12 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
   }
 
   /**
-   * Asks {@link #run()} to stop: it finishes or abandons the in-flight batch, closes the Kafka
-   * consumer and returns. Returns at once; safe from any thread and idempotent.
+   * Asks {@link #run()} to stop, without waiting: it finishes or abandons the in-flight batch
+   * (never half-commits it), closes the Kafka consumer and returns. Unlike Kafka's {@code
+   * KafkaConsumer.wakeup()}, this ends the consumer for good. Returns at once; safe from any
+   * thread, from inside a processor, and idempotent. {@link #close()} does the same and waits.
    */
-  public void wakeup() {
+  public void shutdown() {
     engine.requestStop();
   }
 
@@ -212,6 +220,11 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     private Clock clock = Clock.systemUTC();
     private Object meterRegistry;
+    private final List<ConsumerListener> listeners = new ArrayList<>();
+    // Where the byte-reading Kafka consumer comes from; tests put a MockConsumer here.
+    private Function<Map<String, Object>, Consumer<byte[], byte[]>> consumerFactory =
+        props ->
+            new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
 
     private Builder(
         OffsetStore<T> store, Deserializer<K> keyDeserializer, Deserializer<V> valueDeserializer) {
@@ -233,13 +246,18 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
-     * Sets one Kafka consumer property. The runtime sets {@code enable.auto.commit=false}, {@code
-     * auto.offset.reset=none}, {@code isolation.level=read_committed} and byte-array deserializers
-     * itself, and {@link #build()} refuses values that contradict them.
+     * Sets one Kafka consumer property. The runtime sets some itself, and {@link #build()} refuses
+     * values that contradict them (naming every one refused, and what to do instead): {@code
+     * enable.auto.commit} may only be {@code false}; {@code isolation.level} only {@code
+     * read_committed}; {@code auto.offset.reset} only the value matching the {@link
+     * #resetPolicy(ResetPolicy)} ({@code earliest}, {@code latest}, or {@code none} for {@link
+     * ResetPolicy#FAIL}), since the policy decides and Kafka is always given {@code none}; {@code
+     * group.id} only the {@link #group(String)}; no deserializer classes.
      *
      * @param key the property name
      * @param value its value
      * @return this builder
+     * @throws NullPointerException if {@code key} or {@code value} is null
      */
     public Builder<K, V, T> property(String key, Object value) {
       properties.put(
@@ -261,8 +279,44 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Sets Kafka consumer properties from a {@link Properties}, as {@link #property(String,
+     * Object)} does for each, defaults included (an entry of {@code props} wins over its default).
+     *
+     * @param props the properties; every key a {@code String}
+     * @return this builder
+     * @throws IllegalArgumentException if a key is not a {@code String}
+     * @throws NullPointerException if {@code props} or a value is null
+     */
+    public Builder<K, V, T> properties(Properties props) {
+      Objects.requireNonNull(props, "properties must not be null");
+      // Entries keep non-String values (an Integer max.poll.records), as Kafka's own constructor
+      // does; stringPropertyNames() adds the defaults chain, which entrySet() leaves out.
+      for (Map.Entry<Object, Object> e : props.entrySet()) {
+        if (!(e.getKey() instanceof String)) {
+          throw new IllegalArgumentException(
+              "property keys must be Strings, got "
+                  + e.getKey()
+                  + " ("
+                  + e.getKey().getClass().getName()
+                  + ")");
+        }
+      }
+      for (String key : props.stringPropertyNames()) {
+        if (!props.containsKey(key)) {
+          property(key, props.getProperty(key)); // only in the defaults
+        }
+      }
+      for (Map.Entry<Object, Object> e : props.entrySet()) {
+        property((String) e.getKey(), e.getValue());
+      }
+      return this;
+    }
+
+    /**
      * Names the Tandem group: the key of this consumer's positions in the store. In subscribe mode
-     * it is also the Kafka {@code group.id}, unless that property is set. Required.
+     * it is also the Kafka {@code group.id}; a {@code group.id} property that differs is refused by
+     * {@link #build()}, since two deployments would then both consume every partition and meet only
+     * as conflicts in the store. Required.
      *
      * @param name the group; not empty
      * @return this builder
@@ -471,11 +525,35 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Adds a listener told of assignments, positions, commits, conflicts and retries, on the thread
+     * that runs {@link TandemConsumer#run()}. Listeners are called in the order added; what one
+     * throws is logged and ignored.
+     *
+     * @param listener the listener
+     * @return this builder
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public Builder<K, V, T> listener(ConsumerListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+      return this;
+    }
+
+    /**
+     * Replaces how the Kafka consumer is created from the resolved properties: the seam through
+     * which unit tests drive the runtime over Kafka's {@code MockConsumer}. Not public API.
+     */
+    Builder<K, V, T> consumerFactory(
+        Function<Map<String, Object>, Consumer<byte[], byte[]>> factory) {
+      this.consumerFactory = Objects.requireNonNull(factory, "consumerFactory must not be null");
+      return this;
+    }
+
+    /**
      * Checks every option and creates the consumer (and its Kafka consumer, which connects lazily).
      *
      * @return the consumer; call {@link TandemConsumer#run()}
-     * @throws IllegalArgumentException if an option is missing, contradicts another or a forced
-     *     Kafka property; the message names it
+     * @throws IllegalArgumentException if an option is missing or contradicts another, or if Kafka
+     *     properties contradict what the runtime needs; the message names every refused property
      * @throws IllegalStateException if the store cannot support the chosen processing or scope
      * @throws io.tandem.spi.StoreUnavailableException if the store must be asked for its
      *     capabilities and cannot be reached
@@ -544,10 +622,12 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
               retry,
               pollTimeout,
               closeTimeout,
-              clock);
+              clock,
+              listeners);
       Metrics metrics = Metrics.create(meterRegistry, group);
       keyDeserializer.configure(props, true);
       valueDeserializer.configure(props, false);
+      Consumer<byte[], byte[]> kafka = consumerFactory.apply(props);
       log.info(
           "Tandem consumer built: group={} source={} processing={} scope={} store=\"{}\"",
           group,
@@ -556,7 +636,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
           resolved,
           caps.description());
       return new TandemConsumer<>(
-          new Engine<>(settings, props, keyDeserializer, valueDeserializer, metrics));
+          new Engine<>(settings, kafka, keyDeserializer, valueDeserializer, metrics));
     }
 
     private Map<String, Object> kafkaProperties() {
@@ -565,54 +645,112 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
         throw new IllegalArgumentException(
             "bootstrap.servers is required: call bootstrapServers(...) or set the property");
       }
+      // Every refusal is collected, so one build() names them all.
+      List<String> refused = new ArrayList<>();
       refuseUnless(
+          refused,
           props,
           ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
           "false",
           "Tandem commits offsets to the store together with results and never to Kafka;"
               + " remove the property");
+      Object reset = props.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
+      if (reset != null
+          && !String.valueOf(reset)
+              .trim()
+              .toLowerCase(Locale.ROOT)
+              .equals(kafkaResetName(resetPolicy))) {
+        refused.add(
+            "auto.offset.reset="
+                + reset
+                + " contradicts resetPolicy "
+                + resetPolicy
+                + " (auto.offset.reset="
+                + kafkaResetName(resetPolicy)
+                + "): partitions without a stored position start where the reset policy says."
+                + " Call resetPolicy("
+                + resetPolicyFor(reset)
+                + ") and remove the property");
+      }
       refuseUnless(
-          props,
-          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-          "none",
-          "missing positions are decided by the store's reset policy; use resetPolicy(...) and"
-              + " remove the property");
-      refuseUnless(
+          refused,
           props,
           ConsumerConfig.ISOLATION_LEVEL_CONFIG,
           "read_committed",
           "read_uncommitted would process records of aborted producer transactions; Tandem"
               + " requires read_committed");
+      Object groupId = props.get(ConsumerConfig.GROUP_ID_CONFIG);
+      if (groupId != null && !String.valueOf(groupId).equals(group)) {
+        refused.add(
+            "group.id="
+                + groupId
+                + " differs from group(\""
+                + group
+                + "\"): Kafka would balance partitions among the members of '"
+                + groupId
+                + "' while positions are kept under '"
+                + group
+                + "', so two deployments would both consume everything and meet only as"
+                + " conflicts. Remove the property (the group is the group.id) or set it equal");
+      }
       for (String key :
           List.of(
               ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
               ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG)) {
         if (props.containsKey(key)) {
-          throw new IllegalArgumentException(
+          refused.add(
               key
                   + " must not be set: pass the deserializers to TandemConsumer.builder(...); the"
                   + " runtime reads bytes and deserializes itself so that a record that cannot be"
                   + " deserialized can be dead-lettered");
         }
       }
+      if (!refused.isEmpty()) {
+        throw new IllegalArgumentException(
+            refused.size()
+                + (refused.size() == 1 ? " Kafka property is" : " Kafka properties are")
+                + " refused:\n  - "
+                + String.join("\n  - ", refused));
+      }
       props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
       // none: a fetch outside the log must surface as OffsetOutOfRangeException, never as a silent
-      // reset that skips or repeats records behind the store's back.
+      // reset that skips or repeats records behind the store's back. The reset policy is applied
+      // by the runtime, through the store's initialize().
       props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       if (assignment == null) {
-        props.putIfAbsent(ConsumerConfig.GROUP_ID_CONFIG, group);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
       }
       props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "tandem-" + group);
       return props;
     }
 
+    /** The {@code auto.offset.reset} value that means what {@code policy} does. */
+    private static String kafkaResetName(ResetPolicy policy) {
+      return switch (policy) {
+        case EARLIEST -> "earliest";
+        case LATEST -> "latest";
+        case FAIL -> "none";
+      };
+    }
+
+    /** The reset policy a user meant by an {@code auto.offset.reset} value, for the message. */
+    private static String resetPolicyFor(Object kafkaValue) {
+      String v = String.valueOf(kafkaValue).trim().toLowerCase(Locale.ROOT);
+      return switch (v) {
+        case "earliest" -> "ResetPolicy.EARLIEST";
+        case "latest" -> "ResetPolicy.LATEST";
+        case "none" -> "ResetPolicy.FAIL";
+        default -> "ResetPolicy.EARLIEST, LATEST or FAIL";
+      };
+    }
+
     private static void refuseUnless(
-        Map<String, Object> props, String key, String required, String why) {
+        List<String> refused, Map<String, Object> props, String key, String required, String why) {
       Object value = props.get(key);
       if (value != null
           && !String.valueOf(value).trim().toLowerCase(Locale.ROOT).equals(required)) {
-        throw new IllegalArgumentException(
+        refused.add(
             key
                 + "="
                 + value
@@ -647,9 +785,11 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       RetryPolicy retry,
       Duration pollTimeout,
       Duration closeTimeout,
-      Clock clock) {
+      Clock clock,
+      List<ConsumerListener> listeners) {
     Settings {
       topics = topics == null ? null : new ArrayList<>(topics);
+      listeners = List.copyOf(listeners);
     }
   }
 }

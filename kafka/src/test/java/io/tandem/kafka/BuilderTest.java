@@ -9,6 +9,7 @@ import io.tandem.spi.Partition;
 import io.tandem.tck.memory.MemoryOffsetStore;
 import io.tandem.tck.memory.MemoryTransaction;
 import java.util.List;
+import java.util.Properties;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
@@ -75,11 +76,111 @@ class BuilderTest {
   }
 
   @Test
-  void kafkaOffsetResetIsRefusedInFavourOfTheResetPolicy() {
+  void anOffsetResetMatchingTheResetPolicyIsAccepted() {
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore()).property("auto.offset.reset", "earliest").build()) {
+      assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
+    }
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore())
+            .resetPolicy(ResetPolicy.LATEST)
+            .property("auto.offset.reset", "LATEST")
+            .build()) {
+      assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
+    }
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore())
+            .resetPolicy(ResetPolicy.FAIL)
+            .property("auto.offset.reset", "none")
+            .build()) {
+      assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
+    }
+  }
+
+  @Test
+  void anOffsetResetContradictingTheResetPolicyIsRefusedNamingThePolicyToUse() {
     assertThatThrownBy(
-            () -> valid(new MemoryOffsetStore()).property("auto.offset.reset", "earliest").build())
+            () -> valid(new MemoryOffsetStore()).property("auto.offset.reset", "latest").build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("resetPolicy");
+        .hasMessageContaining("auto.offset.reset=latest contradicts resetPolicy EARLIEST")
+        .hasMessageContaining("Call resetPolicy(ResetPolicy.LATEST) and remove the property");
+    assertThatThrownBy(
+            () ->
+                valid(new MemoryOffsetStore())
+                    .resetPolicy(ResetPolicy.LATEST)
+                    .property("auto.offset.reset", "none")
+                    .build())
+        .hasMessageContaining("auto.offset.reset=none contradicts resetPolicy LATEST")
+        .hasMessageContaining("resetPolicy(ResetPolicy.FAIL)");
+  }
+
+  @Test
+  void everyRefusedPropertyIsNamedInOneMessage() {
+    assertThatThrownBy(
+            () ->
+                valid(new MemoryOffsetStore())
+                    .property("enable.auto.commit", "true")
+                    .property("isolation.level", "read_uncommitted")
+                    .property("auto.offset.reset", "latest")
+                    .property("group.id", "other")
+                    .property("key.deserializer", StringDeserializer.class.getName())
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("5 Kafka properties are refused:")
+        .hasMessageContaining("enable.auto.commit=true")
+        .hasMessageContaining("isolation.level=read_uncommitted")
+        .hasMessageContaining("auto.offset.reset=latest")
+        .hasMessageContaining("group.id=other")
+        .hasMessageContaining("key.deserializer must not be set");
+  }
+
+  @Test
+  void aKafkaGroupIdOtherThanTheGroupIsRefusedAndAnEqualOneAccepted() {
+    assertThatThrownBy(() -> valid(new MemoryOffsetStore()).property("group.id", "g2").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("1 Kafka property is refused:")
+        .hasMessageContaining("group.id=g2 differs from group(\"g\")")
+        .hasMessageContaining("meet only as conflicts");
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        valid(new MemoryOffsetStore()).property("group.id", "g").build()) {
+      assertThat(c.group()).isEqualTo("g");
+    }
+  }
+
+  @Test
+  void javaUtilPropertiesAreAcceptedWithTheirDefaults() {
+    Properties defaults = new Properties();
+    defaults.setProperty("isolation.level", "read_uncommitted");
+    Properties props = new Properties(defaults);
+    props.setProperty("bootstrap.servers", "127.0.0.1:1");
+    props.put("max.poll.records", 10);
+    assertThatThrownBy(
+            () ->
+                TandemConsumer.builder(
+                        new MemoryOffsetStore(), new StringDeserializer(), new StringDeserializer())
+                    .properties(props)
+                    .group("g")
+                    .topics("t")
+                    .processor((batch, tx) -> {})
+                    .build())
+        .as("a default of the Properties counts like an entry")
+        .hasMessageContaining("isolation.level=read_uncommitted");
+    props.setProperty("isolation.level", "read_committed");
+    try (TandemConsumer<String, String, MemoryTransaction> c =
+        TandemConsumer.builder(
+                new MemoryOffsetStore(), new StringDeserializer(), new StringDeserializer())
+            .properties(props)
+            .group("g")
+            .topics("t")
+            .processor((batch, tx) -> {})
+            .build()) {
+      assertThat(c.state()).isEqualTo(TandemConsumer.State.NEW);
+    }
+    Properties bad = new Properties();
+    bad.put(42, "x");
+    assertThatThrownBy(() -> valid(new MemoryOffsetStore()).properties(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("property keys must be Strings, got 42 (java.lang.Integer)");
   }
 
   @Test

@@ -169,6 +169,26 @@ public interface OffsetStore<T> extends AutoCloseable {
   int delete(String group, Collection<Partition> partitions);
 
   /**
+   * Creates what this store needs on its server, where it is missing: tables, indexes, collections,
+   * root nodes. Deployment steps and administration tools call it once after {@link
+   * OffsetStores#open}, so a store can be set up without knowing its class. Idempotent, and safe
+   * while other processes call it or use the store: what exists is kept, and no stored position or
+   * result is changed. A store with nothing to prepare does nothing, which is the default.
+   *
+   * <p>Stores that create what they need lazily still do so; this call only makes it happen now,
+   * for example with a user entitled to create tables before the application runs with one that is
+   * not.
+   *
+   * @throws StoreUnavailableException if the store cannot be reached
+   * @throws StoreConfigurationException if the server refuses to create what is missing (no right
+   *     to) or something the store must not create itself is missing (such as a Cassandra keyspace,
+   *     whose replication is the operator's choice); the message says what to do
+   * @throws OffsetStoreException for any other failure
+   * @since 0.1
+   */
+  default void prepare() {}
+
+  /**
    * Releases connections and pools this store opened. Idempotent; a user-supplied connection source
    * is left open.
    */

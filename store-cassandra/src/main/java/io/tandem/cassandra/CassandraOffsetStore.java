@@ -217,6 +217,20 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     log.info("Offsets table {} is in place", qualifiedTable);
   }
 
+  /**
+   * Creates the offsets table if it does not exist, as {@link #createTable()} does. The keyspace is
+   * not created here: its replication is the operator's decision, made once with {@link
+   * #createSchema(CassandraReplication)} (or the URI option {@code createSchema}). Idempotent.
+   *
+   * @throws StoreConfigurationException if the keyspace does not exist
+   * @throws StoreUnavailableException if the cluster cannot be reached
+   */
+  @Override
+  public void prepare() {
+    requireOpen();
+    createTable();
+  }
+
   private void execute(String cql, String action) {
     try {
       session.execute(

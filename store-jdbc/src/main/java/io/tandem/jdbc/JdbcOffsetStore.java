@@ -286,12 +286,14 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
   /**
    * Creates the offsets table if it does not exist. Idempotent and safe to call from several
    * processes at once. Needs the right to create tables; with {@code create-schema=false} run the
-   * DDL of {@code io/tandem/jdbc/ddl/<dialect>.sql} yourself instead.
+   * DDL of {@code io/tandem/jdbc/ddl/<dialect>.sql} yourself instead. With {@code
+   * create-schema=true} (the default) the first offset operation does it anyway.
    *
    * @throws StoreUnavailableException if the database cannot be reached
    * @throws OffsetStoreException if the database refuses the DDL
    */
-  public void createSchema() {
+  @Override
+  public void prepare() {
     checkOpen();
     synchronized (schemaLock) {
       for (int attempt = 1; ; attempt++) {
@@ -324,7 +326,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
 
   private void ensureSchema() {
     if (config.createSchema() && !schemaReady) {
-      createSchema();
+      prepare();
     }
   }
 

@@ -423,7 +423,7 @@ public final class JdbcStoreConfig {
 
     /**
      * Whether to create the table on first use. Default true. Either way {@link
-     * JdbcOffsetStore#createSchema()} creates it on demand.
+     * JdbcOffsetStore#prepare()} creates it on demand.
      *
      * @param createSchema true to create on first use
      * @return this builder

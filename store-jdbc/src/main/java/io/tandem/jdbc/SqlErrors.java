@@ -189,7 +189,7 @@ final class SqlErrors {
     }
     String hint =
         undefinedTable(t)
-            ? " The offsets table does not exist: call JdbcOffsetStore.createSchema() or set"
+            ? " The offsets table does not exist: call the store's prepare() or set"
                 + " create-schema=true."
             : "";
     return new OffsetStoreException(

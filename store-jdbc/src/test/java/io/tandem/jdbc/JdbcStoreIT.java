@@ -142,7 +142,7 @@ class JdbcStoreIT {
 
   @ParameterizedTest
   @EnumSource(Databases.class)
-  void createSchemaIsIdempotentAndConcurrentSafe(Databases db) throws Exception {
+  void prepareIsIdempotentAndConcurrentSafe(Databases db) throws Exception {
     JdbcFixture fx = fixture(db);
     String fresh = unique("schema");
     try (JdbcOffsetStore lazy =
@@ -150,7 +150,7 @@ class JdbcStoreIT {
       Partition p = new Partition(unique("t"), 0);
       assertThatThrownBy(() -> lazy.positions("g", List.of(p)))
           .isInstanceOf(OffsetStoreException.class)
-          .hasMessageContaining("createSchema()");
+          .hasMessageContaining("prepare()");
 
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
@@ -161,7 +161,7 @@ class JdbcStoreIT {
                 try (JdbcOffsetStore other =
                     JdbcOffsetStore.open(
                         db.config().tableName(fresh).createSchema(false).build())) {
-                  other.createSchema();
+                  other.prepare();
                 }
                 return null;
               });
@@ -172,8 +172,8 @@ class JdbcStoreIT {
       } finally {
         pool.shutdownNow();
       }
-      lazy.createSchema();
-      lazy.createSchema();
+      lazy.prepare();
+      lazy.prepare();
       assertThat(lazy.initialize("g", Map.of(p, 3L))).containsOnly(Map.entry(p, 3L));
     }
   }

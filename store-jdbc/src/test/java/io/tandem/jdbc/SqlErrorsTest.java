@@ -41,7 +41,7 @@ class SqlErrorsTest {
   @Test
   void missingTableGetsAHint() {
     assertThat(SqlErrors.translate("x", "u", new SQLException("no table", "42P01")))
-        .hasMessageContaining("createSchema()");
+        .hasMessageContaining("prepare()");
   }
 
   @Test

@@ -139,6 +139,8 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static final int BSON_OBJECT_TOO_LARGE = 10334;
   private static final int UPDATE_RESULT_TOO_LARGE = 17419;
   private static final int TRANSACTION_TOO_LARGE = 257;
+  private static final int NAMESPACE_EXISTS = 48;
+  private static final int COMMAND_NOT_FOUND = 59;
 
   private final MongoStoreConfig config;
   private final MongoClient client;
@@ -852,6 +854,40 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     long maxMillis = Math.min(200, 5L << Math.min(attempt, 6));
     LockSupport.parkNanos(
         TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextLong(1, maxMillis + 1)));
+  }
+
+  /**
+   * Creates the offsets collection if it does not exist. The first write would create it anyway,
+   * but not inside a transaction on MongoDB before 4.4 or on a sharded cluster before 8.0, and not
+   * for a user without the {@code createCollection} privilege; so a deployment step creates it
+   * here, explicitly. The layout needs no index beyond {@code _id}. Idempotent, also against a
+   * concurrent call (the server's NamespaceExists answer is success).
+   *
+   * @throws StoreUnavailableException if the server cannot be reached
+   * @throws OffsetStoreException if the server refuses
+   */
+  @Override
+  public void prepare() {
+    ensureOpen();
+    // Create and take "exists" as success, rather than list first: one round trip, no race
+    // between the look and the create, and no need for the listCollections privilege.
+    try {
+      database.createCollection(config.collection());
+      log.info("Created collection {}.{} on {}", config.database(), config.collection(), where);
+    } catch (MongoCommandException e) {
+      if (e.getErrorCode() == COMMAND_NOT_FOUND) {
+        // Every MongoDB server has "create"; some emulators (jongodb 0.1.6) have not, and create
+        // collections only by writing to them, which the first initialize() does.
+        log.info(
+            "The server at {} has no create command; collection {} is created by its first write",
+            where,
+            config.collection());
+      } else if (e.getErrorCode() != NAMESPACE_EXISTS) {
+        throw failure("creating collection " + config.collection(), e);
+      }
+    } catch (RuntimeException e) {
+      throw failure("creating collection " + config.collection(), e);
+    }
   }
 
   private void ensureOpen() {

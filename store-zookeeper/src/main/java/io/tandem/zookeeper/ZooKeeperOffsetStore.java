@@ -165,6 +165,19 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
   }
 
   /**
+   * Creates the root node and its ancestors where they are missing. {@link #open} already did;
+   * calling it again restores a root an administrator removed. Idempotent; stored positions stay.
+   *
+   * @throws StoreUnavailableException if no server answers
+   * @throws StoreConfigurationException if the server refuses the credentials or the ACL
+   */
+  @Override
+  public void prepare() {
+    checkOpen();
+    ensurePath(root);
+  }
+
+  /**
    * The configuration this store was opened with.
    *
    * @return the configuration

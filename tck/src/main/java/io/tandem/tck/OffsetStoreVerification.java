@@ -2119,6 +2119,35 @@ public abstract class OffsetStoreVerification<T> {
         () -> store().commit(g, List.of(new OffsetRange(p, 0, 6)), ResultWriter.none()));
   }
 
+  /**
+   * D5. {@link OffsetStore#prepare()} is idempotent: called again and again, on this instance and
+   * on another, it keeps every stored position and result, and the store commits normally after it.
+   *
+   * <p>If this fails, check: prepare creates only what is missing ({@code IF NOT EXISTS}, an
+   * "already exists" answer taken as success), never drops or truncates, and leaves the store
+   * usable (no statement prepared against a table it replaced, no session closed).
+   */
+  @Test
+  @DisplayName("[D5] prepare is idempotent, keeps what is stored, and the store works after it")
+  void d5_prepareIdempotent() {
+    String g = group();
+    String ns = namespace();
+    Partition p = partition(topic(), 0);
+    store().prepare();
+    store().initialize(g, Map.of(p, 0L));
+    store().commit(g, List.of(new OffsetRange(p, 0, 2)), put(ns, Map.of("a", "1")));
+    store().prepare();
+    OffsetStore<T> other = open();
+    other.prepare();
+    other.prepare();
+    assertPositions("after prepare() on two instances", g, List.of(p), Map.of(p, 2L));
+    assertResults("after prepare() on two instances", ns, Map.of("a", "1"));
+    store().commit(g, List.of(new OffsetRange(p, 2, 5)), put(ns, Map.of("b", "2")));
+    other.commit(g, List.of(new OffsetRange(p, 5, 6)), ResultWriter.none());
+    assertPositions("after commits following prepare()", g, List.of(p), Map.of(p, 6L));
+    assertResults("after commits following prepare()", ns, Map.of("a", "1", "b", "2"));
+  }
+
   // ---------------------------------------------------------------- S: scale
 
   /**

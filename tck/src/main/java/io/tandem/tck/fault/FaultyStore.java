@@ -165,6 +165,11 @@ public final class FaultyStore<T> implements OffsetStore<T> {
   }
 
   @Override
+  public void prepare() {
+    delegate.prepare();
+  }
+
+  @Override
   public void close() {
     delegate.close();
   }

@@ -81,6 +81,19 @@ final class BrokenStores {
     }
   }
 
+  /** prepare() wipes the database: stored positions and results are gone after it. */
+  static final class PrepareRecreates extends MemoryOffsetStore {
+    PrepareRecreates(Builder b) {
+      super(b);
+    }
+
+    /** Drops and recreates, like DDL without IF NOT EXISTS after a DROP. */
+    @Override
+    public void prepare() {
+      database().clear();
+    }
+  }
+
   /** close() wipes the database, like an in-memory database dropped with its last user. */
   static final class ForgetsOnClose extends MemoryOffsetStore {
     ForgetsOnClose(Builder b) {

@@ -14,6 +14,7 @@ import io.tandem.tck.selftest.Kits.InitializeOverwrites;
 import io.tandem.tck.selftest.Kits.MovesOffsetsWhenWriterFails;
 import io.tandem.tck.selftest.Kits.NotAtomicAcrossPartitions;
 import io.tandem.tck.selftest.Kits.PerPartitionReference;
+import io.tandem.tck.selftest.Kits.PrepareRecreates;
 import io.tandem.tck.selftest.Kits.ReadsMissingAsZero;
 import io.tandem.tck.selftest.Kits.ReportsFirstConflictOnly;
 import io.tandem.tck.selftest.Kits.RerunsWriterIntoSameTransaction;
@@ -40,7 +41,7 @@ import org.junit.jupiter.api.Test;
  */
 class KitSelfTest {
 
-  private static final int RULES = 78;
+  private static final int RULES = 79;
   private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "R4", "V6", "V7");
   private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "X7", "R3");
 
@@ -113,6 +114,12 @@ class KitSelfTest {
   @Test
   void storeLosingPositionsOnCloseFailsDurabilityRules() {
     assertFails(ForgetsOnClose.class, Set.of("D1", "D2", "D3"), Set.of());
+  }
+
+  @Test
+  void storeWhosePrepareRecreatesTheOffsetsFailsD5() {
+    KitRun run = assertFails(PrepareRecreates.class, Set.of("D5"), Set.of());
+    assertThat(run.failed.get("D5")).contains("after prepare() on two instances");
   }
 
   @Test

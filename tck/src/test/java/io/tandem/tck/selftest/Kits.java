@@ -163,6 +163,15 @@ final class Kits {
     }
   }
 
+  /** prepare() recreates the offsets: stored positions are gone after it. */
+  static final class PrepareRecreates extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    PrepareRecreates() {
+      super(DB, BrokenStores.PrepareRecreates::new);
+    }
+  }
+
   /** Checks, then writes without holding the lock: concurrent commits both win. */
   static final class ChecksThenWritesUnlocked extends MemoryKit {
     private static final MemoryDatabase DB = new MemoryDatabase();
