@@ -15,6 +15,7 @@ import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.ReadBack;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -598,9 +599,10 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     List<Conflict> found = new ArrayList<>();
     for (Slice sl : owned) {
       Long at = stored.get(sl.range.partition());
-      if (at != null && at == sl.range.until() && sl.range.size() > 0) {
+      ReadBack.Verdict verdict = ReadBack.ofRange(sl.range, at);
+      if (verdict == ReadBack.Verdict.APPLIED) {
         landed.add(sl);
-      } else if (at != null && at == sl.range.from()) {
+      } else if (verdict == ReadBack.Verdict.NOT_APPLIED) {
         retry.add(sl);
       } else {
         movedSlices.add(sl);

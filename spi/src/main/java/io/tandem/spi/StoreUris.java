@@ -58,8 +58,9 @@ public final class StoreUris {
   }
 
   /**
-   * The query parameters of a URI ({@code ?a=1&b=2}), in order, percent-decoded. A parameter
-   * without {@code =} has an empty value.
+   * The query parameters of a URI ({@code ?a=1&b=2}), in order, percent-decoded as RFC 3986 says
+   * ({@link #decode(String)}: a {@code +} stays a {@code +}). A parameter without {@code =} has an
+   * empty value.
    *
    * @param uri the URI
    * @return the parameters, possibly empty
@@ -98,10 +99,65 @@ public final class StoreUris {
 
   private static String decode(String s, String uri) {
     try {
-      return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+      return decode(s);
     } catch (IllegalArgumentException e) {
       throw new StoreConfigurationException(
-          "Malformed store URI '" + mask(uri) + "': bad percent-encoding in '" + s + "'", e);
+          "Malformed store URI '" + mask(uri) + "': " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Percent-decodes one URI component as RFC 3986 defines it: {@code %XX} sequences are UTF-8
+   * bytes, every other character stands for itself. Unlike {@link java.net.URLDecoder} (HTML form
+   * encoding), a {@code +} stays a {@code +}, so a password such as {@code a+b} survives a URI.
+   *
+   * @param component the raw component (user info, path segment, query name or value)
+   * @return the decoded text
+   * @throws NullPointerException if {@code component} is null
+   * @throws IllegalArgumentException if a {@code %} is not followed by two hex digits, or the bytes
+   *     are not UTF-8; the message never repeats the component, which may be a password
+   */
+  public static String decode(String component) {
+    Objects.requireNonNull(component, "component must not be null");
+    int first = component.indexOf('%');
+    if (first < 0) {
+      return component;
+    }
+    StringBuilder out = new StringBuilder(component.length());
+    out.append(component, 0, first);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    int i = first;
+    while (i < component.length()) {
+      char c = component.charAt(i);
+      if (c != '%') {
+        out.append(c);
+        i++;
+        continue;
+      }
+      bytes.reset();
+      while (i < component.length() && component.charAt(i) == '%') {
+        if (i + 2 >= component.length()) {
+          throw new IllegalArgumentException(
+              "bad percent-encoding: '%' at position " + i + " is not followed by two hex digits");
+        }
+        int hi = Character.digit(component.charAt(i + 1), 16);
+        int lo = Character.digit(component.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw new IllegalArgumentException(
+              "bad percent-encoding: '%' at position " + i + " is not followed by two hex digits");
+        }
+        bytes.write(hi << 4 | lo);
+        i += 3;
+      }
+      try {
+        out.append(
+            java.nio.charset.StandardCharsets.UTF_8
+                .newDecoder()
+                .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())));
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new IllegalArgumentException("bad percent-encoding: the bytes are not UTF-8", e);
+      }
+    }
+    return out.toString();
   }
 }

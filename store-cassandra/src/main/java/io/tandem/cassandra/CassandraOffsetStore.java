@@ -30,6 +30,7 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -174,7 +175,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     for (InetSocketAddress point : config.contactPoints()) {
       builder.addContactPoint(new InetSocketAddress(point.getHostString(), point.getPort()));
     }
-    config.username().ifPresent(u -> builder.withAuthCredentials(u, config.password().get()));
+    config.user().ifPresent(u -> builder.withAuthCredentials(u, config.password().get()));
     try {
       CqlSession session = builder.build();
       log.info("Opened Cassandra offset store {}", config);
@@ -461,7 +462,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     StoreArguments.group(group);
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, config.maxRangesPerCommit());
     StoreArguments.results(results);
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
 
     CassandraResults handle = new CassandraResults(session);
@@ -666,16 +667,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   private static List<Conflict> conflicts(List<OffsetRange> ranges, Map<Partition, Long> found) {
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long at = found.get(r.partition());
-      if (at == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (at != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), at));
-      }
-    }
-    return conflicts;
+    return Conflicts.of(ranges, found);
   }
 
   private record Outcome(boolean applied, List<Conflict> conflicts) {}
@@ -732,7 +724,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     if (sorted.isEmpty()) {
       return Map.of();
     }
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
     List<Partition> all = new ArrayList<>(sorted.keySet());
     for (List<Partition> chunk : chunks(all)) {
@@ -779,7 +771,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     if (sorted.isEmpty()) {
       return;
     }
-    requireOpen();
+    checkOpen();
     Prepared ps = prepared();
     List<Partition> all = new ArrayList<>(sorted.keySet());
     for (List<Partition> chunk : chunks(all)) {
@@ -808,7 +800,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   @Override
   public boolean delete(String group) {
     StoreArguments.group(group);
-    requireOpen();
+    checkOpen();
     List<Partition> existing =
         new ArrayList<>(readGroup(group, config.serialConsistency()).keySet());
     int deleted = deleteRows(group, existing);
@@ -820,7 +812,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   public int delete(String group, Collection<Partition> partitions) {
     StoreArguments.group(group);
     List<Partition> sorted = StoreArguments.partitions(partitions);
-    requireOpen();
+    checkOpen();
     return deleteRows(group, sorted);
   }
 
@@ -947,9 +939,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     return p;
   }
 
-  private void requireOpen() {
+  private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("this CassandraOffsetStore is closed");
+      throw new IllegalStateException("CassandraOffsetStore on " + qualifiedTable + " is closed");
     }
   }
 

@@ -50,7 +50,7 @@ public final class CassandraStoreConfig {
   private final int maxRangesPerCommit;
   private final int resultConcurrency;
   private final int lwtAttempts;
-  private final String username;
+  private final String user;
   private final String password;
   private final CqlSession session;
 
@@ -66,7 +66,7 @@ public final class CassandraStoreConfig {
     this.maxRangesPerCommit = b.maxRangesPerCommit;
     this.resultConcurrency = b.resultConcurrency;
     this.lwtAttempts = b.lwtAttempts;
-    this.username = b.username;
+    this.user = b.user;
     this.password = b.password;
     this.session = b.session;
   }
@@ -183,8 +183,8 @@ public final class CassandraStoreConfig {
     return lwtAttempts;
   }
 
-  Optional<String> username() {
-    return Optional.ofNullable(username);
+  Optional<String> user() {
+    return Optional.ofNullable(user);
   }
 
   Optional<String> password() {
@@ -224,7 +224,7 @@ public final class CassandraStoreConfig {
         + resultConcurrency
         + ", lwtAttempts="
         + lwtAttempts
-        + (username != null ? ", username=" + username + ", password=****" : "")
+        + (user != null ? ", user=" + user + ", password=****" : "")
         + "}";
   }
 
@@ -241,7 +241,7 @@ public final class CassandraStoreConfig {
     private int maxRangesPerCommit = DEFAULT_MAX_RANGES;
     private int resultConcurrency = 32;
     private int lwtAttempts = 3;
-    private String username;
+    private String user;
     private String password;
     private CqlSession session;
 
@@ -389,12 +389,12 @@ public final class CassandraStoreConfig {
     /**
      * Plain-text credentials for the store's own session. Default: none.
      *
-     * @param username the user
+     * @param user the user
      * @param password the password
      * @return this builder
      */
-    public Builder credentials(String username, String password) {
-      this.username = Objects.requireNonNull(username, "username");
+    public Builder credentials(String user, String password) {
+      this.user = Objects.requireNonNull(user, "user");
       this.password = Objects.requireNonNull(password, "password");
       return this;
     }
@@ -422,7 +422,7 @@ public final class CassandraStoreConfig {
       identifier("keyspace", keyspace);
       identifier("table", table);
       if (session != null) {
-        if (!contactPoints.isEmpty() || localDatacenter != null || username != null) {
+        if (!contactPoints.isEmpty() || localDatacenter != null || user != null) {
           throw new StoreConfigurationException(
               "with a supplied session, contact points, localDatacenter and credentials come from"
                   + " that session: do not set them");

@@ -1,52 +1,131 @@
 package io.tandem.cassandra;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStoreProvider;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUris;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import io.tandem.spi.support.OptionValues;
+import io.tandem.spi.support.StoreOption;
+import io.tandem.spi.support.StoreOptions;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Opens {@link CassandraOffsetStore}s from {@code
  * cassandra://[user:password@]host[:port][,host[:port]...]/keyspace?localDatacenter=dc1&...}.
  *
- * <p>Parameters (in the query or in the properties; the same name in both is an error): {@code
- * localDatacenter} (required), {@code table}, {@code writeConsistency}, {@code serialConsistency},
- * {@code readConsistency}, {@code requestTimeout} ({@code 12s}, {@code 500ms} or ISO-8601), {@code
- * maxRangesPerCommit}, {@code resultConcurrency}, {@code lwtAttempts}, {@code username}, {@code
- * password}, and {@code createSchema}: {@code SimpleStrategy:<n>} or {@code
+ * <p>Parameters, read by {@link StoreOptions} (in the query or in the properties; the same name in
+ * both is an error): {@code localDatacenter} (required), {@code table}, {@code writeConsistency},
+ * {@code serialConsistency}, {@code readConsistency}, {@code requestTimeout} (a duration as {@link
+ * io.tandem.spi.support.Durations} reads it), {@code maxRangesPerCommit}, {@code
+ * resultConcurrency}, {@code lwtAttempts}, {@code user} and {@code password} (properties only, else
+ * the URI's user info), and {@code createSchema}: {@code SimpleStrategy:<n>} or {@code
  * NetworkTopologyStrategy:<dc>=<n>[,...]} creates the keyspace (if absent) and the table, {@code
  * table} creates only the table in an existing keyspace; absent, nothing is created. The port
  * defaults to 9042, the keyspace to {@code tandem}. Any other parameter is an error.
  */
 public final class CassandraStoreProvider implements OffsetStoreProvider {
 
-  private static final Set<String> KNOWN =
-      Set.of(
-          "localDatacenter",
-          "table",
+  static final StoreOption<String> LOCAL_DATACENTER =
+      StoreOption.text(
+              "localDatacenter",
+              null,
+              "the driver's local DC (required with contact points); one default node:"
+                  + " `datacenter1`")
+          .defaultText("— (required)");
+  static final StoreOption<String> TABLE =
+      StoreOption.text("table", CassandraStoreConfig.DEFAULT_TABLE, "offsets table");
+  static final StoreOption<ConsistencyLevel> WRITE_CONSISTENCY =
+      consistency(
           "writeConsistency",
+          DefaultConsistencyLevel.LOCAL_QUORUM,
+          "Paxos commit phase, initialize, results without a level");
+  static final StoreOption<ConsistencyLevel> SERIAL_CONSISTENCY =
+      consistency(
           "serialConsistency",
+          DefaultConsistencyLevel.LOCAL_SERIAL,
+          "Paxos phase and outcome-resolving reads (`SERIAL` for groups moving across DCs)");
+  static final StoreOption<ConsistencyLevel> READ_CONSISTENCY =
+      consistency(
           "readConsistency",
+          DefaultConsistencyLevel.LOCAL_QUORUM,
+          "`groups`, the session default (positions are read at `serialConsistency`, which"
+              + " completes a commit a crash left half-way)");
+  static final StoreOption<Duration> REQUEST_TIMEOUT =
+      StoreOption.duration(
           "requestTimeout",
+          Duration.ofSeconds(12),
+          "driver timeout; longer than the server's write/CAS timeouts so the server's answer"
+              + " comes first");
+  static final StoreOption<Integer> MAX_RANGES_PER_COMMIT =
+      StoreOption.integer(
           "maxRangesPerCommit",
-          "resultConcurrency",
+          CassandraStoreConfig.DEFAULT_MAX_RANGES,
+          "ranges per commit (one Paxos round; see below)");
+  static final StoreOption<Integer> RESULT_CONCURRENCY =
+      StoreOption.integer("resultConcurrency", 32, "result statements in flight at once");
+  static final StoreOption<Integer> LWT_ATTEMPTS =
+      StoreOption.integer(
           "lwtAttempts",
-          "username",
-          "password",
-          "createSchema");
+          3,
+          "sends of a commit's LWT when an unknown outcome resolves as \"not applied\"");
+  static final StoreOption<String> USER =
+      StoreOption.text("user", null, "plain-text auth user (or the URI's user info)")
+          .formerly("username")
+          .propertiesOnly();
+  static final StoreOption<String> PASSWORD =
+      StoreOption.secret("password", "plain-text auth password (or the URI's user info)")
+          .propertiesOnly();
+  static final StoreOption<String> CREATE_SCHEMA =
+      StoreOption.text(
+          "createSchema",
+          null,
+          "`SimpleStrategy:3`, `NetworkTopologyStrategy:dc1=3,dc2=3` (keyspace + table) or"
+              + " `table` (table in an existing keyspace); absent, nothing is created");
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)");
+  /** Every option, in the order of the README's table. */
+  static final StoreOptions OPTIONS =
+      StoreOptions.of(
+          "Cassandra",
+          List.of(
+              LOCAL_DATACENTER,
+              TABLE,
+              WRITE_CONSISTENCY,
+              SERIAL_CONSISTENCY,
+              READ_CONSISTENCY,
+              REQUEST_TIMEOUT,
+              MAX_RANGES_PER_COMMIT,
+              RESULT_CONCURRENCY,
+              LWT_ATTEMPTS,
+              USER,
+              PASSWORD,
+              CREATE_SCHEMA));
+
+  private static StoreOption<ConsistencyLevel> consistency(
+      String name, DefaultConsistencyLevel defaultValue, String description) {
+    return StoreOption.<ConsistencyLevel>of(
+        name,
+        "consistency level",
+        v -> {
+          try {
+            return DefaultConsistencyLevel.valueOf(v.trim().toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                "expected a consistency level (ONE, LOCAL_QUORUM, QUORUM, SERIAL, LOCAL_SERIAL,"
+                    + " ...), got '"
+                    + v
+                    + "'",
+                e);
+          }
+        },
+        defaultValue,
+        description);
+  }
 
   /** Creates the provider; ServiceLoader calls this. */
   public CassandraStoreProvider() {}
@@ -83,7 +162,7 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
   record Parsed(CassandraStoreConfig config, String createSchema) {}
 
   static Parsed parse(String uri, Map<String, String> properties) {
-    String masked = StoreUris.mask(uri);
+    String masked = OPTIONS.mask(uri);
     if (!"cassandra".equals(StoreUris.scheme(uri))
         || !uri.regionMatches(true, 0, "cassandra://", 0, 12)) {
       throw new StoreConfigurationException(
@@ -98,46 +177,23 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
     String authority = slash < 0 ? beforeQuery : beforeQuery.substring(0, slash);
     String keyspace = slash < 0 ? "" : beforeQuery.substring(slash + 1);
 
-    Map<String, String> options = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : properties.entrySet()) {
-      options.put(e.getKey(), e.getValue());
-    }
-    for (Map.Entry<String, String> e : StoreUris.query(uri).entrySet()) {
-      String before = options.put(e.getKey(), e.getValue());
-      if (before != null) {
-        throw new StoreConfigurationException(
-            "Cassandra store option '"
-                + e.getKey()
-                + "' is given both in the URI and in the properties ("
-                + masked
-                + ")");
-      }
-    }
-    Set<String> unknown = new TreeSet<>(options.keySet());
-    unknown.removeAll(KNOWN);
-    if (!unknown.isEmpty()) {
-      throw new StoreConfigurationException(
-          "Unknown Cassandra store option(s) "
-              + unknown
-              + " in "
-              + masked
-              + ". Known: "
-              + new TreeSet<>(KNOWN));
-    }
-
+    OptionValues options = OPTIONS.read(uri, properties);
     CassandraStoreConfig.Builder b = CassandraStoreConfig.builder();
     int at = authority.lastIndexOf('@');
     if (at >= 0) {
       String userInfo = authority.substring(0, at);
       authority = authority.substring(at + 1);
       int colon = userInfo.indexOf(':');
-      if (colon < 0 || options.containsKey("username")) {
+      if (colon < 0 || options.has(USER) || options.has(PASSWORD)) {
         throw new StoreConfigurationException(
-            "Cassandra URI user info must be user:password and not repeat username ("
+            "Cassandra URI user info must be user:password and the credentials given in one place,"
+                + " the URI or the properties ("
                 + masked
                 + ")");
       }
-      b.credentials(decode(userInfo.substring(0, colon)), decode(userInfo.substring(colon + 1)));
+      b.credentials(
+          decode(userInfo.substring(0, colon), masked),
+          decode(userInfo.substring(colon + 1), masked));
     }
     if (authority.isEmpty()) {
       throw new StoreConfigurationException("Cassandra URI has no host: '" + masked + "'");
@@ -167,69 +223,34 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
     if (!keyspace.isEmpty()) {
       b.keyspace(keyspace);
     }
-    String createSchema = null;
-    for (Map.Entry<String, String> e : options.entrySet()) {
-      String v = e.getValue();
-      switch (e.getKey()) {
-        case "localDatacenter" -> b.localDatacenter(v);
-        case "table" -> b.table(v);
-        case "writeConsistency" ->
-            b.writeConsistency(CassandraStoreConfig.consistency(e.getKey(), v));
-        case "serialConsistency" ->
-            b.serialConsistency(CassandraStoreConfig.consistency(e.getKey(), v));
-        case "readConsistency" ->
-            b.readConsistency(CassandraStoreConfig.consistency(e.getKey(), v));
-        case "requestTimeout" -> b.requestTimeout(duration(e.getKey(), v));
-        case "maxRangesPerCommit" -> b.maxRangesPerCommit(integer(e.getKey(), v));
-        case "resultConcurrency" -> b.resultConcurrency(integer(e.getKey(), v));
-        case "lwtAttempts" -> b.lwtAttempts(integer(e.getKey(), v));
-        case "createSchema" -> createSchema = v;
-        case "username", "password" -> {
-          // below, together
-        }
-        default -> throw new IllegalStateException(e.getKey());
-      }
+    options.ifPresent(LOCAL_DATACENTER, b::localDatacenter);
+    options.ifPresent(TABLE, b::table);
+    options.ifPresent(WRITE_CONSISTENCY, b::writeConsistency);
+    options.ifPresent(SERIAL_CONSISTENCY, b::serialConsistency);
+    options.ifPresent(READ_CONSISTENCY, b::readConsistency);
+    options.ifPresent(REQUEST_TIMEOUT, b::requestTimeout);
+    options.ifPresent(MAX_RANGES_PER_COMMIT, b::maxRangesPerCommit);
+    options.ifPresent(RESULT_CONCURRENCY, b::resultConcurrency);
+    options.ifPresent(LWT_ATTEMPTS, b::lwtAttempts);
+    if (options.has(USER) != options.has(PASSWORD)) {
+      throw new StoreConfigurationException("Cassandra options user and password go together");
     }
-    if (options.containsKey("username") != options.containsKey("password")) {
-      throw new StoreConfigurationException("Cassandra options username and password go together");
+    if (options.has(USER)) {
+      b.credentials(options.get(USER).orElseThrow(), options.get(PASSWORD).orElseThrow());
     }
-    if (options.containsKey("username")) {
-      b.credentials(options.get("username"), options.get("password"));
-    }
+    String createSchema = options.get(CREATE_SCHEMA).orElse(null);
     if (createSchema != null && !createSchema.equalsIgnoreCase("table")) {
       CassandraReplication.parse(createSchema); // fail before connecting
     }
     return new Parsed(b.build(), createSchema);
   }
 
-  private static String decode(String s) {
-    return URLDecoder.decode(s, StandardCharsets.UTF_8);
-  }
-
-  private static int integer(String option, String value) {
+  private static String decode(String s, String masked) {
     try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new StoreConfigurationException(option + " must be an integer, got '" + value + "'", e);
-    }
-  }
-
-  private static Duration duration(String option, String value) {
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    Matcher m = DURATION.matcher(v);
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        default -> Duration.ofMinutes(n);
-      };
-    }
-    try {
-      return Duration.parse(value.trim());
-    } catch (DateTimeParseException e) {
+      return StoreUris.decode(s);
+    } catch (IllegalArgumentException e) {
       throw new StoreConfigurationException(
-          option + " must be a duration such as 12s, 500ms or PT12S, got '" + value + "'", e);
+          "Malformed Cassandra URI '" + masked + "': " + e.getMessage(), e);
     }
   }
 }

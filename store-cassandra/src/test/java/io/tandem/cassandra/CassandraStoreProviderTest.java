@@ -20,7 +20,7 @@ class CassandraStoreProviderTest {
                 + "&serialConsistency=SERIAL&readConsistency=ONE&requestTimeout=500ms"
                 + "&maxRangesPerCommit=100&resultConcurrency=4&lwtAttempts=5"
                 + "&createSchema=NetworkTopologyStrategy:dc1=3,dc2=2",
-            Map.of("username", "u", "password", "secret"));
+            Map.of("user", "u", "password", "secret"));
     CassandraStoreConfig c = p.config();
     assertThat(c.contactPoints())
         .containsExactly(
@@ -54,14 +54,29 @@ class CassandraStoreProviderTest {
   }
 
   @Test
+  void formerUsernameIsRefusedWithAHintAndPlusStaysPlus() {
+    assertThatThrownBy(
+            () ->
+                CassandraStoreProvider.parse(
+                    "cassandra://h/ks?localDatacenter=d", Map.of("username", "u")))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("It is now called 'user'");
+    assertThat(
+            CassandraStoreProvider.parse("cassandra://u:a+b@h/ks?localDatacenter=d", Map.of())
+                .config()
+                .password())
+        .contains("a+b");
+  }
+
+  @Test
   void unknownParameterIsAnErrorNamingIt() {
     assertThatThrownBy(
             () ->
                 CassandraStoreProvider.parse(
                     "cassandra://h/ks?localDatacenter=d&consistancy=ONE", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("[consistancy]")
-        .hasMessageContaining("Known:");
+        .hasMessageContaining("Unknown option 'consistancy' for the Cassandra store")
+        .hasMessageContaining("Known options: localDatacenter, table,");
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -187,7 +188,8 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       OffsetStoreException mapped =
           SqlErrors.translate("opening the store", config.maskedUrl(), cause);
-      if (!(mapped instanceof StoreUnavailableException)) {
+      if (!(mapped instanceof StoreUnavailableException)
+          && !(mapped instanceof StoreConfigurationException)) {
         mapped =
             new StoreConfigurationException(
                 "Cannot open JDBC store on "
@@ -285,9 +287,9 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
 
   /**
    * Creates the offsets table if it does not exist. Idempotent and safe to call from several
-   * processes at once. Needs the right to create tables; with {@code create-schema=false} run the
+   * processes at once. Needs the right to create tables; with {@code createSchema=false} run the
    * DDL of {@code io/tandem/jdbc/ddl/<dialect>.sql} yourself instead. With {@code
-   * create-schema=true} (the default) the first offset operation does it anyway.
+   * createSchema=true} (the default) the first offset operation does it anyway.
    *
    * @throws StoreUnavailableException if the database cannot be reached
    * @throws OffsetStoreException if the database refuses the DDL
@@ -611,16 +613,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     } catch (SQLException e) {
       throw SqlErrors.translate(action + " (reading positions after a conflict)", where, e);
     }
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long stored = now.get(r.partition());
-      if (stored == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (stored != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), stored));
-      }
-    }
-    return conflicts;
+    return Conflicts.of(ranges, now);
   }
 
   /**
@@ -650,7 +643,7 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
       if (SqlErrors.concurrency(e)) {
         throw new ConcurrencyFailure(e);
       }
-      if (committing && SqlErrors.unavailable(e)) {
+      if (committing && SqlErrors.unavailable(e) && !SqlErrors.accessDenied(e)) {
         throw new StoreUnavailableException(
             "Connection lost during COMMIT while "
                 + action

@@ -2,14 +2,14 @@ package io.tandem.jdbc;
 
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUris;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import io.tandem.spi.support.OptionValues;
+import io.tandem.spi.support.StoreOption;
+import io.tandem.spi.support.StoreOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,23 +19,11 @@ import java.util.TreeMap;
  * Immutable configuration of a {@link JdbcOffsetStore}, built with {@link #builder()} or read from
  * a store URI and properties with {@link #fromUri(String, Map)}.
  *
- * <table>
- *   <caption>Options (URI parameter {@code tandem.<option>} or property {@code <option>})</caption>
- *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code table}</td><td>{@code tandem_offsets}</td><td>offsets table, {@value
- *       Identifiers#RULE}</td></tr>
- *   <tr><td>{@code create-schema}</td><td>{@code true}</td><td>create the table on first use
- *       (idempotent)</td></tr>
- *   <tr><td>{@code pool-size}</td><td>{@code 4}</td><td>HikariCP maximum pool size</td></tr>
- *   <tr><td>{@code connection-timeout-ms}</td><td>{@code 10000}</td><td>wait for a connection;
- *       also the driver's connect timeout</td></tr>
- *   <tr><td>{@code user}, {@code password}</td><td>none</td><td>credentials (or in the URL as
- *       the driver accepts them)</td></tr>
- *   <tr><td>{@code dialect}</td><td>from the URL</td><td>{@code postgresql}, {@code h2}, {@code
- *       mariadb}, {@code mysql}</td></tr>
- *   <tr><td>{@code driver.<name>}</td><td>none</td><td>property passed to the JDBC driver
- *       (properties only)</td></tr>
- * </table>
+ * <p>Options: the README's table, generated from the declarations below. In a URL each is a
+ * parameter {@code tandem.<option>} ({@code ?tandem.poolSize=8}, or {@code ;tandem.poolSize=8} in
+ * an H2 URL); in the properties it is {@code <option>}, beside {@code driver.<name>} entries for
+ * the JDBC driver. They are read by {@link StoreOptions}: unknown names are refused, an option in
+ * both places is refused, durations follow {@link io.tandem.spi.support.Durations}.
  */
 public final class JdbcStoreConfig {
 
@@ -48,25 +36,55 @@ public final class JdbcStoreConfig {
   /** Default time to wait for a connection. */
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(10);
 
-  static final String OPT_TABLE = "table";
-  static final String OPT_CREATE_SCHEMA = "create-schema";
-  static final String OPT_POOL_SIZE = "pool-size";
-  static final String OPT_CONNECTION_TIMEOUT = "connection-timeout-ms";
-  static final String OPT_USER = "user";
-  static final String OPT_PASSWORD = "password";
-  static final String OPT_DIALECT = "dialect";
+  static final StoreOption<String> TABLE =
+      StoreOption.text(
+          "table",
+          DEFAULT_TABLE,
+          "offsets table; `[A-Za-z_][A-Za-z0-9_]{0,62}`, optionally `schema.table`; quoted in SQL,"
+              + " so case-sensitive");
+  static final StoreOption<Boolean> CREATE_SCHEMA =
+      StoreOption.bool(
+              "createSchema",
+              true,
+              "create the table on first use (idempotent); `prepare()` (on any `OffsetStore`) does"
+                  + " it on demand; DDL per dialect in `io/tandem/jdbc/ddl/*.sql`")
+          .formerly("create-schema");
+  static final StoreOption<Integer> POOL_SIZE =
+      StoreOption.integer(
+              "poolSize",
+              DEFAULT_POOL_SIZE,
+              "HikariCP maximum pool size (not used with your `DataSource`)")
+          .formerly("pool-size");
+  static final StoreOption<Duration> CONNECTION_TIMEOUT =
+      StoreOption.duration(
+              "connectionTimeout",
+              DEFAULT_CONNECTION_TIMEOUT,
+              "wait for a pooled connection; also the driver's connect timeout; at least 250ms")
+          .formerly("connection-timeout-ms");
+  static final StoreOption<String> USER =
+      StoreOption.text("user", null, "database user (or in the URL, as the driver accepts it)");
+  static final StoreOption<String> PASSWORD =
+      StoreOption.secret("password", "database password (or in the URL)");
+  static final StoreOption<JdbcDialect> DIALECT =
+      StoreOption.of(
+              "dialect",
+              "`postgresql`, `h2`, `mariadb` or `mysql`",
+              JdbcDialect::named,
+              null,
+              "for URLs that do not name the database, such as `jdbc:p6spy:…`")
+          .defaultText("from the URL");
+
+  /** Every option, in the order of the README's table. */
+  static final StoreOptions OPTIONS =
+      StoreOptions.of(
+              "JDBC",
+              List.of(TABLE, CREATE_SCHEMA, POOL_SIZE, CONNECTION_TIMEOUT, USER, PASSWORD, DIALECT))
+          .withNote(
+              "In the URL, options are written tandem.<option>=...; properties named"
+                  + " driver.<name> go to the JDBC driver.");
+
   static final String DRIVER_PREFIX = "driver.";
   static final String URI_PREFIX = "tandem.";
-
-  private static final List<String> OPTIONS =
-      List.of(
-          OPT_TABLE,
-          OPT_CREATE_SCHEMA,
-          OPT_POOL_SIZE,
-          OPT_CONNECTION_TIMEOUT,
-          OPT_USER,
-          OPT_PASSWORD,
-          OPT_DIALECT);
 
   private final String url;
   private final String user;
@@ -122,71 +140,29 @@ public final class JdbcStoreConfig {
               + "': expected jdbc:<database>:..., such as jdbc:postgresql://host:5432/app or"
               + " jdbc:h2:./data/tandem");
     }
-    Map<String, String> options = new LinkedHashMap<>();
-    String driverUrl = extractOptions(uri, options);
+    List<Map.Entry<String, String>> fromUri = new ArrayList<>();
+    String driverUrl = extractOptions(uri, fromUri);
     Builder b = builder().url(driverUrl);
+    Map<String, String> options = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : properties.entrySet()) {
       String key = Objects.requireNonNull(e.getKey(), "property key must not be null");
       String value =
           Objects.requireNonNull(e.getValue(), () -> "property '" + key + "' must not be null");
       if (key.startsWith(DRIVER_PREFIX) && key.length() > DRIVER_PREFIX.length()) {
         b.driverProperty(key.substring(DRIVER_PREFIX.length()), value);
-      } else if (options.containsKey(key)) {
-        throw new StoreConfigurationException(
-            "Option '" + key + "' is given both in the URI and in the properties; give it once");
       } else {
         options.put(key, value);
       }
     }
-    for (Map.Entry<String, String> e : options.entrySet()) {
-      apply(b, e.getKey(), e.getValue(), uri);
-    }
+    OptionValues values = OPTIONS.read(uri, fromUri, options);
+    values.ifPresent(TABLE, b::tableName);
+    values.ifPresent(CREATE_SCHEMA, b::createSchema);
+    values.ifPresent(POOL_SIZE, b::poolSize);
+    values.ifPresent(CONNECTION_TIMEOUT, b::connectionTimeout);
+    values.ifPresent(USER, b::user);
+    values.ifPresent(PASSWORD, b::password);
+    values.ifPresent(DIALECT, b::dialect);
     return b.build();
-  }
-
-  private static void apply(Builder b, String key, String value, String uri) {
-    try {
-      switch (key) {
-        case OPT_TABLE -> b.tableName(value);
-        case OPT_CREATE_SCHEMA -> b.createSchema(parseBoolean(key, value));
-        case OPT_POOL_SIZE -> b.poolSize(parseInt(key, value));
-        case OPT_CONNECTION_TIMEOUT -> b.connectionTimeout(Duration.ofMillis(parseInt(key, value)));
-        case OPT_USER -> b.user(value);
-        case OPT_PASSWORD -> b.password(value);
-        case OPT_DIALECT -> b.dialect(JdbcDialect.named(value));
-        default ->
-            throw new StoreConfigurationException(
-                "Unknown JDBC store option '"
-                    + key
-                    + "' for "
-                    + StoreUris.mask(uri)
-                    + ". Known options: "
-                    + String.join(", ", OPTIONS)
-                    + ", and driver.<name> properties for the JDBC driver"
-                    + " (in the URI: tandem.<option>=...).");
-      }
-    } catch (IllegalArgumentException e) {
-      throw new StoreConfigurationException(e.getMessage(), e);
-    }
-  }
-
-  private static boolean parseBoolean(String key, String value) {
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default ->
-          throw new IllegalArgumentException(
-              "option " + key + " must be true or false, got '" + value + "'");
-    };
-  }
-
-  private static int parseInt(String key, String value) {
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "option " + key + " must be an integer, got '" + value + "'", e);
-    }
   }
 
   /**
@@ -194,13 +170,13 @@ public final class JdbcStoreConfig {
    * without them. Both parameter syntaxes in use are handled: {@code ?a=1&b=2} (PostgreSQL,
    * MariaDB, MySQL) and {@code ;A=1;B=2} (H2).
    */
-  static String extractOptions(String uri, Map<String, String> options) {
+  static String extractOptions(String uri, List<Map.Entry<String, String>> options) {
     int query = uri.indexOf('?');
     if (query >= 0) {
       List<String> kept = new ArrayList<>();
       for (String param : uri.substring(query + 1).split("&", -1)) {
         if (param.startsWith(URI_PREFIX)) {
-          putOption(options, decode(param, uri), uri);
+          putOption(options, param, uri, true);
         } else if (!param.isEmpty()) {
           kept.add(param);
         }
@@ -212,7 +188,7 @@ public final class JdbcStoreConfig {
   }
 
   private static String extractSemicolonOptions(
-      String url, Map<String, String> options, String uri) {
+      String url, List<Map.Entry<String, String>> options, String uri) {
     if (url.indexOf(';') < 0) {
       return url;
     }
@@ -220,7 +196,7 @@ public final class JdbcStoreConfig {
     StringBuilder kept = new StringBuilder(parts[0]);
     for (int i = 1; i < parts.length; i++) {
       if (parts[i].regionMatches(true, 0, URI_PREFIX, 0, URI_PREFIX.length())) {
-        putOption(options, parts[i], uri);
+        putOption(options, parts[i], uri, false);
       } else {
         kept.append(';').append(parts[i]);
       }
@@ -228,30 +204,29 @@ public final class JdbcStoreConfig {
     return kept.toString();
   }
 
-  private static void putOption(Map<String, String> options, String param, String uri) {
+  private static void putOption(
+      List<Map.Entry<String, String>> options, String param, String uri, boolean encoded) {
     int eq = param.indexOf('=');
     if (eq < 0) {
       throw new StoreConfigurationException(
-          "Malformed option '"
-              + param
-              + "' in "
-              + StoreUris.mask(uri)
-              + ": expected tandem.<option>=<value>");
+          "Malformed option in "
+              + OPTIONS.mask(uri)
+              + ": expected tandem.<option>=<value>, got a parameter without '='");
     }
-    String key = param.substring(URI_PREFIX.length(), eq).toLowerCase(Locale.ROOT);
-    if (options.put(key, param.substring(eq + 1)) != null) {
-      throw new StoreConfigurationException(
-          "Option '" + URI_PREFIX + key + "' is given twice in " + StoreUris.mask(uri));
+    String key = param.substring(URI_PREFIX.length(), eq);
+    String value = param.substring(eq + 1);
+    if (encoded) {
+      // Query parameters are percent-encoded (RFC 3986: a + stays a +); H2's ;name=value
+      // settings are not encoded at all.
+      try {
+        key = StoreUris.decode(key);
+        value = StoreUris.decode(value);
+      } catch (IllegalArgumentException e) {
+        throw new StoreConfigurationException(
+            "Malformed JDBC URL " + OPTIONS.mask(uri) + ": " + e.getMessage(), e);
+      }
     }
-  }
-
-  private static String decode(String param, String uri) {
-    try {
-      return URLDecoder.decode(param, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw new StoreConfigurationException(
-          "Malformed percent-encoding in " + StoreUris.mask(uri) + ": " + e.getMessage(), e);
-    }
+    options.add(Map.entry(key, value));
   }
 
   /**
@@ -501,12 +476,13 @@ public final class JdbcStoreConfig {
       }
       if (poolSize < 1 || poolSize > 1000) {
         throw new StoreConfigurationException(
-            "pool-size must be between 1 and 1000, got " + poolSize);
+            "poolSize must be between 1 and 1000, got " + poolSize);
       }
       if (connectionTimeout.toMillis() < 250) {
         throw new StoreConfigurationException(
-            "connection-timeout-ms must be >= 250 (HikariCP's minimum), got "
-                + connectionTimeout.toMillis());
+            "connectionTimeout must be >= 250ms (HikariCP's minimum), got "
+                + connectionTimeout.toMillis()
+                + "ms");
       }
       return new JdbcStoreConfig(this);
     }

@@ -2,6 +2,7 @@ package io.tandem.jdbc;
 
 import io.tandem.spi.InvalidBatchException;
 import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreUnavailableException;
 import java.io.EOFException;
 import java.net.ConnectException;
@@ -50,7 +51,32 @@ final class SqlErrors {
 
   private static final Set<String> UNDEFINED_TABLE_STATES = Set.of("42P01", "42S02", "42102");
 
+  /**
+   * Vendor codes of refused credentials or privileges whose SQLState is not class 28 or 42501:
+   * MariaDB/MySQL 1044 (access denied to a database, 42000), 1142/1143 (table/column command
+   * denied, 42000), 1227 (needs a privilege such as SUPER, 42000); H2 90096 (not enough rights).
+   */
+  private static final Set<Integer> ACCESS_DENIED_CODES = Set.of(1044, 1142, 1143, 1227, 90096);
+
   private SqlErrors() {}
+
+  /**
+   * Whether the database refused the credentials or a privilege: SQLState class 28 (invalid
+   * authorization specification: PostgreSQL 28P01 wrong password, 28000 no such role or pg_hba
+   * rejection; MariaDB/MySQL 1045 access denied; H2 28000), 42501 (PostgreSQL insufficient
+   * privilege), or a vendor code above. Looked for in the whole chain, since HikariCP wraps the
+   * driver's refusal in its own timeout or initialization exception.
+   */
+  static boolean accessDenied(Throwable t) {
+    for (SQLException e : sqlExceptions(t)) {
+      String state = e.getSQLState();
+      if (state != null && (state.startsWith("28") || state.equals("42501"))
+          || ACCESS_DENIED_CODES.contains(e.getErrorCode())) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** Every SQLException in a throwable's cause and next-exception chains, the first first. */
   static List<SQLException> sqlExceptions(Throwable t) {
@@ -163,6 +189,19 @@ final class SqlErrors {
     if (t instanceof OffsetStoreException known) {
       return known;
     }
+    // Before unavailable(): HikariCP reports a refused login as a connection timeout whose cause
+    // is the driver's refusal, and retrying the same credentials never helps.
+    if (accessDenied(t)) {
+      return new StoreAccessDeniedException(
+          "Database refused access while "
+              + action
+              + " ("
+              + where
+              + "): "
+              + describe(t)
+              + ". Not retriable: check the user, password and grants, then open the store again.",
+          t);
+    }
     if (unavailable(t)) {
       return new StoreUnavailableException(
           "Database unavailable while "
@@ -190,7 +229,7 @@ final class SqlErrors {
     String hint =
         undefinedTable(t)
             ? " The offsets table does not exist: call the store's prepare() or set"
-                + " create-schema=true."
+                + " createSchema=true."
             : "";
     return new OffsetStoreException(
         "Database error while " + action + " (" + where + "): " + describe(t) + "." + hint, t);

@@ -52,7 +52,7 @@ class JdbcStoreConfigTest {
     JdbcStoreConfig c =
         JdbcStoreConfig.fromUri(
             "jdbc:postgresql://h:5432/db?sslmode=require&tandem.table=my_offsets"
-                + "&tandem.pool-size=7&ApplicationName=x",
+                + "&tandem.poolSize=7&ApplicationName=x",
             Map.of("user", "u", "password", "p", "driver.tcpKeepAlive", "true"));
     assertThat(c.url()).contains("jdbc:postgresql://h:5432/db?sslmode=require&ApplicationName=x");
     assertThat(c.tableName()).isEqualTo("my_offsets");
@@ -67,8 +67,8 @@ class JdbcStoreConfigTest {
   void h2SemicolonOptionsAreTakenOutToo() {
     JdbcStoreConfig c =
         JdbcStoreConfig.fromUri(
-            "jdbc:h2:./data/x;WRITE_DELAY=0;tandem.create-schema=false;tandem.table=s.t",
-            Map.of("connection-timeout-ms", "2500"));
+            "jdbc:h2:./data/x;WRITE_DELAY=0;tandem.createSchema=false;tandem.table=s.t",
+            Map.of("connectionTimeout", "2500"));
     assertThat(c.url()).contains("jdbc:h2:./data/x;WRITE_DELAY=0");
     assertThat(c.createSchema()).isFalse();
     assertThat(c.tableName()).isEqualTo("s.t");
@@ -86,8 +86,8 @@ class JdbcStoreConfigTest {
     assertThatThrownBy(
             () -> JdbcStoreConfig.fromUri("jdbc:postgresql://h/db?tandem.colour=red", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("Unknown JDBC store option 'colour'")
-        .hasMessageContaining("table, create-schema, pool-size");
+        .hasMessageContaining("Unknown option 'colour' for the JDBC store")
+        .hasMessageContaining("Known options: table, createSchema, poolSize, connectionTimeout");
   }
 
   @Test
@@ -95,7 +95,8 @@ class JdbcStoreConfigTest {
     assertThatThrownBy(
             () -> JdbcStoreConfig.fromUri("jdbc:postgresql://h/db", Map.of("poolsize", "3")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("Unknown JDBC store option 'poolsize'");
+        .hasMessageContaining("Unknown option 'poolsize' for the JDBC store")
+        .hasMessageContaining("Did you mean 'poolSize'?");
   }
 
   @Test
@@ -105,7 +106,7 @@ class JdbcStoreConfigTest {
                 JdbcStoreConfig.fromUri(
                     "jdbc:postgresql://h/db?tandem.table=a", Map.of("table", "b")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("both in the URI and in the properties");
+        .hasMessageContaining("is given both in the JDBC store URI");
     assertThatThrownBy(
             () ->
                 JdbcStoreConfig.fromUri(
@@ -147,22 +148,37 @@ class JdbcStoreConfigTest {
 
   @Test
   void invalidValuesNameOptionAndValue() {
-    assertThatThrownBy(() -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("pool-size", "many")))
+    assertThatThrownBy(() -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("poolSize", "many")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("pool-size must be an integer, got 'many'");
-    assertThatThrownBy(() -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("pool-size", "0")))
+        .hasMessageContaining("expected an integer, got 'many'");
+    assertThatThrownBy(() -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("poolSize", "0")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("pool-size must be between 1 and 1000, got 0");
+        .hasMessageContaining("poolSize must be between 1 and 1000, got 0");
     assertThatThrownBy(
-            () -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("create-schema", "yes")))
+            () -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("createSchema", "yes")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("create-schema must be true or false, got 'yes'");
+        .hasMessageContaining("expected true or false, got 'yes'");
     assertThatThrownBy(
-            () -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("connection-timeout-ms", "10")))
+            () -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("connectionTimeout", "10")))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("connection-timeout-ms must be >= 250");
+        .hasMessageContaining("connectionTimeout must be >= 250ms");
     assertThatThrownBy(() -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("dialect", "db2")))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("Unknown dialect 'db2'");
+  }
+
+  @Test
+  void formerKebabCaseNamesPointAtTheNewOnesAndPlusStaysPlus() {
+    assertThatThrownBy(
+            () -> JdbcStoreConfig.fromUri("jdbc:h2:mem:x", Map.of("connection-timeout-ms", "1")))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("It is now called 'connectionTimeout'");
+    JdbcStoreConfig c =
+        JdbcStoreConfig.fromUri(
+            "jdbc:postgresql://h/db?tandem.password=a+b%2Bc&tandem.connectionTimeout=PT2S",
+            Map.of());
+    assertThat(c.password()).contains("a+b+c");
+    assertThat(c.connectionTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(c.toString()).doesNotContain("a+b+c");
   }
 }

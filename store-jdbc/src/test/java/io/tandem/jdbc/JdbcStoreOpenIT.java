@@ -26,7 +26,7 @@ class JdbcStoreOpenIT {
   @Test
   void unreachablePostgresIsUnavailableWithTheUrlMasked() {
     String url = "jdbc:postgresql://127.0.0.1:" + FreePorts.next() + "/app?user=u&password=s3cret";
-    assertThatThrownBy(() -> OffsetStores.open(url, Map.of("connection-timeout-ms", "1000")))
+    assertThatThrownBy(() -> OffsetStores.open(url, Map.of("connectionTimeout", "1s")))
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining("password=****")
         .hasMessageContaining("127.0.0.1")
@@ -38,9 +38,7 @@ class JdbcStoreOpenIT {
   void unreachableMariaDbIsUnavailable() {
     String url = "jdbc:mariadb://127.0.0.1:" + FreePorts.next() + "/app";
     assertThatThrownBy(
-            () ->
-                OffsetStores.open(
-                    url, Map.of("connection-timeout-ms", "1000", "password", "s3cret")))
+            () -> OffsetStores.open(url, Map.of("connectionTimeout", "1s", "password", "s3cret")))
         .isInstanceOf(StoreUnavailableException.class)
         .hasMessageContaining(url)
         .hasMessageNotContaining("s3cret");
@@ -68,7 +66,7 @@ class JdbcStoreOpenIT {
                 "-tcpPort", String.valueOf(FreePorts.next()), "-ifNotExists")
             .start();
     String url = "jdbc:h2:tcp://127.0.0.1:" + server.getPort() + "/mem:" + unique("gone");
-    try (OffsetStore<?> store = OffsetStores.open(url, Map.of("connection-timeout-ms", "1000"))) {
+    try (OffsetStore<?> store = OffsetStores.open(url, Map.of("connectionTimeout", "1s"))) {
       Partition p = new Partition("t", 0);
       store.initialize("g", Map.of(p, 0L));
       server.stop();

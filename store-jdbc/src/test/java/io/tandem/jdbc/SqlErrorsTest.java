@@ -3,11 +3,13 @@ package io.tandem.jdbc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreUnavailableException;
 import java.net.ConnectException;
 import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SqlErrorsTest {
@@ -28,6 +30,32 @@ class SqlErrorsTest {
             SqlErrors.translate(
                 "x", "u", new SQLException("io", null, new ConnectException("refused"))))
         .isInstanceOf(StoreUnavailableException.class);
+  }
+
+  @Test
+  void refusedCredentialsAndPrivilegesAreAccessDeniedNeverUnavailable() {
+    for (SQLException refused :
+        List.of(
+            new SQLException("password authentication failed for user \"app\"", "28P01"),
+            new SQLException("role \"app\" does not exist", "28000"),
+            new SQLException("permission denied for table tandem_offsets", "42501"),
+            new SQLException("Access denied for user 'app'@'%' to database 'x'", "42000", 1044),
+            new SQLException("UPDATE command denied to user 'app'", "42000", 1142),
+            new SQLException("Not enough rights for object", "90096", 90096))) {
+      assertThat(SqlErrors.translate("x", "u", refused))
+          .as(refused.getMessage())
+          .isInstanceOf(StoreAccessDeniedException.class)
+          .hasMessageContaining("Not retriable");
+    }
+    // HikariCP reports a refused login as a pool timeout whose cause is the driver's refusal.
+    SQLException poolTimeout =
+        new SQLTransientConnectionException(
+            "HikariPool-1 - Connection is not available, request timed out after 10000ms.",
+            "08001",
+            new SQLException("password authentication failed", "28P01"));
+    assertThat(SqlErrors.translate("x", "u", poolTimeout))
+        .isInstanceOf(StoreAccessDeniedException.class);
+    assertThat(SqlErrors.accessDenied(new SQLException("syntax", "42000", 1064))).isFalse();
   }
 
   @Test

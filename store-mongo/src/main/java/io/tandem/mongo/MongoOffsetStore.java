@@ -51,12 +51,13 @@ import io.tandem.spi.OffsetStoreException;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
 import io.tandem.spi.StoreUris;
+import io.tandem.spi.support.Conflicts;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -141,6 +142,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static final int TRANSACTION_TOO_LARGE = 257;
   private static final int NAMESPACE_EXISTS = 48;
   private static final int COMMAND_NOT_FOUND = 59;
+  private static final int USER_NOT_FOUND = 11;
+  private static final int UNAUTHORIZED = 13;
+  private static final int AUTHENTICATION_FAILED = 18;
 
   private final MongoStoreConfig config;
   private final MongoClient client;
@@ -285,7 +289,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public Map<Partition, Long> positions(String group, Collection<Partition> partitions) {
     checkGroup(group);
     List<Partition> wanted = StoreArguments.partitions(partitions);
-    ensureOpen();
+    checkOpen();
     Map<Partition, Long> all = read(group);
     Map<Partition, Long> out = new LinkedHashMap<>();
     for (Partition p : wanted) {
@@ -300,7 +304,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public Map<Partition, Long> positions(String group) {
     checkGroup(group);
-    ensureOpen();
+    checkOpen();
     return read(group);
   }
 
@@ -322,7 +326,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public Map<Partition, Long> initialize(String group, Map<Partition, Long> starts) {
     checkGroup(group);
     Map<Partition, Long> sorted = StoreArguments.positions(starts);
-    ensureOpen();
+    checkOpen();
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> existing = GroupDocuments.positions(doc);
@@ -390,7 +394,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     checkGroup(group);
     List<OffsetRange> sorted = StoreArguments.ranges(ranges, capabilities.maxRangesPerCommit());
     StoreArguments.results(results);
-    ensureOpen();
+    checkOpen();
     // Null: too many ranges for an in-place statement, advance by compare-and-set instead.
     BsonDocument statement =
         sorted.size() <= MAX_RANGES_IN_PLACE ? GroupDocuments.statement(group, sorted, 0) : null;
@@ -591,8 +595,10 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private static boolean isTransient(MongoException e) {
     // The jongodb emulator reports a commit-time write conflict (code 112) without the
     // TransientTransactionError label MongoDB puts on it; the transaction is aborted either way.
-    return e.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
-        || e.getCode() == WRITE_CONFLICT;
+    // A refusal is never transient, whatever label the driver put on it inside a transaction.
+    return !accessDenied(e)
+        && (e.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
+            || e.getCode() == WRITE_CONFLICT);
   }
 
   private static boolean transient_(Throwable t) {
@@ -668,15 +674,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
 
   private void throwConflicts(String group, List<OffsetRange> ranges) {
     Map<Partition, Long> stored = read(group);
-    List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : ranges) {
-      Long found = stored.get(r.partition());
-      if (found == null) {
-        conflicts.add(Conflict.missing(r.partition(), r.from()));
-      } else if (found != r.from()) {
-        conflicts.add(Conflict.of(r.partition(), r.from(), found));
-      }
-    }
+    List<Conflict> conflicts = Conflicts.of(ranges, stored);
     if (!conflicts.isEmpty()) {
       log.warn("group '{}': offset conflict on {}", group, conflicts);
       throw new OffsetConflictException(group, conflicts);
@@ -687,7 +685,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
 
   @Override
   public Set<String> groups() {
-    ensureOpen();
+    checkOpen();
     Set<String> out = new LinkedHashSet<>();
     try {
       for (BsonDocument d :
@@ -707,7 +705,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public void overwrite(String group, Map<Partition, Long> positions) {
     checkGroup(group);
     Map<Partition, Long> sorted = StoreArguments.positions(positions);
-    ensureOpen();
+    checkOpen();
     if (sorted.isEmpty()) {
       return;
     }
@@ -727,7 +725,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public boolean delete(String group) {
     checkGroup(group);
-    ensureOpen();
+    checkOpen();
     try {
       BsonDocument doc = find(group);
       if (doc == null) {
@@ -746,7 +744,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public int delete(String group, Collection<Partition> partitions) {
     checkGroup(group);
     List<Partition> gone = StoreArguments.partitions(partitions);
-    ensureOpen();
+    checkOpen();
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> after = new TreeMap<>(GroupDocuments.positions(doc));
@@ -868,7 +866,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
    */
   @Override
   public void prepare() {
-    ensureOpen();
+    checkOpen();
     // Create and take "exists" as success, rather than list first: one round trip, no race
     // between the look and the create, and no need for the listCollections privilege.
     try {
@@ -890,21 +888,34 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     }
   }
 
-  private void ensureOpen() {
+  private void checkOpen() {
     if (closed) {
-      throw new IllegalStateException("this MongoOffsetStore on " + where + " is closed");
+      throw new IllegalStateException("MongoOffsetStore on " + where + " is closed");
     }
   }
 
   /**
-   * Maps a driver exception to Tandem's: the one place where MongoDB errors are classified.
-   * Connection loss, timeouts, failovers, write-concern and auth failures are retriable ({@link
+   * Maps a driver exception to Tandem's: the one place where MongoDB errors are classified. Refused
+   * credentials and missing privileges are never retriable ({@link StoreAccessDeniedException});
+   * connection loss, timeouts, failovers and write-concern failures are ({@link
    * StoreUnavailableException}); size limits are the caller's ({@link BatchTooLargeException});
    * anything else is an unexpected {@link OffsetStoreException} naming the server's error.
    */
   private OffsetStoreException failure(String what, RuntimeException e) {
     if (e instanceof OffsetStoreException o) {
       return o;
+    }
+    // Before the retriable classes: a revoked password must stop a consumer, not have it retry
+    // forever under the default retry policy.
+    if (accessDenied(e)) {
+      return new StoreAccessDeniedException(
+          what
+              + " on MongoDB at "
+              + where
+              + " was refused: "
+              + e.getMessage()
+              + ". Not retriable: check the user, password, authSource and roles.",
+          e);
     }
     if (e instanceof BSONException || tooLarge(e)) {
       return new BatchTooLargeException(
@@ -922,7 +933,6 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         || e instanceof MongoOperationTimeoutException
         || e instanceof MongoWriteConcernException
         || e instanceof MongoInterruptedException
-        || e instanceof MongoSecurityException
         || (e instanceof MongoException m
             && (m.hasErrorLabel(MongoException.TRANSIENT_TRANSACTION_ERROR_LABEL)
                 || m.hasErrorLabel("RetryableWriteError")
@@ -936,6 +946,26 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     }
     return new OffsetStoreException(
         what + " on MongoDB at " + where + " failed: " + e.getMessage(), e);
+  }
+
+  /**
+   * Whether MongoDB refused the credentials or a privilege: the driver's {@link
+   * MongoSecurityException} (authentication failed while connecting), or a server error with code
+   * 13 (Unauthorized), 18 (AuthenticationFailed) or 11 (UserNotFound), anywhere in the cause chain.
+   */
+  static boolean accessDenied(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof MongoSecurityException) {
+        return true;
+      }
+      if (c instanceof MongoException m
+          && (m.getCode() == UNAUTHORIZED
+              || m.getCode() == AUTHENTICATION_FAILED
+              || m.getCode() == USER_NOT_FOUND)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

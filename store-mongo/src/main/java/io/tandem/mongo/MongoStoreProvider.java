@@ -4,9 +4,11 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStoreProvider;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUris;
+import io.tandem.spi.support.OptionValues;
+import io.tandem.spi.support.StoreOption;
+import io.tandem.spi.support.StoreOptions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,21 +18,51 @@ import java.util.Set;
  * Opens {@link MongoOffsetStore}s for {@code mongodb://} and {@code mongodb+srv://} URIs.
  *
  * <p>The URI is a MongoDB connection string. Its path names the database and, optionally, the
- * offsets collection ({@code /tandem.offsets}). Tandem's own parameters are {@code collection},
- * {@code requireTransactions} ({@code true}/{@code false}) and {@code transactionTimeoutMs}; they
- * may also be given as properties, and are removed before the connection string reaches the driver.
- * Every other URI parameter must be one of the driver's connection-string options ({@code
- * replicaSet}, {@code authSource}, {@code tls}, {@code serverSelectionTimeoutMS}, ...) and passes
- * through unchanged; any other name is an error rather than silently ignored.
+ * offsets collection ({@code /tandem.offsets}). Tandem's own parameters, read by {@link
+ * StoreOptions}, are {@code collection}, {@code requireTransactions} ({@code true}/{@code false})
+ * and {@code transactionTimeout} (a duration as {@link io.tandem.spi.support.Durations} reads it);
+ * they may be given as properties instead (never both for one option), beside {@code database}, and
+ * are removed before the connection string reaches the driver. Every other URI parameter must be
+ * one of the driver's connection-string options ({@code replicaSet}, {@code authSource}, {@code
+ * tls}, {@code serverSelectionTimeoutMS}, ...) and passes through unchanged; any other name is an
+ * error rather than silently ignored.
  */
 public final class MongoStoreProvider implements OffsetStoreProvider {
 
-  private static final String COLLECTION = "collection";
-  private static final String DATABASE = "database";
-  private static final String REQUIRE_TRANSACTIONS = "requireTransactions";
-  private static final String TRANSACTION_TIMEOUT_MS = "transactionTimeoutMs";
-  private static final List<String> TANDEM_PARAMETERS =
-      List.of(COLLECTION, REQUIRE_TRANSACTIONS, TRANSACTION_TIMEOUT_MS);
+  static final StoreOption<String> DATABASE =
+      StoreOption.text(
+              "database",
+              null,
+              "database of the offsets collection and of `MongoResults` helpers (or the URI's"
+                  + " path)")
+          .defaultText("URI's database, else `tandem`")
+          .propertiesOnly();
+  static final StoreOption<String> COLLECTION =
+      StoreOption.text(
+          "collection",
+          MongoStoreConfig.DEFAULT_COLLECTION,
+          "offsets collection (or the URI's path `/db.collection`)");
+  static final StoreOption<Boolean> REQUIRE_TRANSACTIONS =
+      StoreOption.bool(
+          "requireTransactions",
+          false,
+          "refuse a server without transactions (standalone) instead of running IDEMPOTENT");
+  static final StoreOption<Duration> TRANSACTION_TIMEOUT =
+      StoreOption.duration(
+              "transactionTimeout",
+              MongoStoreConfig.DEFAULT_TRANSACTION_TIMEOUT,
+              "how long one commit retries `TransientTransactionError` (write conflict, failover)"
+                  + " and `UnknownTransactionCommitResult`")
+          .formerly("transactionTimeoutMs");
+
+  /** Tandem's options, in the order of the README's table; driver options are not among them. */
+  static final StoreOptions OPTIONS =
+      StoreOptions.of(
+              "MongoDB", List.of(DATABASE, COLLECTION, REQUIRE_TRANSACTIONS, TRANSACTION_TIMEOUT))
+          .withNote(
+              "Every other URI parameter must be a MongoDB connection-string option (replicaSet,"
+                  + " authSource, tls, w, serverSelectionTimeoutMS, ...); driver options go in the"
+                  + " connection string, not in the properties.");
 
   /**
    * The connection-string options of mongodb-driver-sync 5.x, lower case (the driver reads them
@@ -122,36 +154,14 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
               + StoreUris.mask(uri)
               + "'. Expected mongodb://host[:port]/database or mongodb+srv://host/database");
     }
-    Map<String, String> tandem = new LinkedHashMap<>();
+    List<Map.Entry<String, String>> tandem = new ArrayList<>();
     String driverUri = split(uri, tandem);
-    for (Map.Entry<String, String> e : properties.entrySet()) {
-      String key = canonical(e.getKey());
-      if (key == null && !e.getKey().equals(DATABASE)) {
-        throw new StoreConfigurationException(
-            "Unknown MongoDB store property '"
-                + e.getKey()
-                + "'. Known: database, "
-                + String.join(", ", TANDEM_PARAMETERS)
-                + "; driver options go in the connection string.");
-      }
-      String name = key == null ? DATABASE : key;
-      if (tandem.containsKey(name) && !tandem.get(name).equals(e.getValue())) {
-        throw new StoreConfigurationException(
-            "'" + name + "' is given both in the URI and as a property, with different values");
-      }
-      tandem.put(name, e.getValue());
-    }
+    OptionValues values = OPTIONS.read(uri, tandem, properties);
     MongoStoreConfig.Builder b = MongoStoreConfig.builder().connectionString(driverUri);
-    tandem.forEach(
-        (name, value) -> {
-          switch (name) {
-            case DATABASE -> b.database(value);
-            case COLLECTION -> b.collection(value);
-            case REQUIRE_TRANSACTIONS -> b.requireTransactions(bool(name, value));
-            case TRANSACTION_TIMEOUT_MS -> b.transactionTimeout(millis(name, value));
-            default -> throw new IllegalStateException(name);
-          }
-        });
+    values.ifPresent(DATABASE, b::database);
+    values.ifPresent(COLLECTION, b::collection);
+    values.ifPresent(REQUIRE_TRANSACTIONS, b::requireTransactions);
+    values.ifPresent(TRANSACTION_TIMEOUT, b::transactionTimeout);
     return b.build();
   }
 
@@ -159,7 +169,7 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
    * Removes Tandem's parameters from the URI's query, keeping the driver's untouched (encoding,
    * order and separators as given), and checks every other name is a driver option.
    */
-  private static String split(String uri, Map<String, String> tandem) {
+  private static String split(String uri, List<Map.Entry<String, String>> tandem) {
     int q = uri.indexOf('?');
     if (q < 0) {
       return uri;
@@ -172,71 +182,25 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
         continue;
       }
       int eq = pair.indexOf('=');
-      String rawName = eq < 0 ? pair : pair.substring(0, eq);
-      String name = decode(rawName, uri);
-      String tandemName = canonical(name);
-      if (tandemName != null) {
-        String value = eq < 0 ? "" : decode(pair.substring(eq + 1), uri);
-        if (tandem.put(tandemName, value) != null) {
-          throw new StoreConfigurationException(
-              "Parameter '" + name + "' is given twice in '" + StoreUris.mask(uri) + "'");
-        }
+      String name = decode(eq < 0 ? pair : pair.substring(0, eq), uri);
+      if (OPTIONS.find(name).isPresent()) {
+        tandem.add(Map.entry(name, eq < 0 ? "" : decode(pair.substring(eq + 1), uri)));
       } else if (DRIVER_OPTIONS.contains(name.toLowerCase(Locale.ROOT))) {
         kept.add(pair);
       } else {
-        throw new StoreConfigurationException(
-            "Unknown parameter '"
-                + name
-                + "' in '"
-                + StoreUris.mask(uri)
-                + "'. Tandem's parameters are "
-                + String.join(", ", TANDEM_PARAMETERS)
-                + "; every other parameter must be a MongoDB connection-string option"
-                + " (replicaSet, authSource, tls, w, serverSelectionTimeoutMS, ...).");
+        throw OPTIONS.unknown(name, uri);
       }
     }
     String base = uri.substring(0, q);
     return kept.isEmpty() ? base : base + "?" + String.join("&", kept);
   }
 
-  private static String canonical(String name) {
-    for (String p : TANDEM_PARAMETERS) {
-      if (p.equalsIgnoreCase(name)) {
-        return p;
-      }
-    }
-    return null;
-  }
-
   private static String decode(String s, String uri) {
     try {
-      return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
+      return StoreUris.decode(s);
     } catch (IllegalArgumentException e) {
       throw new StoreConfigurationException(
-          "Malformed percent-encoding '" + s + "' in '" + StoreUris.mask(uri) + "'", e);
-    }
-  }
-
-  private static boolean bool(String name, String value) {
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default ->
-          throw new StoreConfigurationException(
-              name + " must be true or false, got '" + value + "'");
-    };
-  }
-
-  private static Duration millis(String name, String value) {
-    try {
-      long ms = Long.parseLong(value);
-      if (ms <= 0) {
-        throw new NumberFormatException();
-      }
-      return Duration.ofMillis(ms);
-    } catch (NumberFormatException e) {
-      throw new StoreConfigurationException(
-          name + " must be a positive number of milliseconds, got '" + value + "'", e);
+          "Malformed MongoDB URI '" + OPTIONS.mask(uri) + "': " + e.getMessage(), e);
     }
   }
 }

@@ -40,6 +40,23 @@ class MongoInProcessTckIT extends OffsetStoreVerification<MongoResults> {
             .build());
   }
 
+  /**
+   * Credentials in the connection string make the driver authenticate every connection it opens.
+   * mongo-java-server keeps no users, so the SASL exchange fails and the driver itself throws its
+   * MongoSecurityException at the store's first command: the same exception, on the same path, as a
+   * real server's AuthenticationFailed (code 18).
+   */
+  @Override
+  protected OffsetStore<MongoResults> newStoreWithRefusedCredentials() {
+    String uri = MongoServer.inProcess().uri();
+    return MongoOffsetStore.open(
+        MongoStoreConfig.builder()
+            .connectionString(uri.replaceFirst("^mongodb://", "mongodb://tandem-nobody:wrong@"))
+            .database(DATABASE)
+            .collection(collection)
+            .build());
+  }
+
   @Override
   protected synchronized ResultProbe<MongoResults> probe() {
     if (probe == null) {

@@ -35,7 +35,7 @@ class MongoStoreProviderTest {
     MongoStoreConfig c =
         MongoStoreProvider.config(
             "mongodb://u:secret@h1,h2/shop?replicaSet=rs0&collection=offs&w=majority"
-                + "&requireTransactions=true&serverSelectionTimeoutMS=2500&transactionTimeoutMs=700",
+                + "&requireTransactions=true&serverSelectionTimeoutMS=2500&transactionTimeout=700",
             Map.of());
     assertThat(c.collection()).isEqualTo("offs");
     assertThat(c.requireTransactions()).isTrue();
@@ -48,6 +48,21 @@ class MongoStoreProviderTest {
     assertThat(driver.getRequiredReplicaSetName()).isEqualTo("rs0");
     assertThat(driver.getServerSelectionTimeout()).isEqualTo(2500);
     assertThat(c.toString()).doesNotContain("secret");
+  }
+
+  @Test
+  void formerTransactionTimeoutMsPointsAtTheNewNameAndDurationsFollowTheOneGrammar() {
+    assertThatThrownBy(
+            () -> MongoStoreProvider.config("mongodb://h/db?transactionTimeoutMs=5", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("It is now called 'transactionTimeout'");
+    assertThat(
+            MongoStoreProvider.config("mongodb://h/db", Map.of("transactionTimeout", "PT2S"))
+                .transactionTimeout())
+        .isEqualTo(Duration.ofSeconds(2));
+    assertThatThrownBy(() -> MongoStoreProvider.config("mongodb://h/db?database=x", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("not accepted in the URI query");
   }
 
   @Test
@@ -94,7 +109,7 @@ class MongoStoreProviderTest {
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("'yes'");
     assertThatThrownBy(
-            () -> MongoStoreProvider.config("mongodb://h/db?transactionTimeoutMs=-5", Map.of()))
+            () -> MongoStoreProvider.config("mongodb://h/db?transactionTimeout=-5", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("'-5'");
     assertThatThrownBy(() -> MongoStoreProvider.config("mongodb://h/db?collection=a$b", Map.of()))

@@ -15,6 +15,8 @@ import io.tandem.spi.ResultWriter;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
+import io.tandem.spi.support.ReadBack;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -558,18 +560,15 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
     }
 
     List<Conflict> conflicts(List<String> found) {
-      List<Conflict> out = new ArrayList<>();
+      return Conflicts.ofParallel(ranges, positions(found));
+    }
+
+    /** The positions read back (MGET of {@code offsetKeys}), null where a key is absent. */
+    List<Long> positions(List<String> found) {
+      List<Long> out = new ArrayList<>(ranges.size());
       for (int i = 0; i < ranges.size(); i++) {
-        OffsetRange r = ranges.get(i);
         String v = found.get(i);
-        if (v == null) {
-          out.add(Conflict.missing(r.partition(), r.from()));
-        } else {
-          long stored = Keys.position(offsetKeys[i], v);
-          if (stored != r.from()) {
-            out.add(Conflict.of(r.partition(), r.from(), stored));
-          }
-        }
+        out.add(v == null ? null : Keys.position(offsetKeys[i], v));
       }
       return out;
     }
@@ -699,14 +698,8 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
                 + " read back; the outcome is unknown. Re-read positions before going on.",
             failed);
       }
-      boolean allUntil = true;
-      boolean allFrom = true;
-      for (int i = 0; i < ranges.size(); i++) {
-        String v = found.get(i);
-        allUntil &= String.valueOf(ranges.get(i).until()).equals(v);
-        allFrom &= String.valueOf(ranges.get(i).from()).equals(v);
-      }
-      if (allUntil) {
+      ReadBack.Verdict verdict = ReadBack.ofCommit(ranges, positions(found));
+      if (verdict == ReadBack.Verdict.APPLIED) {
         log.warn(
             "{}: the connection failed while EXEC was under way ({}); the positions read back show it"
                 + " applied. Run-time errors of its commands, if any, are unknown.",
@@ -717,7 +710,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
       throw new StoreUnavailableException(
           describe(group, ranges)
               + ": the connection failed while EXEC was under way; positions read back "
-              + (allFrom
+              + (verdict == ReadBack.Verdict.NOT_APPLIED
                   ? "show it not applied. Retrying is safe: should the lost EXEC still run, the"
                       + " retry meets a conflict."
                   : "are " + found + ": the outcome is unknown. Re-read positions.")
@@ -921,7 +914,7 @@ public final class RedisOffsetStore implements OffsetStore<RedisTransaction> {
 
   private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("this Redis store is closed (" + config.address() + ")");
+      throw new IllegalStateException("RedisOffsetStore on " + config.address() + " is closed");
     }
   }
 

@@ -2,50 +2,105 @@ package io.tandem.redis;
 
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUris;
+import io.tandem.spi.support.OptionValues;
+import io.tandem.spi.support.StoreOption;
+import io.tandem.spi.support.StoreOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Immutable configuration of a {@link RedisOffsetStore}: built with {@link #builder()} or read from
  * a {@code redis://} / {@code rediss://} URI with {@link #fromUri(String, Map)}.
  *
- * <p>URI form: {@code redis[s]://[user[:password]@]host[:port][/database][?option=value&...]}.
- * Options (in the query or in the properties map, not both): {@code connectTimeout}, {@code
- * timeout}, {@code clientName}, {@code prefix}, {@code poolSize}, {@code waitReplicas}, {@code
- * waitTimeout}, {@code maxRanges}, {@code watchRetries}, {@code verifyHostname}, {@code
- * trustStore}, {@code trustStorePassword}; in the properties map also {@code user}, {@code
- * password} and {@code database}. Durations are milliseconds ({@code 2000}), with a unit ({@code
- * 500ms}, {@code 2s}, {@code 1m}) or ISO-8601 ({@code PT2S}). Anything else is a {@link
- * StoreConfigurationException}.
+ * <p>URI form: {@code redis[s]://[user[:password]@]host[:port][/database][?option=value&...]}. The
+ * options ({@link #OPTIONS}, the README's table) are read by {@link StoreOptions}: in the query or
+ * in the properties map, never both; durations as {@link io.tandem.spi.support.Durations} reads
+ * them; anything else is a {@link StoreConfigurationException}.
  */
 public final class RedisStoreConfig {
 
-  /** The options a URI query or the properties map may carry. */
-  static final Set<String> OPTIONS =
-      Set.of(
-          "connectTimeout",
+  static final StoreOption<Duration> CONNECT_TIMEOUT =
+      StoreOption.duration("connectTimeout", Duration.ofSeconds(2), "connection timeout");
+  static final StoreOption<Duration> TIMEOUT =
+      StoreOption.duration(
           "timeout",
-          "clientName",
+          Duration.ofSeconds(5),
+          "reply timeout; a commit whose `EXEC` reply is lost reads the positions back: applied"
+              + " → returns, else `StoreUnavailableException`");
+  static final StoreOption<String> CLIENT_NAME =
+      StoreOption.text("clientName", "tandem", "`CLIENT SETNAME`");
+  static final StoreOption<String> PREFIX =
+      StoreOption.text(
           "prefix",
-          "poolSize",
+          "tandem",
+          "key prefix: `<prefix>:{<group>}:offset:<topic>:<partition>`,"
+              + " `<prefix>:{<group>}:partitions`");
+  static final StoreOption<Integer> POOL_SIZE =
+      StoreOption.integer("poolSize", 8, "most connections held");
+  static final StoreOption<Integer> WAIT_REPLICAS =
+      StoreOption.integer(
           "waitReplicas",
-          "waitTimeout",
-          "maxRanges",
+          0,
+          "after `EXEC`, `WAIT` for this many replicas; fewer within `waitTimeout` →"
+              + " `StoreUnavailableException` (the commit is applied on the primary; a failover can"
+              + " still lose it)");
+  static final StoreOption<Duration> WAIT_TIMEOUT =
+      StoreOption.duration("waitTimeout", Duration.ofSeconds(1), "how long `WAIT` waits");
+  static final StoreOption<Integer> MAX_RANGES_PER_COMMIT =
+      StoreOption.integer(
+              "maxRangesPerCommit",
+              10_000,
+              "most ranges per commit (`BatchTooLargeException` beyond)")
+          .formerly("maxRanges");
+  static final StoreOption<Integer> WATCH_RETRIES =
+      StoreOption.integer(
           "watchRetries",
-          "verifyHostname",
-          "trustStore",
-          "trustStorePassword");
+          16,
+          "retries when a commit's position keys are rewritten with unchanged values between"
+              + " `WATCH` and `EXEC` (e.g. an `overwrite` to the same position)");
+  static final StoreOption<Boolean> VERIFY_HOSTNAME =
+      StoreOption.bool(
+          "verifyHostname", true, "TLS: check the certificate's host name (else the chain only)");
+  static final StoreOption<String> TRUST_STORE =
+      StoreOption.text(
+              "trustStore", null, "TLS: PKCS12/JKS file of trusted certificates (`rediss://` only)")
+          .defaultText("JVM default");
+  static final StoreOption<String> TRUST_STORE_PASSWORD =
+      StoreOption.secret("trustStorePassword", "the trust store's password");
+  static final StoreOption<String> USER =
+      StoreOption.text("user", null, "ACL user (or in the URI: `redis://user:password@host`)")
+          .defaultText("`default`")
+          .propertiesOnly();
+  static final StoreOption<String> PASSWORD =
+      StoreOption.secret("password", "password (or in the URI's user info)").propertiesOnly();
+  static final StoreOption<Integer> DATABASE =
+      StoreOption.integer("database", 0, "database number (or the URI's path: `/2`)")
+          .propertiesOnly();
 
-  private static final Set<String> PROPERTY_ONLY = Set.of("user", "password", "database");
+  /** Every option, in the order of the README's table. */
+  static final StoreOptions OPTIONS =
+      StoreOptions.of(
+          "Redis",
+          List.of(
+              TIMEOUT,
+              CONNECT_TIMEOUT,
+              POOL_SIZE,
+              PREFIX,
+              WAIT_REPLICAS,
+              WAIT_TIMEOUT,
+              MAX_RANGES_PER_COMMIT,
+              WATCH_RETRIES,
+              CLIENT_NAME,
+              VERIFY_HOSTNAME,
+              TRUST_STORE,
+              TRUST_STORE_PASSWORD,
+              USER,
+              PASSWORD,
+              DATABASE));
 
   private final String host;
   private final int port;
@@ -135,7 +190,7 @@ public final class RedisStoreConfig {
   public static RedisStoreConfig fromUri(String uri, Map<String, String> properties) {
     Objects.requireNonNull(uri, "uri must not be null");
     Objects.requireNonNull(properties, "properties must not be null");
-    String masked = StoreUris.mask(uri);
+    String masked = OPTIONS.mask(uri);
     String scheme = StoreUris.scheme(uri);
     if (!scheme.equals("redis") && !scheme.equals("rediss")) {
       throw new StoreConfigurationException(
@@ -145,14 +200,14 @@ public final class RedisStoreConfig {
     try {
       parsed = new URI(uri);
     } catch (URISyntaxException e) {
+      // The reason, not the exception's message: that one repeats the URI with its password.
       throw new StoreConfigurationException(
           "Malformed Redis URI '"
               + masked
               + "': "
               + e.getReason()
               + ". Expected redis[s]://[user[:password]@]host[:port][/database][?option=value]"
-              + " (percent-encode special characters in the password)",
-          e);
+              + " (percent-encode special characters in the password)");
     }
     if (parsed.getHost() == null) {
       throw new StoreConfigurationException(
@@ -164,6 +219,7 @@ public final class RedisStoreConfig {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1); // IPv6 literal
     }
+    OptionValues options = OPTIONS.read(uri, properties);
     Builder b = builder().host(host).ssl(scheme.equals("rediss"));
     if (parsed.getPort() >= 0) {
       b.port(parsed.getPort());
@@ -171,69 +227,48 @@ public final class RedisStoreConfig {
     String userInfo = parsed.getRawUserInfo();
     if (userInfo != null && !userInfo.isEmpty()) {
       int colon = userInfo.indexOf(':');
-      String u = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+      String u = decode(colon < 0 ? userInfo : userInfo.substring(0, colon), masked);
       // redis://:password@host is the usual form for the default user.
       if (!u.isEmpty()) {
         b.user(u);
       }
       if (colon >= 0) {
-        b.password(decode(userInfo.substring(colon + 1)));
+        b.password(decode(userInfo.substring(colon + 1), masked));
       }
     }
     String path = parsed.getRawPath();
-    if (path != null && !path.isEmpty() && !path.equals("/")) {
-      b.database(parseInt("database", path.substring(1), masked));
-    }
-    Map<String, String> options = new LinkedHashMap<>(StoreUris.query(uri));
-    for (String key : options.keySet()) {
-      if (!OPTIONS.contains(key)) {
-        throw unknown(key, masked, OPTIONS);
-      }
-    }
-    for (Map.Entry<String, String> e : properties.entrySet()) {
-      String key = e.getKey();
-      if (!OPTIONS.contains(key) && !PROPERTY_ONLY.contains(key)) {
-        throw unknown(key, masked, union());
-      }
-      if (options.containsKey(key)) {
+    boolean pathDatabase = path != null && !path.isEmpty() && !path.equals("/");
+    if (pathDatabase) {
+      try {
+        b.database(Integer.parseInt(path.substring(1)));
+      } catch (NumberFormatException e) {
         throw new StoreConfigurationException(
-            "Option '"
-                + key
-                + "' is given both in the URI '"
-                + masked
-                + "' and in the properties: give it once");
+            "The path of Redis URI '" + masked + "' must be a database number, like /2", e);
       }
-      options.put(key, e.getValue());
     }
-    if (options.containsKey("user") && b.user != null
-        || options.containsKey("password") && b.password != null
-        || options.containsKey("database") && path != null && path.length() > 1) {
+    if (options.has(USER) && b.user != null
+        || options.has(PASSWORD) && b.password != null
+        || options.has(DATABASE) && pathDatabase) {
       throw new StoreConfigurationException(
           "Credentials or database are given both in the URI '"
               + masked
-              + "' and in the properties: give them once");
+              + "' and as options: give each in one place");
     }
-    for (Map.Entry<String, String> e : options.entrySet()) {
-      String v = e.getValue();
-      switch (e.getKey()) {
-        case "user" -> b.user(v);
-        case "password" -> b.password(v);
-        case "database" -> b.database(parseInt("database", v, masked));
-        case "connectTimeout" -> b.connectTimeout(parseDuration("connectTimeout", v, masked));
-        case "timeout" -> b.timeout(parseDuration("timeout", v, masked));
-        case "clientName" -> b.clientName(v);
-        case "prefix" -> b.keyPrefix(v);
-        case "poolSize" -> b.poolSize(parseInt("poolSize", v, masked));
-        case "waitReplicas" -> b.waitReplicas(parseInt("waitReplicas", v, masked));
-        case "waitTimeout" -> b.waitTimeout(parseDuration("waitTimeout", v, masked));
-        case "maxRanges" -> b.maxRangesPerCommit(parseInt("maxRanges", v, masked));
-        case "watchRetries" -> b.watchRetries(parseInt("watchRetries", v, masked));
-        case "verifyHostname" -> b.verifyHostname(parseBoolean("verifyHostname", v, masked));
-        case "trustStore" -> b.trustStore(v);
-        case "trustStorePassword" -> b.trustStorePassword(v);
-        default -> throw new AssertionError(e.getKey());
-      }
-    }
+    options.ifPresent(USER, b::user);
+    options.ifPresent(PASSWORD, b::password);
+    options.ifPresent(DATABASE, b::database);
+    options.ifPresent(CONNECT_TIMEOUT, b::connectTimeout);
+    options.ifPresent(TIMEOUT, b::timeout);
+    options.ifPresent(CLIENT_NAME, b::clientName);
+    options.ifPresent(PREFIX, b::keyPrefix);
+    options.ifPresent(POOL_SIZE, b::poolSize);
+    options.ifPresent(WAIT_REPLICAS, b::waitReplicas);
+    options.ifPresent(WAIT_TIMEOUT, b::waitTimeout);
+    options.ifPresent(MAX_RANGES_PER_COMMIT, b::maxRangesPerCommit);
+    options.ifPresent(WATCH_RETRIES, b::watchRetries);
+    options.ifPresent(VERIFY_HOSTNAME, b::verifyHostname);
+    options.ifPresent(TRUST_STORE, b::trustStore);
+    options.ifPresent(TRUST_STORE_PASSWORD, b::trustStorePassword);
     try {
       return b.build();
     } catch (StoreConfigurationException e) {
@@ -241,69 +276,12 @@ public final class RedisStoreConfig {
     }
   }
 
-  private static Set<String> union() {
-    java.util.TreeSet<String> all = new java.util.TreeSet<>(OPTIONS);
-    all.addAll(PROPERTY_ONLY);
-    return all;
-  }
-
-  private static StoreConfigurationException unknown(String key, String masked, Set<String> known) {
-    return new StoreConfigurationException(
-        "Unknown option '"
-            + key
-            + "' for the Redis store ('"
-            + masked
-            + "'). Known options: "
-            + new java.util.TreeSet<>(known));
-  }
-
-  private static String decode(String s) {
-    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-  }
-
-  private static int parseInt(String option, String value, String masked) {
+  private static String decode(String s, String masked) {
     try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
+      return StoreUris.decode(s);
+    } catch (IllegalArgumentException e) {
       throw new StoreConfigurationException(
-          option + " must be an integer, got '" + value + "' in '" + masked + "'", e);
-    }
-  }
-
-  private static boolean parseBoolean(String option, String value, String masked) {
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    if (v.equals("true") || v.equals("false")) {
-      return Boolean.parseBoolean(v);
-    }
-    throw new StoreConfigurationException(
-        option + " must be true or false, got '" + value + "' in '" + masked + "'");
-  }
-
-  static Duration parseDuration(String option, String value, String masked) {
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (v.startsWith("pt")) {
-        return Duration.parse(v.toUpperCase(Locale.ROOT));
-      }
-      if (v.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-      }
-      if (v.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-      }
-      if (v.endsWith("m")) {
-        return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-      }
-      return Duration.ofMillis(Long.parseLong(v));
-    } catch (NumberFormatException | DateTimeParseException e) {
-      throw new StoreConfigurationException(
-          option
-              + " must be a duration (2000, 500ms, 2s, 1m or PT2S), got '"
-              + value
-              + "' in '"
-              + masked
-              + "'",
-          e);
+          "Malformed Redis URI '" + masked + "': " + e.getMessage(), e);
     }
   }
 
@@ -678,7 +656,7 @@ public final class RedisStoreConfig {
         throw bad("waitReplicas must be >= 0, got " + waitReplicas);
       }
       if (maxRangesPerCommit < 1) {
-        throw bad("maxRanges must be >= 1, got " + maxRangesPerCommit);
+        throw bad("maxRangesPerCommit must be >= 1, got " + maxRangesPerCommit);
       }
       if (watchRetries < 0) {
         throw bad("watchRetries must be >= 0, got " + watchRetries);

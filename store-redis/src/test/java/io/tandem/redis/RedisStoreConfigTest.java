@@ -35,7 +35,7 @@ class RedisStoreConfigTest {
     RedisStoreConfig c =
         RedisStoreConfig.fromUri(
             "rediss://app:p%40ss%3Aw0rd@10.0.0.5:6380/3?timeout=750ms&connectTimeout=PT3S"
-                + "&prefix=tx&poolSize=2&waitReplicas=1&waitTimeout=2s&maxRanges=50"
+                + "&prefix=tx&poolSize=2&waitReplicas=1&waitTimeout=2s&maxRangesPerCommit=50"
                 + "&watchRetries=0&clientName=svc&verifyHostname=false",
             Map.of());
     assertThat(c.ssl()).isTrue();
@@ -55,6 +55,19 @@ class RedisStoreConfigTest {
     assertThat(c.clientName()).isEqualTo("svc");
     assertThat(c.verifyHostname()).isFalse();
     assertThat(c.toString()).doesNotContain("p@ss").contains("password=****");
+  }
+
+  @Test
+  void aPlusInThePasswordStaysAPlus() {
+    assertThat(RedisStoreConfig.fromUri("redis://:a+b%2Bc@h", Map.of()).password())
+        .isEqualTo("a+b+c");
+  }
+
+  @Test
+  void theFormerMaxRangesNamePointsAtTheNewOne() {
+    assertThatThrownBy(() -> RedisStoreConfig.fromUri("redis://h?maxRanges=5", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("It is now called 'maxRangesPerCommit'");
   }
 
   @Test
@@ -130,7 +143,7 @@ class RedisStoreConfigTest {
         "redis://h?timeout=soon",
         "redis://h?timeout=0",
         "redis://h?poolSize=0",
-        "redis://h?maxRanges=0",
+        "redis://h?maxRangesPerCommit=0",
         "redis://h?verifyHostname=yes",
         "redis://h?prefix=",
         "redis://h w",

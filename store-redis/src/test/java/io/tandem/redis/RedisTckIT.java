@@ -15,6 +15,12 @@ class RedisTckIT extends OffsetStoreVerification<RedisTransaction> {
     return Redis.open();
   }
 
+  /** An ACL user the server does not know (Redis 6+): AUTH answers WRONGPASS at open. */
+  @Override
+  protected OffsetStore<RedisTransaction> newStoreWithRefusedCredentials() {
+    return Redis.open(b -> b.user("tandem-no-such-user").password("wrong-password"));
+  }
+
   @Override
   protected ResultProbe<RedisTransaction> probe() {
     return new HashProbe();

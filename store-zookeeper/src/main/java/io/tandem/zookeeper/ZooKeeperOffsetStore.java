@@ -12,9 +12,12 @@ import io.tandem.spi.OffsetStoreException;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreArguments;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
+import io.tandem.spi.support.Conflicts;
+import io.tandem.spi.support.ReadBack;
 import io.tandem.zookeeper.internal.NodeNames;
 import io.tandem.zookeeper.internal.Requests;
 import io.tandem.zookeeper.internal.Requests.MultiReply;
@@ -408,18 +411,14 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
   }
 
   private List<Conflict> conflicts(List<OffsetRange> ranges, List<Reply> stored) {
-    List<Conflict> out = new ArrayList<>();
-    for (int i = 0; i < ranges.size(); i++) {
-      OffsetRange range = ranges.get(i);
-      Reply r = stored.get(i);
-      if (!r.ok()) {
-        out.add(Conflict.missing(range.partition(), range.from()));
-      } else {
-        long found = parsePosition(r.path(), r.data());
-        if (found != range.from()) {
-          out.add(Conflict.of(range.partition(), range.from(), found));
-        }
-      }
+    return Conflicts.ofParallel(ranges, positionsOf(stored));
+  }
+
+  /** The position each reply read, null where the node does not exist. */
+  private List<Long> positionsOf(List<Reply> replies) {
+    List<Long> out = new ArrayList<>(replies.size());
+    for (Reply r : replies) {
+      out.add(r.ok() ? parsePosition(r.path(), r.data()) : null);
     }
     return out;
   }
@@ -514,33 +513,27 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
               + "): the outcome is unknown. Re-read positions before going on.",
           KeeperException.create(code));
     }
-    boolean allUntil = true;
-    boolean allFromUnchanged = true;
+    List<Long> positions = positionsOf(after);
+    List<Reply> read = after;
+    // An empty range (from == until) reads the same either way: the node's version tells, since
+    // every applied setData moves it.
+    ReadBack.Verdict verdict =
+        ReadBack.ofCommit(
+            ranges,
+            positions,
+            i ->
+                read.get(i).ok()
+                    && read.get(i).stat().getVersion() == before.get(i).stat().getVersion());
     List<String> now = new ArrayList<>();
     for (int i = 0; i < ranges.size(); i++) {
-      Reply r = after.get(i);
-      OffsetRange range = ranges.get(i);
-      if (!r.ok()) {
-        allUntil = false;
-        allFromUnchanged = false;
-        now.add(range.partition() + "=none");
-        continue;
-      }
-      long pos = parsePosition(r.path(), r.data());
-      now.add(range.partition() + "=" + pos);
-      if (pos != range.until()) {
-        allUntil = false;
-      }
-      if (pos != range.from() || r.stat().getVersion() != before.get(i).stat().getVersion()) {
-        allFromUnchanged = false;
-      }
+      Long pos = positions.get(i);
+      now.add(ranges.get(i).partition() + "=" + (pos == null ? "none" : pos));
     }
-    // An empty range (from == until) reads the same either way: the version tells.
-    if (allUntil && !allFromUnchanged) {
+    if (verdict == ReadBack.Verdict.APPLIED) {
       log.warn("The {} applied: read back after {} shows every position at its until", what, code);
       return;
     }
-    if (allFromUnchanged) {
+    if (verdict == ReadBack.Verdict.NOT_APPLIED) {
       throw new StoreUnavailableException(
           "Connection to ZooKeeper "
               + where
@@ -1131,7 +1124,7 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
 
   private void checkOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("the ZooKeeper offset store on " + where + " is closed");
+      throw new IllegalStateException("ZooKeeperOffsetStore on " + where + " is closed");
     }
   }
 
@@ -1169,9 +1162,14 @@ public final class ZooKeeperOffsetStore implements OffsetStore<ZooKeeperOps> {
       THROTTLEDOP:
         return new StoreUnavailableException(
             base + ". Retriable: re-read positions and retry.", cause);
-      case NOAUTH, AUTHFAILED, INVALIDACL, SESSIONCLOSEDREQUIRESASLAUTH:
+      case NOAUTH, AUTHFAILED, SESSIONCLOSEDREQUIRESASLAUTH:
+        // Never retriable: the same session, with the same digest, meets the same ACL.
+        return new StoreAccessDeniedException(
+            base + ". Check the credentials (digest) and the ACL of " + root + "; not retriable.",
+            cause);
+      case INVALIDACL:
         return new StoreConfigurationException(
-            base + ". Check the credentials (digest) and the ACL of " + root + ".", cause);
+            base + ". Check the acl option (creator needs a digest).", cause);
       default:
         return new OffsetStoreException(base + (path == null ? "" : " (" + path + ")"), cause);
     }

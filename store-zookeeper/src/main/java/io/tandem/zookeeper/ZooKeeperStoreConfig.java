@@ -2,15 +2,15 @@ package io.tandem.zookeeper;
 
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUris;
+import io.tandem.spi.support.OptionValues;
+import io.tandem.spi.support.StoreOption;
+import io.tandem.spi.support.StoreOptions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.zookeeper.ZooDefs;
@@ -24,10 +24,12 @@ import org.apache.zookeeper.data.ACL;
  * <p>URI form: {@code zookeeper://[user:password@]host:port[,host:port...][/root]?option=value&...}
  * The path is the node under which Tandem keeps positions (default {@value #DEFAULT_ROOT}); it is
  * created if absent. {@code user:password} turns on ZooKeeper digest authentication. Options, in
- * the query or in the properties map (never both for one option): {@code sessionTimeout}, {@code
- * connectTimeout} (durations: {@code 30s}, {@code 1500ms}, {@code 2m}, or plain milliseconds),
- * {@code juteMaxBuffer}, {@code maxRangesPerCommit}, {@code commitAttempts}, {@code acl} ({@code
- * open} or {@code creator}), {@code digest} ({@code user:password}). Any other option is an error.
+ * the query or in the properties map (never both for one option), read by {@link StoreOptions}:
+ * {@code sessionTimeout}, {@code connectTimeout} (durations as {@link
+ * io.tandem.spi.support.Durations} reads them), {@code juteMaxBuffer}, {@code maxRangesPerCommit},
+ * {@code commitAttempts}, {@code acl} ({@code open} or {@code creator}), and, in the properties
+ * only, {@code digest} ({@code user:password}, else the URI's user info). Any other option is an
+ * error.
  */
 public final class ZooKeeperStoreConfig {
 
@@ -56,16 +58,66 @@ public final class ZooKeeperStoreConfig {
   /** Default number of attempts of one commit when a race that a fresh read resolves aborts it. */
   public static final int DEFAULT_COMMIT_ATTEMPTS = 3;
 
-  private static final Set<String> OPTIONS =
-      Set.of(
+  static final StoreOption<Duration> SESSION_TIMEOUT =
+      StoreOption.duration(
           "sessionTimeout",
+          DEFAULT_SESSION_TIMEOUT,
+          "asked of the server (which bounds it by its min/max)");
+  static final StoreOption<Duration> CONNECT_TIMEOUT =
+      StoreOption.duration(
           "connectTimeout",
-          "juteMaxBuffer",
-          "maxRangesPerCommit",
+          DEFAULT_CONNECT_TIMEOUT,
+          "wait for the first connection at open, and for a reconnection when reading back a lost"
+              + " reply");
+  static final StoreOption<Integer> JUTE_MAX_BUFFER =
+      StoreOption.integer(
+              "juteMaxBuffer",
+              null,
+              "the **servers'** `jute.maxbuffer`. ZooKeeper does not tell clients this value, so"
+                  + " set it when your servers use another one; requests are limited to it minus"
+                  + " 1024 bytes (room for the proposal wrapper in an ensemble)")
+          .defaultText("system property `jute.maxbuffer`, else 1048575");
+  static final StoreOption<Integer> MAX_RANGES_PER_COMMIT =
+      StoreOption.integer(
+              "maxRangesPerCommit",
+              null,
+              "declared in `capabilities()`; the byte check above is exact and applies anyway"
+                  + " (very long or escaped names fit fewer)")
+          .defaultText("`(juteMaxBuffer − 1024) / 256` = 4092");
+  static final StoreOption<Integer> COMMIT_ATTEMPTS =
+      StoreOption.integer(
           "commitAttempts",
-          "acl",
-          "digest");
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+          DEFAULT_COMMIT_ATTEMPTS,
+          "runs of one commit when a race a fresh read resolves aborted it (the writer runs"
+              + " again)");
+  static final StoreOption<List<ACL>> ACL_OPTION =
+      StoreOption.of(
+              "acl",
+              "`open` or `creator`",
+              ZooKeeperStoreConfig::acl,
+              null,
+              "`open` (`OPEN_ACL_UNSAFE`) or `creator` (`CREATOR_ALL_ACL`, needs `digest`) for"
+                  + " nodes the store and `ZooKeeperOps.create` make")
+          .defaultText("`open`");
+  static final StoreOption<String> DIGEST =
+      StoreOption.secret(
+              "digest",
+              "`user:password` for ZooKeeper digest authentication (or the URI's user info)")
+          .propertiesOnly();
+
+  /** Every option, in the order of the README's table. */
+  static final StoreOptions OPTIONS =
+      StoreOptions.of(
+          "ZooKeeper",
+          List.of(
+              SESSION_TIMEOUT,
+              CONNECT_TIMEOUT,
+              JUTE_MAX_BUFFER,
+              MAX_RANGES_PER_COMMIT,
+              COMMIT_ATTEMPTS,
+              ACL_OPTION,
+              DIGEST));
+
   private static final Pattern HOST_PORT =
       Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?");
 
@@ -116,7 +168,7 @@ public final class ZooKeeperStoreConfig {
   public static ZooKeeperStoreConfig fromUri(String uri, Map<String, String> properties) {
     Objects.requireNonNull(uri, "uri must not be null");
     Objects.requireNonNull(properties, "properties must not be null");
-    String masked = StoreUris.mask(uri);
+    String masked = OPTIONS.mask(uri);
     if (!"zookeeper".equals(StoreUris.scheme(uri))) {
       throw new StoreConfigurationException(
           "Not a ZooKeeper URI: '" + masked + "'. Expected zookeeper://host:port[/root]");
@@ -155,58 +207,28 @@ public final class ZooKeeperStoreConfig {
       b.digest(userInfo);
     }
 
-    Map<String, String> options = new LinkedHashMap<>(StoreUris.query(uri));
-    for (Map.Entry<String, String> e : properties.entrySet()) {
-      if (options.containsKey(e.getKey())) {
-        throw new StoreConfigurationException(
-            "Option '"
-                + e.getKey()
-                + "' is given both in the URI "
-                + masked
-                + " and in the properties: give it once");
-      }
-      options.put(e.getKey(), e.getValue());
+    OptionValues options = OPTIONS.read(uri, properties);
+    if (userInfo != null && options.has(DIGEST)) {
+      throw new StoreConfigurationException(
+          "The digest is given both in the URI '"
+              + masked
+              + "' (user info) and in the properties; give it in one place");
     }
-    for (Map.Entry<String, String> e : options.entrySet()) {
-      String key = e.getKey();
-      String value = e.getValue() == null ? "" : e.getValue().trim();
-      if (!OPTIONS.contains(key)) {
-        throw new StoreConfigurationException(
-            "Unknown ZooKeeper store option '"
-                + key
-                + "' (in "
-                + masked
-                + "). Known options: "
-                + String.join(", ", new TreeSet<>(OPTIONS)));
-      }
-      try {
-        switch (key) {
-          case "sessionTimeout" -> b.sessionTimeout(duration(value));
-          case "connectTimeout" -> b.connectTimeout(duration(value));
-          case "juteMaxBuffer" -> b.juteMaxBuffer(Integer.parseInt(value));
-          case "maxRangesPerCommit" -> b.maxRangesPerCommit(Integer.parseInt(value));
-          case "commitAttempts" -> b.commitAttempts(Integer.parseInt(value));
-          case "acl" -> b.acl(acl(value));
-          case "digest" -> b.digest(value);
-          default -> throw new IllegalStateException("unhandled option " + key);
-        }
-      } catch (IllegalArgumentException ex) {
-        String shown = key.equals("digest") ? "****" : value;
-        throw new StoreConfigurationException(
-            "Bad value '"
-                + shown
-                + "' for option '"
-                + key
-                + "' ("
-                + masked
-                + "): "
-                + ex.getMessage(),
-            ex);
-      }
+    try {
+      options.ifPresent(SESSION_TIMEOUT, b::sessionTimeout);
+      options.ifPresent(CONNECT_TIMEOUT, b::connectTimeout);
+      options.ifPresent(JUTE_MAX_BUFFER, b::juteMaxBuffer);
+      options.ifPresent(MAX_RANGES_PER_COMMIT, b::maxRangesPerCommit);
+      options.ifPresent(COMMIT_ATTEMPTS, b::commitAttempts);
+      options.ifPresent(ACL_OPTION, b::acl);
+      options.ifPresent(DIGEST, b::digest);
+    } catch (IllegalArgumentException ex) {
+      throw new StoreConfigurationException(
+          "Bad ZooKeeper option (" + masked + "): " + ex.getMessage(), ex);
     }
     try {
       return b.build();
-    } catch (IllegalArgumentException ex) {
+    } catch (StoreConfigurationException ex) {
       throw new StoreConfigurationException(
           "Bad ZooKeeper URI '" + masked + "': " + ex.getMessage(), ex);
     }
@@ -236,33 +258,19 @@ public final class ZooKeeperStoreConfig {
 
   private static String decode(String s, String masked) {
     try {
-      return java.net.URLDecoder.decode(
-          s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+      return StoreUris.decode(s);
     } catch (IllegalArgumentException e) {
       throw new StoreConfigurationException(
-          "Malformed ZooKeeper URI '" + masked + "': bad percent-encoding", e);
+          "Malformed ZooKeeper URI '" + masked + "': " + e.getMessage(), e);
     }
-  }
-
-  static Duration duration(String value) {
-    Matcher m = DURATION.matcher(value.toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException("expected a duration such as 30s, 1500ms or 2m");
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "ms" : m.group(2);
-    return switch (unit) {
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofMillis(n);
-    };
   }
 
   private static List<ACL> acl(String value) {
     return switch (value.toLowerCase(Locale.ROOT)) {
       case "open" -> ZooDefs.Ids.OPEN_ACL_UNSAFE;
       case "creator" -> ZooDefs.Ids.CREATOR_ALL_ACL;
-      default -> throw new IllegalArgumentException("expected open or creator");
+      default ->
+          throw new IllegalArgumentException("expected open or creator, got '" + value + "'");
     };
   }
 
@@ -442,7 +450,7 @@ public final class ZooKeeperStoreConfig {
      */
     public Builder maxRangesPerCommit(int max) {
       if (max < 1) {
-        throw new IllegalArgumentException("maxRangesPerCommit must be >= 1, got " + max);
+        throw new StoreConfigurationException("maxRangesPerCommit must be >= 1, got " + max);
       }
       this.maxRangesPerCommit = max;
       return this;
@@ -486,57 +494,57 @@ public final class ZooKeeperStoreConfig {
      * Checks every option and builds.
      *
      * @return the configuration
-     * @throws IllegalArgumentException if an option is out of range, naming it and its value
+     * @throws StoreConfigurationException if an option is out of range, naming it and its value
      */
     public ZooKeeperStoreConfig build() {
       if (connectString.isBlank()) {
-        throw new IllegalArgumentException("connectString must not be empty");
+        throw new StoreConfigurationException("connectString must not be empty");
       }
       if (connectString.contains("/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "connectString must not contain a chroot, got '"
                 + connectString
                 + "': set root(\"/your/path\") instead");
       }
       if (root.equals("/") || root.endsWith("/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root must be an absolute path below / without a trailing slash, got '" + root + "'");
       }
       try {
         PathUtils.validatePath(root);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root '" + root + "' is not a valid ZooKeeper path: " + e.getMessage(), e);
       }
       if (root.equals("/zookeeper") || root.startsWith("/zookeeper/")) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "root must not be under /zookeeper, ZooKeeper's own subtree, got '" + root + "'");
       }
       positive("sessionTimeout", sessionTimeout);
       positive("connectTimeout", connectTimeout);
       if (sessionTimeout.toMillis() > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("sessionTimeout too long: " + sessionTimeout);
+        throw new StoreConfigurationException("sessionTimeout too long: " + sessionTimeout);
       }
       if (juteMaxBuffer < 4096) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "juteMaxBuffer must be >= 4096 bytes, got juteMaxBuffer=" + juteMaxBuffer);
       }
       if (commitAttempts < 1) {
-        throw new IllegalArgumentException(
+        throw new StoreConfigurationException(
             "commitAttempts must be >= 1, got commitAttempts=" + commitAttempts);
       }
       if (acl.isEmpty()) {
-        throw new IllegalArgumentException("acl must not be empty");
+        throw new StoreConfigurationException("acl must not be empty");
       }
       if (digest != null && digest.indexOf(':') <= 0) {
-        throw new IllegalArgumentException("digest must be user:password");
+        throw new StoreConfigurationException("digest must be user:password");
       }
       return new ZooKeeperStoreConfig(this);
     }
 
     private static void positive(String name, Duration d) {
       if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, got " + name + "=" + d);
+        throw new StoreConfigurationException(name + " must be positive, got " + name + "=" + d);
       }
     }
   }

@@ -49,8 +49,9 @@ class ZooKeeperStoreConfigTest {
     assertThatThrownBy(
             () -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1?sessiontimeout=5s", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
-        .hasMessageContaining("Unknown ZooKeeper store option 'sessiontimeout'")
-        .hasMessageContaining("sessionTimeout");
+        .hasMessageContaining("Unknown option 'sessiontimeout' for the ZooKeeper store")
+        .hasMessageContaining("Did you mean 'sessionTimeout'?")
+        .hasMessageContaining("Known options: sessionTimeout, connectTimeout,");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1", Map.of("pool", "3")))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("'pool'");
@@ -83,6 +84,30 @@ class ZooKeeperStoreConfigTest {
   }
 
   @Test
+  void aPlusInTheDigestStaysAPlusAndTheQueryTakesNoDigest() {
+    assertThat(ZooKeeperStoreConfig.fromUri("zookeeper://u:a+b@h:1", Map.of()).digest())
+        .isEqualTo("u:a+b");
+    assertThatThrownBy(() -> ZooKeeperStoreConfig.fromUri("zookeeper://h:1?digest=u:pw", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("not accepted in the URI query")
+        .message()
+        .doesNotContain("u:pw");
+    assertThatThrownBy(
+            () -> ZooKeeperStoreConfig.fromUri("zookeeper://u:x@h:1", Map.of("digest", "u:y")))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("given both");
+  }
+
+  @Test
+  void durationsFollowTheOneGrammar() {
+    assertThat(
+            ZooKeeperStoreConfig.fromUri(
+                    "zookeeper://h:1?sessionTimeout=PT20S&connectTimeout=1h", Map.of())
+                .sessionTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(20));
+  }
+
+  @Test
   void passwordsNeverAppearInMessages() {
     assertThatThrownBy(
             () -> ZooKeeperStoreConfig.fromUri("zookeeper://u:secret@h:1?bogus=1", Map.of()))
@@ -99,13 +124,13 @@ class ZooKeeperStoreConfigTest {
   @Test
   void builderChecksRoot() {
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1").root("/").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("root");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1").root("relative").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("relative");
     assertThatThrownBy(() -> ZooKeeperStoreConfig.builder("h:1/chroot").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("chroot");
   }
 }

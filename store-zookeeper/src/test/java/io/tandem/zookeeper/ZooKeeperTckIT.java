@@ -8,6 +8,8 @@ import io.tandem.testing.ZooKeeperTestServer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterAll;
 
@@ -23,6 +25,28 @@ class ZooKeeperTckIT extends OffsetStoreVerification<ZooKeeperOps> {
     return ZooKeeperOffsetStore.open(
         ZooKeeperStoreConfig.builder(ZooKeeperTestServer.shared().connectString())
             .root(ROOT)
+            .build());
+  }
+
+  /**
+   * A root node whose digest ACL lets only its owner in, and a store authenticated as someone else:
+   * ZooKeeper answers NOAUTH to its first write under the root. (Digest authentication itself never
+   * fails: the server keeps no user list, so an unknown user is simply not the owner.)
+   */
+  @Override
+  protected OffsetStore<ZooKeeperOps> newStoreWithRefusedCredentials() throws Exception {
+    String root = "/" + ZkIt.unique("tandem-tck-acl");
+    ZooKeeper owner = ZkIt.client(ZooKeeperTestServer.shared().connectString());
+    try {
+      owner.addAuthInfo("digest", "owner:owner-pw".getBytes(StandardCharsets.UTF_8));
+      owner.create(root, new byte[0], ZooDefs.Ids.CREATOR_ALL_ACL, CreateMode.PERSISTENT);
+    } finally {
+      owner.close();
+    }
+    return ZooKeeperOffsetStore.open(
+        ZooKeeperStoreConfig.builder(ZooKeeperTestServer.shared().connectString())
+            .root(root)
+            .digest("intruder:wrong-pw")
             .build());
   }
 

@@ -21,6 +21,8 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriteException;
 import io.tandem.spi.ResultWriter;
+import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreUnavailableException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +50,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -126,6 +129,24 @@ public abstract class OffsetStoreVerification<T> {
    * @throws Exception if the store cannot be opened; the test fails with it
    */
   protected abstract OffsetStore<T> newStore() throws Exception;
+
+  /**
+   * A store opened on the backend under test with credentials it refuses (a wrong password, an
+   * unknown user), for rule F1. Opening may throw, or may succeed and leave the refusal to the
+   * first operation; either way the kit closes what it gets. Optional: by default F1 is skipped
+   * with a reason, for backends whose test server does not enforce credentials. Override it to call
+   * {@code Assumptions.abort(reason)} with your own reason where enforcing them is too costly.
+   *
+   * @return a store whose credentials the backend refuses; never null
+   * @throws Exception what opening throws; for F1 that should be a {@link
+   *     StoreConfigurationException}
+   */
+  protected OffsetStore<T> newStoreWithRefusedCredentials() throws Exception {
+    Assumptions.abort(
+        "no store with refused credentials: override newStoreWithRefusedCredentials() where the"
+            + " backend's test server enforces credentials");
+    throw new AssertionError("unreachable");
+  }
 
   /**
    * The probe through which the kit writes results inside commits and reads them back. May return
@@ -2419,6 +2440,54 @@ public abstract class OffsetStoreVerification<T> {
         () -> "a reader saw the position moved before the results were there: " + early);
     assertResults("after the commit", ns, batch);
     assertPositions("after the commit", g, List.of(p), Map.of(p, 20L));
+  }
+
+  // ---------------------------------------------------------------- F: failure classification
+
+  /**
+   * F1. A store whose credentials the backend refuses fails with a {@link
+   * StoreConfigurationException} (not the retriable {@link StoreUnavailableException}), when opened
+   * or at its first operation, within the kit's timeout: a consumer whose credentials were revoked
+   * stops instead of retrying forever. Skipped where {@link #newStoreWithRefusedCredentials()} is
+   * not provided.
+   *
+   * <p>If this fails, check: the store's one error-mapping method recognises the backend's
+   * authentication and authorization errors (SQLState class 28 and 42501, Redis {@code NOAUTH} /
+   * {@code WRONGPASS} / {@code NOPERM}, ZooKeeper {@code AUTHFAILED} / {@code NOAUTH}, the drivers'
+   * authentication exceptions) before its check for unavailability, and that opening does not retry
+   * a refused login until a connection timeout.
+   */
+  @Test
+  @DisplayName("[F1] refused credentials are a non-retriable configuration error, promptly")
+  void f1_refusedCredentialsAreAConfigurationError() {
+    String g = group();
+    Partition p = partition(topic(), 0);
+    Throwable thrown;
+    try {
+      OffsetStore<T> s = newStoreWithRefusedCredentials();
+      assertNotNull(s, "newStoreWithRefusedCredentials()");
+      opened.add(s);
+      s.initialize(g, Map.of(p, 0L));
+      s.positions(g, List.of(p));
+      thrown = null;
+    } catch (org.opentest4j.TestAbortedException e) {
+      throw e;
+    } catch (Exception e) {
+      thrown = e;
+    }
+    if (thrown == null) {
+      fail(
+          "a store with refused credentials initialized and read positions: the backend accepted"
+              + " them, or the store never used them");
+    }
+    Throwable refusal = thrown;
+    assertFalse(
+        refusal instanceof StoreUnavailableException,
+        () -> "refused credentials were reported as retriable: " + refusal);
+    assertInstanceOf(
+        StoreConfigurationException.class,
+        refusal,
+        () -> "refused credentials must be a StoreConfigurationException, got " + refusal);
   }
 
   // ---------------------------------------------------------------- K: capabilities and handle

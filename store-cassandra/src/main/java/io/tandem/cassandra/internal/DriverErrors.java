@@ -21,6 +21,7 @@ import com.datastax.oss.driver.api.core.servererrors.UnauthorizedException;
 import com.datastax.oss.driver.api.core.servererrors.UnavailableException;
 import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 import io.tandem.spi.OffsetStoreException;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreConfigurationException;
 import io.tandem.spi.StoreUnavailableException;
 import java.util.Locale;
@@ -30,9 +31,10 @@ import java.util.Locale;
  *
  * <p>Unavailable (retriable): no node reachable ({@link NoNodeAvailableException}, {@link
  * AllNodesFailedException}), client and server timeouts, unavailable replicas, overloaded or
- * bootstrapping nodes, lost or busy connections, throttling. Configuration: authentication,
- * authorization, a missing keyspace or table. Anything else (a bug in a statement) stays a plain
- * {@link OffsetStoreException} with the driver's exception as cause.
+ * bootstrapping nodes, lost or busy connections, throttling. Access denied (never retriable, even
+ * when every node refused the login): authentication, authorization. Configuration: a missing
+ * keyspace or table. Anything else (a bug in a statement) stays a plain {@link
+ * OffsetStoreException} with the driver's exception as cause.
  */
 public final class DriverErrors {
 
@@ -49,14 +51,22 @@ public final class DriverErrors {
     if (e instanceof OffsetStoreException ose) {
       return ose;
     }
+    // Before isUnavailable(): a refused login while connecting arrives inside an
+    // AllNodesFailedException (one error per contact point), which alone reads as "no node", and
+    // retrying the same credentials never helps.
+    Throwable denied = accessDenied(e, 0);
+    if (denied != null) {
+      return new StoreAccessDeniedException(
+          "Cassandra refused "
+              + action
+              + ": "
+              + denied.getMessage()
+              + ". Not retriable: check credentials and grants.",
+          e);
+    }
     if (isUnavailable(e)) {
       return new StoreUnavailableException(
           "Cassandra unavailable while " + action + ": " + e.getMessage() + ". Retry later.", e);
-    }
-    if (e instanceof AuthenticationException || e instanceof UnauthorizedException) {
-      return new StoreConfigurationException(
-          "Cassandra refused " + action + ": " + e.getMessage() + ". Check credentials and grants.",
-          e);
     }
     if (isMissingSchema(e)) {
       return new StoreConfigurationException(
@@ -68,6 +78,36 @@ public final class DriverErrors {
           e);
     }
     return new OffsetStoreException("Cassandra failed " + action + ": " + e, e);
+  }
+
+  /**
+   * The authentication or authorization failure in a failure's causes, suppressed exceptions, or
+   * per-node errors of an {@link AllNodesFailedException}; null if none.
+   */
+  static Throwable accessDenied(Throwable e, int depth) {
+    if (e == null || depth > 8) {
+      return null;
+    }
+    if (e instanceof AuthenticationException || e instanceof UnauthorizedException) {
+      return e;
+    }
+    if (e instanceof AllNodesFailedException all) {
+      for (java.util.List<Throwable> errors : all.getAllErrors().values()) {
+        for (Throwable t : errors) {
+          Throwable found = accessDenied(t, depth + 1);
+          if (found != null) {
+            return found;
+          }
+        }
+      }
+    }
+    for (Throwable s : e.getSuppressed()) {
+      Throwable found = accessDenied(s, depth + 1);
+      if (found != null) {
+        return found;
+      }
+    }
+    return e.getCause() == e ? null : accessDenied(e.getCause(), depth + 1);
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.tandem.redis.internal;
 
 import io.tandem.spi.OffsetStoreException;
-import io.tandem.spi.StoreConfigurationException;
+import io.tandem.spi.StoreAccessDeniedException;
 import io.tandem.spi.StoreUnavailableException;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -25,6 +25,17 @@ public final class Failures {
    * @return the exception to throw
    */
   public static OffsetStoreException map(String what, JedisException e) {
+    // First: a refused login reaches us wrapped ("Could not get a resource from the pool" with the
+    // AUTH reply as cause), and retrying the same credentials never helps.
+    Throwable denied = accessDenied(e);
+    if (denied != null) {
+      return new StoreAccessDeniedException(
+          what
+              + " failed: Redis refused the credentials or the user lacks permission ("
+              + denied.getMessage()
+              + "). Not retriable: check user, password and ACL.",
+          e);
+    }
     if (e instanceof JedisConnectionException || transientServerState(e)) {
       // Connection refused or reset, socket timeout, pool exhausted; or a server that is loading
       // its AOF, busy in a script, or a replica / failing-over primary refusing writes.
@@ -36,15 +47,27 @@ public final class Failures {
               + " Retry after re-reading positions.",
           e);
     }
-    if (e instanceof JedisAccessControlException) {
-      return new StoreConfigurationException(
-          what
-              + " failed: Redis refused the credentials or the user lacks permission ("
-              + e.getMessage()
-              + "). Check user, password and ACL.",
-          e);
-    }
     return new OffsetStoreException(what + " failed: " + e.getMessage(), e);
+  }
+
+  /**
+   * The refusal in a failure's cause chain: Jedis's access-control error, or a reply with one of
+   * the prefixes Redis uses for it ({@code NOAUTH} authentication required, {@code WRONGPASS}
+   * invalid user or password, {@code NOPERM} an ACL denies the command or key); null if none.
+   */
+  static Throwable accessDenied(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof JedisAccessControlException) {
+        return c;
+      }
+      if (c instanceof JedisDataException) {
+        String m = String.valueOf(c.getMessage());
+        if (m.startsWith("NOAUTH") || m.startsWith("WRONGPASS") || m.startsWith("NOPERM")) {
+          return c;
+        }
+      }
+    }
+    return null;
   }
 
   /** Error prefixes Redis sends for states that pass by themselves. */

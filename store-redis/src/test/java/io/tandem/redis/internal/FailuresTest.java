@@ -62,6 +62,25 @@ class FailuresTest {
         .hasMessageContaining("credentials");
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "NOAUTH Authentication required.",
+        "WRONGPASS invalid username-password pair or user is disabled.",
+        "NOPERM User app has no permissions to run the 'set' command"
+      })
+  void refusalsAreAccessDeniedEvenWrappedByThePool(String reply) {
+    JedisException wrapped =
+        new JedisException("Could not get a resource from the pool", new JedisDataException(reply));
+    assertThat(Failures.map("Open", wrapped))
+        .isInstanceOf(io.tandem.spi.StoreAccessDeniedException.class)
+        .isNotInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining(reply.substring(0, 6))
+        .hasMessageContaining("Not retriable");
+    assertThat(Failures.map("Commit", new JedisDataException(reply)))
+        .isInstanceOf(io.tandem.spi.StoreAccessDeniedException.class);
+  }
+
   @Test
   void otherServerErrorsAreNeitherRetriableNorConfiguration() {
     OffsetStoreException e =

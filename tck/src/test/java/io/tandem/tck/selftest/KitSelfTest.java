@@ -41,9 +41,10 @@ import org.junit.jupiter.api.Test;
  */
 class KitSelfTest {
 
-  private static final int RULES = 79;
-  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS = Set.of("R1", "R4", "V6", "V7");
-  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "X7", "R3");
+  private static final int RULES = 80;
+  private static final Set<String> TRANSACTIONAL_UNBOUNDED_SKIPS =
+      Set.of("R1", "R4", "V6", "V7", "F1");
+  private static final Set<String> IDEMPOTENT_SKIPS = Set.of("T3", "T5", "X7", "R3", "F1");
 
   @Test
   void transactionalReferencePassesEveryRule() {
@@ -79,7 +80,7 @@ class KitSelfTest {
   @Test
   void perPartitionReferenceSkipsCrossPartitionRulesWithAReason() {
     KitRun run = KitRun.of(PerPartitionReference.class);
-    assertPasses(run, Set.of("R1", "R4", "T4", "X4"));
+    assertPasses(run, Set.of("R1", "R4", "T4", "X4", "F1"));
     assertThat(run.skipped.get("T4")).contains("store declares no cross-partition atomicity");
   }
 
@@ -193,6 +194,21 @@ class KitSelfTest {
             Set.of(),
             IDEMPOTENT_SKIPS);
     assertThat(run.failed.get("T2")).contains("after a writer failure");
+  }
+
+  @Test
+  void refusedCredentialsReportedAsAConfigurationErrorPassF1() {
+    KitRun run = KitRun.runSection(Kits.RefusesCredentials.class, 'F');
+    assertThat(run.containerFailures).as("container failures\n%s", run).isEmpty();
+    assertThat(run.passed.keySet()).as("%s", run).containsExactly("F1");
+  }
+
+  @Test
+  void refusedCredentialsReportedAsRetriableFailF1() {
+    KitRun run = KitRun.runSection(Kits.RetriesRefusedCredentials.class, 'F');
+    assertThat(run.containerFailures).as("container failures\n%s", run).isEmpty();
+    assertThat(run.failed.keySet()).as("%s", run).containsExactly("F1");
+    assertThat(run.failed.get("F1")).contains("reported as retriable");
   }
 
   @Test

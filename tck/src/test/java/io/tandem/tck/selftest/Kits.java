@@ -308,4 +308,34 @@ final class Kits {
       super(DB, BrokenStores.AdvancesBeforeResults::new, Guarantee.IDEMPOTENT, true, 64);
     }
   }
+
+  /** Correct: a refused login is a non-retriable configuration error at open. */
+  static final class RefusesCredentials extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RefusesCredentials() {
+      super(DB, MemoryOffsetStore.Builder::build);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTransaction> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreAccessDeniedException(
+          "memory: user 'tck' refused", new SecurityException("bad password"));
+    }
+  }
+
+  /** Reports a refused login as an outage, so a consumer would retry it forever. */
+  static final class RetriesRefusedCredentials extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RetriesRefusedCredentials() {
+      super(DB, MemoryOffsetStore.Builder::build);
+    }
+
+    @Override
+    protected OffsetStore<MemoryTransaction> newStoreWithRefusedCredentials() {
+      throw new io.tandem.spi.StoreUnavailableException(
+          "memory: login refused; retry later", new SecurityException("bad password"));
+    }
+  }
 }

@@ -10,10 +10,10 @@ import java.util.Set;
  * {@code OffsetStores.open("jdbc:postgresql://db/app", Map.of("user", "app", "password", "..."))}.
  * Options: see {@link JdbcStoreConfig}.
  */
-public final class JdbcOffsetStoreProvider implements OffsetStoreProvider {
+public final class JdbcStoreProvider implements OffsetStoreProvider {
 
   /** Needed by {@link java.util.ServiceLoader}. */
-  public JdbcOffsetStoreProvider() {}
+  public JdbcStoreProvider() {}
 
   @Override
   public String name() {

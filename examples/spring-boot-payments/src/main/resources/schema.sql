@@ -1,0 +1,4 @@
+CREATE TABLE IF NOT EXISTS balances (
+  account TEXT PRIMARY KEY,
+  balance BIGINT NOT NULL
+);
