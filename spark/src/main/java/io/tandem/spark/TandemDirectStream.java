@@ -76,6 +76,9 @@ public final class TandemDirectStream {
    * (missing ones initialized by {@code reset}). Uses {@code ConsumerStrategies.Subscribe} with
    * explicit offsets; {@code group.id} defaults to the store group. Partitions added to a topic
    * later are read from Kafka's {@code auto.offset.reset}: restart the job after adding partitions.
+   * A job that recovers from a Spark checkpoint should use {@link #assign} instead: on recovery
+   * Spark's {@code Subscribe} seeks before the group has assigned anything while the killed driver
+   * is still a member, and fails with "No current assignment for partition".
    *
    * @param ssc the streaming context
    * @param store the store

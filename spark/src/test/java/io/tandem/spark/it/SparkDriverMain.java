@@ -8,6 +8,7 @@ import io.tandem.spark.Reset;
 import io.tandem.spark.StoreSpec;
 import io.tandem.spark.TandemDirectStream;
 import io.tandem.spark.TandemForeachBatch;
+import io.tandem.spark.internal.KafkaPositions;
 import io.tandem.spi.ResultWriter;
 import io.tandem.testing.ForkChannel;
 import java.sql.Connection;
@@ -139,8 +140,16 @@ public final class SparkDriverMain {
           if (!checkpoint.equals("none")) {
             ssc.checkpoint(checkpoint);
           }
-          TandemDirectStream.<String, String>subscribe(
-                  ssc, store, group, List.of(topic), kafka, Reset.EARLIEST)
+          // assign, not subscribe: a driver recovered from its checkpoint seeks at once, and with
+          // Subscribe the group (which still lists the killed driver until its session expires)
+          // has assigned nothing yet: "No current assignment for partition" (seen here).
+          TandemDirectStream.<String, String>assign(
+                  ssc,
+                  store,
+                  group,
+                  KafkaPositions.partitionsOf(List.of(topic), kafka),
+                  kafka,
+                  Reset.EARLIEST)
               .foreachRDD(
                   rdd -> {
                     CommitReport report =

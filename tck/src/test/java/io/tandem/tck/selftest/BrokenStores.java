@@ -197,29 +197,49 @@ final class BrokenStores {
   }
 
   /**
-   * Compares group and topic names ignoring case, like a default MySQL collation: a name is stored
-   * in the spelling first seen, and any other spelling finds it.
+   * Conflates names or partition numbers that should be distinct: a name is stored in the spelling
+   * first seen and any spelling with the same key finds it (a case-insensitive or trimming
+   * collation); a partition likewise (a partition number kept in too few bits).
    */
-  static final class CaseInsensitiveNames extends MemoryOffsetStore {
+  static class Conflating extends MemoryOffsetStore {
     private final Map<String, String> spellings;
+    private final Map<Partition, Partition> partitions;
+    private final java.util.function.UnaryOperator<String> nameKey;
+    private final java.util.function.IntUnaryOperator numberKey;
 
-    CaseInsensitiveNames(Builder b, Map<String, String> spellings) {
+    Conflating(
+        Builder b,
+        Map<String, String> spellings,
+        Map<Partition, Partition> partitions,
+        java.util.function.UnaryOperator<String> nameKey,
+        java.util.function.IntUnaryOperator numberKey) {
       super(b);
       this.spellings = spellings;
+      this.partitions = partitions;
+      this.nameKey = nameKey;
+      this.numberKey = numberKey;
     }
 
     static Map<String, String> newSpellings() {
       return new ConcurrentHashMap<>();
     }
 
+    static Map<Partition, Partition> newPartitions() {
+      return new ConcurrentHashMap<>();
+    }
+
     private String name(String name) {
-      return name == null
-          ? null
-          : spellings.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> name);
+      return name == null ? null : spellings.computeIfAbsent(nameKey.apply(name), k -> name);
     }
 
     private Partition partition(Partition p) {
-      return p == null ? null : Partition.of(name(p.topic()), p.partition());
+      if (p == null) {
+        return null;
+      }
+      String topic = name(p.topic());
+      return partitions.computeIfAbsent(
+          Partition.of(topic, numberKey.applyAsInt(p.partition())),
+          k -> Partition.of(topic, p.partition()));
     }
 
     @Override
@@ -303,6 +323,55 @@ final class BrokenStores {
       List<Partition> stored = new ArrayList<>();
       partitions.forEach(p -> stored.add(partition(p)));
       return super.delete(name(group), stored);
+    }
+  }
+
+  /** Compares group and topic names ignoring case, like a default MySQL collation. */
+  static final class CaseInsensitiveNames extends Conflating {
+    CaseInsensitiveNames(Builder b, Map<String, String> spellings) {
+      super(b, spellings, newPartitions(), n -> n.toLowerCase(Locale.ROOT), n -> n);
+    }
+  }
+
+  /** Trims names: a CHAR column, a PAD SPACE collation, a path join that drops end slashes. */
+  static final class TrimsNames extends Conflating {
+    TrimsNames(Builder b, Map<String, String> spellings) {
+      super(
+          b, spellings, newPartitions(), n -> n.strip().replaceAll("^[./-]+|[./-]+$", ""), n -> n);
+    }
+  }
+
+  /** Keeps partition numbers in 16 bits: 65 537 is partition 1. */
+  static final class ShortPartitionNumbers extends Conflating {
+    ShortPartitionNumbers(Builder b, Map<Partition, Partition> partitions) {
+      super(b, newSpellings(), partitions, n -> n, n -> n & 0xFFFF);
+    }
+  }
+
+  /**
+   * IDEMPOTENT, but moves the positions first and writes the results after (an unordered batch, or
+   * the two statements sent the other way round): a crash in between loses the batch.
+   */
+  static final class AdvancesBeforeResults extends MemoryOffsetStore {
+    AdvancesBeforeResults(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      if (group == null
+          || ranges == null
+          || writer == null
+          || ranges.stream().anyMatch(r -> r == null)) {
+        super.commit(group, ranges, writer);
+        return;
+      }
+      super.commit(group, ranges, ResultWriter.none());
+      // Then the results, through an empty commit at the new positions (it moves nothing).
+      List<OffsetRange> after = new ArrayList<>();
+      ranges.forEach(r -> after.add(new OffsetRange(r.partition(), r.until(), r.until())));
+      super.commit(group, after, writer);
     }
   }
 
@@ -414,6 +483,93 @@ final class BrokenStores {
         throw new IllegalStateException("interrupted while hanging on purpose", e);
       }
       return super.delete(group);
+    }
+  }
+
+  /**
+   * Detects concurrent writes by version, as {@code WATCH} or a versioned {@code setData} does:
+   * every commit and overwrite of a group bumps the group's version. When the version moved while
+   * the writer ran but the positions still equal the commit's {@code from}s, it retries, and the
+   * retry runs the writer again into the same unit of work instead of a fresh one: the first run's
+   * writes stay, so a fold is applied twice. In the kit's X7 rule (groups "tck-X7-...") a commit
+   * waits up to 200 ms after its writer for a concurrent write, like a slow round trip between
+   * {@code WATCH} and {@code EXEC}, so the retry happens however the threads are scheduled.
+   */
+  static final class RerunsWriterIntoSameTransaction extends MemoryOffsetStore {
+    private final Versions versions;
+
+    RerunsWriterIntoSameTransaction(Builder b, Versions versions) {
+      super(b);
+      this.versions = versions;
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      if (group == null
+          || ranges == null
+          || writer == null
+          || ranges.stream().anyMatch(r -> r == null)) {
+        super.commit(group, ranges, writer);
+        return;
+      }
+      Map<Partition, Long> froms = new HashMap<>();
+      ranges.forEach(r -> froms.put(r.partition(), r.from()));
+      long seen = versions.get(group);
+      super.commit(
+          group,
+          ranges,
+          tx -> {
+            writer.write(tx);
+            if (group.startsWith("tck-X7")) {
+              versions.awaitChange(group, seen, 200);
+            }
+            long now = seen;
+            while (versions.get(group) != now) {
+              now = versions.get(group);
+              if (!positions(group, froms.keySet()).equals(froms)) {
+                return; // moved: the conditional advance reports the conflict
+              }
+              writer.write(tx); // the flaw: the retry reuses the unit of work
+            }
+          });
+      versions.bump(group);
+    }
+
+    @Override
+    public void overwrite(String group, Map<Partition, Long> positions) {
+      super.overwrite(group, positions);
+      versions.bump(group);
+    }
+  }
+
+  /** Version counters per group, shared by the stores of one kit class. */
+  static final class Versions {
+    private final Map<String, Long> versions = new HashMap<>();
+
+    synchronized long get(String group) {
+      return versions.getOrDefault(group, 0L);
+    }
+
+    synchronized void bump(String group) {
+      versions.merge(group, 1L, Long::sum);
+      notifyAll();
+    }
+
+    synchronized void awaitChange(String group, long seen, long millis) {
+      long deadline = System.nanoTime() + millis * 1_000_000L;
+      while (get(group) == seen) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        try {
+          wait(left / 1_000_000L + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

@@ -194,8 +194,7 @@ final class Kits {
   /** Matches group and topic names ignoring case. */
   static final class CaseInsensitiveNames extends MemoryKit {
     private static final MemoryDatabase DB = new MemoryDatabase();
-    private static final Map<String, String> SPELLINGS =
-        BrokenStores.CaseInsensitiveNames.newSpellings();
+    private static final Map<String, String> SPELLINGS = BrokenStores.Conflating.newSpellings();
 
     CaseInsensitiveNames() {
       super(DB, b -> new BrokenStores.CaseInsensitiveNames(b, SPELLINGS));
@@ -267,6 +266,46 @@ final class Kits {
 
     WrapsWriterFailureTwice() {
       super(DB, BrokenStores.WrapsWriterFailureTwice::new);
+    }
+  }
+
+  /** Retries on a version change by running the writer again into the same unit of work. */
+  static final class RerunsWriterIntoSameTransaction extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final BrokenStores.Versions VERSIONS = new BrokenStores.Versions();
+
+    RerunsWriterIntoSameTransaction() {
+      super(DB, b -> new BrokenStores.RerunsWriterIntoSameTransaction(b, VERSIONS));
+    }
+  }
+
+  /** Trims names at both ends. */
+  static final class TrimsNames extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final Map<String, String> SPELLINGS = BrokenStores.Conflating.newSpellings();
+
+    TrimsNames() {
+      super(DB, b -> new BrokenStores.TrimsNames(b, SPELLINGS));
+    }
+  }
+
+  /** Keeps partition numbers in 16 bits. */
+  static final class ShortPartitionNumbers extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+    private static final Map<io.tandem.spi.Partition, io.tandem.spi.Partition> PARTITIONS =
+        BrokenStores.Conflating.newPartitions();
+
+    ShortPartitionNumbers() {
+      super(DB, b -> new BrokenStores.ShortPartitionNumbers(b, PARTITIONS));
+    }
+  }
+
+  /** IDEMPOTENT, moves positions before writing results. */
+  static final class AdvancesBeforeResults extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    AdvancesBeforeResults() {
+      super(DB, BrokenStores.AdvancesBeforeResults::new, Guarantee.IDEMPOTENT, true, 64);
     }
   }
 

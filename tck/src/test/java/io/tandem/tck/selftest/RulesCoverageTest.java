@@ -100,6 +100,66 @@ class RulesCoverageTest {
         });
   }
 
+  /**
+   * What Surefire and Failsafe write into their XML comes from the test plan: a test's class name
+   * is its parent container's. Every rule must be a direct child of the backend's own class, with a
+   * method source naming that class, so a report counts the rules under it ({@code tests="75"}, not
+   * 0 under section containers) and two backends' reports never merge.
+   */
+  @Test
+  void everyRuleIsReportedUnderTheBackendsOwnClass() {
+    Class<?> kit = Kits.IdempotentReference.class;
+    org.junit.platform.launcher.TestPlan plan =
+        org.junit.platform.launcher.core.LauncherFactory.create()
+            .discover(
+                org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request()
+                    .selectors(
+                        org.junit.platform.engine.discovery.DiscoverySelectors.selectClass(kit))
+                    .build());
+    List<String> misplaced = new ArrayList<>();
+    int tests = 0;
+    for (org.junit.platform.launcher.TestIdentifier root : plan.getRoots()) {
+      for (org.junit.platform.launcher.TestIdentifier id : plan.getDescendants(root)) {
+        if (!id.isTest()) {
+          if (id.getSource()
+              .filter(org.junit.platform.engine.support.descriptor.ClassSource.class::isInstance)
+              .isPresent()) {
+            String cls =
+                ((org.junit.platform.engine.support.descriptor.ClassSource) id.getSource().get())
+                    .getClassName();
+            if (!cls.equals(kit.getName())) {
+              misplaced.add("container " + id.getDisplayName() + " (" + cls + ")");
+            }
+          }
+          continue;
+        }
+        tests++;
+        String parentClass =
+            plan.getParent(id)
+                .flatMap(org.junit.platform.launcher.TestIdentifier::getSource)
+                .filter(org.junit.platform.engine.support.descriptor.ClassSource.class::isInstance)
+                .map(
+                    src ->
+                        ((org.junit.platform.engine.support.descriptor.ClassSource) src)
+                            .getClassName())
+                .orElse("<none>");
+        String methodClass =
+            id.getSource()
+                .filter(org.junit.platform.engine.support.descriptor.MethodSource.class::isInstance)
+                .map(
+                    src ->
+                        ((org.junit.platform.engine.support.descriptor.MethodSource) src)
+                            .getClassName())
+                .orElse("<none>");
+        if (!parentClass.equals(kit.getName()) || !methodClass.equals(kit.getName())) {
+          misplaced.add(id.getDisplayName() + " under " + parentClass + ", source " + methodClass);
+        }
+      }
+    }
+    assertThat(misplaced).as("tests or containers not under " + kit.getName()).isEmpty();
+    assertThat(tests).as("rules under " + kit.getSimpleName()).isGreaterThan(60);
+  }
+
   private static String rulesMd() throws IOException {
     try (InputStream in =
         RulesCoverageTest.class.getResourceAsStream("/META-INF/tandem-tck/RULES.md")) {
