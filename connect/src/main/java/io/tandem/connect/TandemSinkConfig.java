@@ -24,7 +24,7 @@ import org.apache.kafka.common.config.types.Password;
  *       jdbc:postgresql://db:5432/app} or {@code redis://cache:6379}</td></tr>
  *   <tr><td>{@value #STORE_PREFIX}{@code <option>}</td><td>none</td><td>passed to the store
  *       without the prefix ({@code tandem.store.user}, {@code tandem.store.password}, {@code
- *       tandem.store.pool-size}, ...)</td></tr>
+ *       tandem.store.poolSize}, ...)</td></tr>
  *   <tr><td>{@value #GROUP}</td><td>{@code connect-<connector name>}</td><td>the group the
  *       positions are kept under</td></tr>
  *   <tr><td>{@value #KAFKA_PREFIX}{@code bootstrap.servers}</td><td>required</td><td>the

@@ -87,7 +87,7 @@ class JdbcSinkDialectsIT {
       props.put("tandem.store.user", db.user());
       props.put(TandemSinkConfig.STORE_PASSWORD, db.password());
     }
-    props.put("tandem.store.pool-size", "1");
+    props.put("tandem.store.poolSize", "1");
     props.put(TandemSinkConfig.KAFKA_BOOTSTRAP, "unused:9092");
     props.put(JdbcSinkConfig.TABLE, table);
     props.putAll(options);

@@ -48,11 +48,11 @@ class SinkConfigTest {
             with(
                 "tandem.store.user", "app",
                 "tandem.store.password", "secret",
-                "tandem.store.pool-size", "2",
+                "tandem.store.poolSize", "2",
                 "tandem.store.retry.timeout.ms", "1000"));
     assertThat(c.storeProperties())
         .containsOnly(
-            Map.entry("user", "app"), Map.entry("password", "secret"), Map.entry("pool-size", "2"));
+            Map.entry("user", "app"), Map.entry("password", "secret"), Map.entry("poolSize", "2"));
     assertThat(c.adminProperties()).containsEntry("bootstrap.servers", "k1:9092,k2:9092");
   }
 

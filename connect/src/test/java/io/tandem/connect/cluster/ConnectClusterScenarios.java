@@ -153,7 +153,7 @@ abstract class ConnectClusterScenarios {
       c.put("tandem.store.uri", pg.jdbcUrl());
       c.put("tandem.store.user", pg.user());
       c.put("tandem.store.password", pg.password());
-      c.put("tandem.store.pool-size", "2");
+      c.put("tandem.store.poolSize", "2");
       c.put("tandem.kafka.bootstrap.servers", broker.bootstrapServers());
       c.put("table", table);
       c.put("insert.mode", "insert");
