@@ -1266,6 +1266,12 @@ public abstract class OffsetStoreVerification<T> {
                 } catch (OffsetConflictException e) {
                   runs.failed(commit);
                   continue;
+                } catch (StoreUnavailableException e) {
+                  // Retriable by contract (e.g. ZooKeeper gives up when versions keep moving while
+                  // values stay, as the empty commits here make them): the outcome is the store's
+                  // to report, so only "never two runs" is checked for it.
+                  runs.unknownOutcome(commit);
+                  continue;
                 }
                 runs.succeeded(commit);
                 List<String> standing = runs.standing(commit, results(ns));
@@ -2853,6 +2859,7 @@ public abstract class OffsetStoreVerification<T> {
     private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
     private final Set<String> succeeded = ConcurrentHashMap.newKeySet();
     private final Set<String> failed = ConcurrentHashMap.newKeySet();
+    private final Set<String> unknownOutcome = ConcurrentHashMap.newKeySet();
 
     WriterRuns(String namespace) {
       this.namespace = namespace;
@@ -2878,6 +2885,10 @@ public abstract class OffsetStoreVerification<T> {
 
     void succeeded(String commit) {
       succeeded.add(commit);
+    }
+
+    void unknownOutcome(String commit) {
+      unknownOutcome.add(commit);
     }
 
     void failed(String commit) {
@@ -2921,6 +2932,12 @@ public abstract class OffsetStoreVerification<T> {
         List<String> standing = byCommit.getOrDefault(c, List.of());
         if (!standing.isEmpty()) {
           problems.add("failed commit " + c + " left " + standing);
+        }
+      }
+      for (String c : unknownOutcome) {
+        List<String> standing = byCommit.getOrDefault(c, List.of());
+        if (standing.size() > 1) {
+          problems.add("commit " + c + " (store unavailable) left " + standing);
         }
       }
       if (!unknown.isEmpty()) {
