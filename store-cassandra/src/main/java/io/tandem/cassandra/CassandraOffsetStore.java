@@ -1,11 +1,13 @@
 package io.tandem.cassandra;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
+import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
@@ -14,6 +16,7 @@ import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import com.datastax.oss.driver.api.core.metadata.schema.TableMetadata;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.tandem.cassandra.internal.DriverErrors;
 import io.tandem.spi.Capabilities;
@@ -44,6 +47,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -59,11 +63,27 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Layout</h2>
  *
- * Table {@code <keyspace>.<table>} (default {@code tandem.tandem_offsets}): partition key {@code
- * group_id}, clustering {@code (topic, partition_id)}, columns {@code position} (the next offset to
- * read) and {@code commit_id} (a random UUID per commit). A group's positions are rows of one
- * Cassandra partition, so one conditional batch can move any number of them: Cassandra applies a
- * conditional batch on one partition through one Paxos round, all rows or none.
+ * Table {@code <keyspace>.<table>} (default {@code tandem.tandem_offsets}), columns {@code
+ * group_id}, {@code topic}, {@code partition_id}, {@code position} (the next offset to read) and
+ * {@code commit_id} (a random UUID per commit). Its primary key depends on the {@link
+ * CassandraLayout}:
+ *
+ * <ul>
+ *   <li>{@link CassandraLayout#PARTITION} (default): partition key {@code (group_id, topic,
+ *       partition_id)}. Each Kafka partition's position is its own Cassandra partition, so each
+ *       range of a commit is its own LWT and members of a group that own disjoint partitions never
+ *       compete for one Paxos round. A commit of several ranges is not atomic across them ({@code
+ *       atomicAcrossPartitions} false; the runtime commits one partition per call). Listing a
+ *       group's partitions scans the table's partition keys (administration only).
+ *   <li>{@link CassandraLayout#GROUP}: partition key {@code group_id}, clustering {@code (topic,
+ *       partition_id)}. A group's positions are rows of one Cassandra partition, so one conditional
+ *       batch moves any number of them: Cassandra applies a conditional batch on one partition
+ *       through one Paxos round, all rows or none. Every member of the group competes for that
+ *       partition's Paxos round.
+ * </ul>
+ *
+ * Below, "the conditional batch" is the group's one batch, or each range's own in the partition
+ * layout.
  *
  * <h2>Commit ({@link Guarantee#IDEMPOTENT})</h2>
  *
@@ -211,11 +231,14 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
    */
   public void createTable() {
     String ddl =
-        resource("offsets-table.cql")
+        resource(
+                config.layout() == CassandraLayout.GROUP
+                    ? "offsets-table.cql"
+                    : "offsets-table-partition.cql")
             .replace("${keyspace}", config.keyspace())
             .replace("${table}", config.table());
     execute(ddl, "creating table " + qualifiedTable);
-    log.info("Offsets table {} is in place", qualifiedTable);
+    log.info("Offsets table {} ({} layout) is in place", qualifiedTable, config.layout());
   }
 
   /**
@@ -313,8 +336,12 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
             + version
             + ", table "
             + qualifiedTable
-            + ": results as keyed writes (not atomic with offsets), then one LWT batch per commit"
-            + " moves all its offsets atomically (Paxos "
+            + (config.layout() == CassandraLayout.GROUP
+                ? ": results as keyed writes (not atomic with offsets), then one LWT batch per"
+                    + " commit moves all its offsets atomically (group layout, Paxos "
+                : ": results as keyed writes (not atomic with offsets), then one LWT per range,"
+                    + " each Kafka partition its own Cassandra partition (partition layout, not"
+                    + " atomic across partitions; Paxos ")
             + config.serialConsistency()
             + ", commit "
             + config.writeConsistency()
@@ -327,7 +354,11 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                     + " a commit survives only where a quorum of replicas did not crash together)"
                 : "");
     return new Capabilities(
-        Guarantee.IDEMPOTENT, true, config.maxRangesPerCommit(), durable, description);
+        Guarantee.IDEMPOTENT,
+        config.layout() == CassandraLayout.GROUP,
+        config.maxRangesPerCommit(),
+        durable,
+        description);
   }
 
   @Override
@@ -371,6 +402,12 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
 
   /** Every row of the group, optionally only those in {@code filter}. */
   private Map<Partition, Stored> readGroup(String group, ConsistencyLevel consistency) {
+    if (config.layout() == CassandraLayout.PARTITION) {
+      // The group is spread over many Cassandra partitions: find its keys by a scan of the
+      // table's partition keys (cost grows with the whole table; administration only, the
+      // runtime reads named partitions), then read each under the requested consistency.
+      return readKeys(group, groupKeys(group), consistency);
+    }
     Map<Partition, Stored> out = new TreeMap<>();
     try {
       ResultSet rs =
@@ -390,6 +427,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       String group, List<Partition> partitions, ConsistencyLevel consistency) {
     if (partitions.isEmpty()) {
       return Map.of();
+    }
+    if (config.layout() == CassandraLayout.PARTITION) {
+      return readKeys(group, partitions, consistency);
     }
     if (partitions.size() > IN_LIMIT) {
       Map<Partition, Stored> all = readGroup(group, consistency);
@@ -424,6 +464,70 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     } catch (RuntimeException e) {
       throw DriverErrors.map(e, "reading positions of group '" + group + "'");
     }
+    return out;
+  }
+
+  /**
+   * Partition layout: one read per Kafka partition (a SERIAL read may name one Cassandra partition
+   * only), {@link #IN_LIMIT} in flight at once.
+   */
+  private Map<Partition, Stored> readKeys(
+      String group, List<Partition> partitions, ConsistencyLevel consistency) {
+    Map<Partition, Stored> out = new TreeMap<>();
+    PreparedStatement one = prepared().selectOne;
+    try {
+      for (int i = 0; i < partitions.size(); i += IN_LIMIT) {
+        List<Partition> slice = partitions.subList(i, Math.min(partitions.size(), i + IN_LIMIT));
+        List<java.util.concurrent.CompletableFuture<AsyncResultSet>> futures =
+            new ArrayList<>(slice.size());
+        for (Partition p : slice) {
+          futures.add(
+              session
+                  .executeAsync(
+                      one.bind(group, p.topic(), p.partition()).setConsistencyLevel(consistency))
+                  .toCompletableFuture());
+        }
+        for (int k = 0; k < slice.size(); k++) {
+          Row row = join(futures.get(k)).one();
+          if (row != null) {
+            put(out, slice.get(k), row, 0);
+          }
+        }
+      }
+    } catch (OffsetStoreException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "reading positions of group '" + group + "'");
+    }
+    return out;
+  }
+
+  private static AsyncResultSet join(java.util.concurrent.CompletableFuture<AsyncResultSet> f) {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
+  }
+
+  /** Partition layout: the Kafka partitions of a group, by a scan of the table's keys. */
+  private List<Partition> groupKeys(String group) {
+    List<Partition> out = new ArrayList<>();
+    try {
+      for (Row row :
+          session.execute(
+              prepared().distinctGroups.bind().setConsistencyLevel(config.readConsistency()))) {
+        if (group.equals(row.getString(0))) {
+          out.add(new Partition(row.getString(1), row.getInt(2)));
+        }
+      }
+    } catch (RuntimeException e) {
+      throw DriverErrors.map(e, "listing the partitions of group '" + group + "'");
+    }
+    Collections.sort(out);
     return out;
   }
 
@@ -464,6 +568,13 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     StoreArguments.results(results);
     checkOpen();
     Prepared ps = prepared();
+    if (sorted.size() > 1 && config.layout() == CassandraLayout.PARTITION) {
+      log.debug(
+          "Commit of {} ranges of group '{}' in the partition layout: one LWT per range, not"
+              + " atomic across them",
+          sorted.size(),
+          group);
+    }
 
     CassandraResults handle = new CassandraResults(session);
     try {
@@ -475,7 +586,24 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     List<Statement<?>> statements = handle.seal();
     refuseNonIdempotent(statements);
     runResults(group, statements);
-    advance(group, sorted, ps);
+    if (config.layout() == CassandraLayout.GROUP) {
+      advance(group, sorted, ps);
+      return;
+    }
+    // Partition layout: each range is its own Paxos round on its own Cassandra partition (a
+    // conditional batch may not span partitions). Every range is tried; the conflicts of all of
+    // them are reported together, and the ranges without one have moved.
+    List<Conflict> conflicts = new ArrayList<>();
+    for (OffsetRange r : sorted) {
+      try {
+        advance(group, List.of(r), ps);
+      } catch (OffsetConflictException e) {
+        conflicts.addAll(e.conflicts());
+      }
+    }
+    if (!conflicts.isEmpty()) {
+      throw new OffsetConflictException(group, conflicts);
+    }
   }
 
   private static void refuseNonIdempotent(List<Statement<?>> statements) {
@@ -870,7 +998,8 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   private List<List<Partition>> chunks(List<Partition> partitions) {
-    int size = config.maxRangesPerCommit();
+    // Partition layout: a conditional batch may name one Cassandra partition only.
+    int size = config.layout() == CassandraLayout.GROUP ? config.maxRangesPerCommit() : 1;
     List<List<Partition>> out = new ArrayList<>();
     for (int i = 0; i < partitions.size(); i += size) {
       out.add(partitions.subList(i, Math.min(partitions.size(), i + size)));
@@ -889,9 +1018,10 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     final PreparedStatement deleteIf;
     final PreparedStatement selectGroup;
     final PreparedStatement selectTopic;
+    final PreparedStatement selectOne;
     final PreparedStatement distinctGroups;
 
-    Prepared(CqlSession s, String t) {
+    Prepared(CqlSession s, String t, CassandraLayout layout) {
       advance =
           s.prepare(
               "UPDATE "
@@ -909,15 +1039,30 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
               "DELETE FROM "
                   + t
                   + " WHERE group_id = ? AND topic = ? AND partition_id = ? IF position = ?");
-      selectGroup =
-          s.prepare(
-              "SELECT topic, partition_id, position, commit_id FROM " + t + " WHERE group_id = ?");
-      selectTopic =
-          s.prepare(
-              "SELECT partition_id, position, commit_id FROM "
-                  + t
-                  + " WHERE group_id = ? AND topic = ? AND partition_id IN ?");
-      distinctGroups = s.prepare("SELECT DISTINCT group_id FROM " + t);
+      if (layout == CassandraLayout.GROUP) {
+        selectGroup =
+            s.prepare(
+                "SELECT topic, partition_id, position, commit_id FROM "
+                    + t
+                    + " WHERE group_id = ?");
+        selectTopic =
+            s.prepare(
+                "SELECT partition_id, position, commit_id FROM "
+                    + t
+                    + " WHERE group_id = ? AND topic = ? AND partition_id IN ?");
+        selectOne = null;
+        distinctGroups = s.prepare("SELECT DISTINCT group_id FROM " + t);
+      } else {
+        selectGroup = null;
+        selectTopic = null;
+        selectOne =
+            s.prepare(
+                "SELECT position, commit_id FROM "
+                    + t
+                    + " WHERE group_id = ? AND topic = ? AND partition_id = ?");
+        // SELECT DISTINCT must name the whole partition key.
+        distinctGroups = s.prepare("SELECT DISTINCT group_id, topic, partition_id FROM " + t);
+      }
     }
   }
 
@@ -927,8 +1072,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       synchronized (this) {
         p = prepared;
         if (p == null) {
+          checkLayout();
           try {
-            p = new Prepared(session, qualifiedTable);
+            p = new Prepared(session, qualifiedTable, config.layout());
           } catch (RuntimeException e) {
             throw DriverErrors.map(e, "preparing statements on " + qualifiedTable);
           }
@@ -937,6 +1083,48 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       }
     }
     return p;
+  }
+
+  /**
+   * Refuses a table whose primary key belongs to the other layout (a table created before the
+   * default became {@link CassandraLayout#PARTITION}, say), naming the option that fits it. Skipped
+   * when the session keeps no schema metadata or the table does not exist yet.
+   */
+  private void checkLayout() {
+    Optional<TableMetadata> table;
+    try {
+      table =
+          session
+              .getMetadata()
+              .getKeyspace(CqlIdentifier.fromCql(config.keyspace()))
+              .flatMap(k -> k.getTable(CqlIdentifier.fromCql(config.table())));
+    } catch (RuntimeException e) {
+      log.debug("No schema metadata for {}: {}", qualifiedTable, e.toString());
+      return;
+    }
+    if (table.isEmpty()) {
+      return;
+    }
+    int keys = table.get().getPartitionKey().size();
+    CassandraLayout found = keys == 1 ? CassandraLayout.GROUP : CassandraLayout.PARTITION;
+    if (found != config.layout()) {
+      throw new StoreConfigurationException(
+          "Cassandra table "
+              + qualifiedTable
+              + " has the "
+              + found
+              + " layout (partition key of "
+              + keys
+              + " column(s)) but the store is configured with layout="
+              + config.layout()
+              + ". Set the option layout="
+              + found
+              + " (builder: layout(CassandraLayout."
+              + found.name()
+              + ")), or use another table for the "
+              + config.layout()
+              + " layout.");
+    }
   }
 
   private void checkOpen() {

@@ -50,6 +50,7 @@ public final class CassandraStoreConfig {
   private final int maxRangesPerCommit;
   private final int resultConcurrency;
   private final int lwtAttempts;
+  private final CassandraLayout layout;
   private final String user;
   private final String password;
   private final CqlSession session;
@@ -66,6 +67,7 @@ public final class CassandraStoreConfig {
     this.maxRangesPerCommit = b.maxRangesPerCommit;
     this.resultConcurrency = b.resultConcurrency;
     this.lwtAttempts = b.lwtAttempts;
+    this.layout = b.layout;
     this.user = b.user;
     this.password = b.password;
     this.session = b.session;
@@ -183,6 +185,15 @@ public final class CassandraStoreConfig {
     return lwtAttempts;
   }
 
+  /**
+   * How positions are laid out in the offsets table.
+   *
+   * @return the layout
+   */
+  public CassandraLayout layout() {
+    return layout;
+  }
+
   Optional<String> user() {
     return Optional.ofNullable(user);
   }
@@ -224,6 +235,8 @@ public final class CassandraStoreConfig {
         + resultConcurrency
         + ", lwtAttempts="
         + lwtAttempts
+        + ", layout="
+        + layout
         + (user != null ? ", user=" + user + ", password=****" : "")
         + "}";
   }
@@ -241,6 +254,7 @@ public final class CassandraStoreConfig {
     private int maxRangesPerCommit = DEFAULT_MAX_RANGES;
     private int resultConcurrency = 32;
     private int lwtAttempts = 3;
+    private CassandraLayout layout = CassandraLayout.PARTITION;
     private String user;
     private String password;
     private CqlSession session;
@@ -383,6 +397,20 @@ public final class CassandraStoreConfig {
      */
     public Builder lwtAttempts(int attempts) {
       this.lwtAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * How positions are laid out. Default {@link CassandraLayout#PARTITION} (one Cassandra
+     * partition per Kafka partition: members of a group do not contend); {@link
+     * CassandraLayout#GROUP} keeps a group in one Cassandra partition (commits atomic across
+     * partitions). The offsets table must have been created for the same layout.
+     *
+     * @param layout the layout
+     * @return this builder
+     */
+    public Builder layout(CassandraLayout layout) {
+      this.layout = Objects.requireNonNull(layout, "layout must not be null");
       return this;
     }
 

@@ -74,6 +74,16 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
           "lwtAttempts",
           3,
           "sends of a commit's LWT when an unknown outcome resolves as \"not applied\"");
+  static final StoreOption<CassandraLayout> LAYOUT =
+      StoreOption.<CassandraLayout>of(
+          "layout",
+          "`partition` or `group`",
+          CassandraLayout::parse,
+          CassandraLayout.PARTITION,
+          "`partition`: a Cassandra partition per Kafka partition (members of a group do not"
+              + " contend; one LWT per range, not atomic across partitions); `group`: a group's"
+              + " positions in one Cassandra partition (one LWT batch per commit, atomic across"
+              + " partitions); see below");
   static final StoreOption<String> USER =
       StoreOption.text("user", null, "plain-text auth user (or the URI's user info)")
           .formerly("username")
@@ -102,6 +112,7 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
               MAX_RANGES_PER_COMMIT,
               RESULT_CONCURRENCY,
               LWT_ATTEMPTS,
+              LAYOUT,
               USER,
               PASSWORD,
               CREATE_SCHEMA));
@@ -232,6 +243,7 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
     options.ifPresent(MAX_RANGES_PER_COMMIT, b::maxRangesPerCommit);
     options.ifPresent(RESULT_CONCURRENCY, b::resultConcurrency);
     options.ifPresent(LWT_ATTEMPTS, b::lwtAttempts);
+    options.ifPresent(LAYOUT, b::layout);
     if (options.has(USER) != options.has(PASSWORD)) {
       throw new StoreConfigurationException("Cassandra options user and password go together");
     }

@@ -71,13 +71,32 @@ final class Cassandra {
     }
   }
 
-  /** A new store on the shared server and session, schema in place. */
+  /**
+   * The offsets table of the group layout in the test keyspace (the default name has the other).
+   */
+  static final String GROUP_TABLE = "tandem_offsets_group";
+
+  /** A new store on the shared server and session, schema in place, default layout. */
   static CassandraOffsetStore store() {
+    return store(CassandraLayout.PARTITION);
+  }
+
+  /**
+   * A new store of the given layout on the shared server and session, its table in place: the
+   * default table for the (default) partition layout, {@link #GROUP_TABLE} for the group layout.
+   */
+  static CassandraOffsetStore store(CassandraLayout layout) {
     awaitSharedSessionReady();
-    CassandraOffsetStore store =
-        CassandraOffsetStore.open(
-            CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).build());
+    CassandraStoreConfig.Builder b =
+        CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).layout(layout);
+    if (layout == CassandraLayout.GROUP) {
+      b.table(GROUP_TABLE);
+    }
+    CassandraOffsetStore store = CassandraOffsetStore.open(b.build());
     ensureSchema(store);
+    if (layout == CassandraLayout.GROUP) {
+      store.createTable();
+    }
     return store;
   }
 

@@ -12,8 +12,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The whole TCK against the shared Cassandra. */
+/**
+ * The whole TCK against the shared Cassandra, default (partition) layout; {@link
+ * CassandraGroupLayoutTckIT} runs it on the group layout.
+ */
 class CassandraTckIT extends OffsetStoreVerification<CassandraResults> {
+
+  /** The layout under test. */
+  CassandraLayout layout() {
+    return CassandraLayout.PARTITION;
+  }
 
   private static final String RESULTS = Cassandra.KEYSPACE + ".results";
 
@@ -26,12 +34,13 @@ class CassandraTckIT extends OffsetStoreVerification<CassandraResults> {
   /** Starts the server and creates the schema outside the kit's per-test timeout. */
   @BeforeAll
   static void startServer() {
-    Cassandra.store().close();
+    Cassandra.store(CassandraLayout.PARTITION).close();
+    Cassandra.store(CassandraLayout.GROUP).close();
   }
 
   @Override
   protected OffsetStore<CassandraResults> newStore() {
-    return Cassandra.store();
+    return Cassandra.store(layout());
   }
 
   @Override

@@ -33,9 +33,11 @@ class ServerFactsIT {
 
   @BeforeAll
   static void setUp() {
-    store = Cassandra.store();
+    // The facts are about conditional batches over several rows of one partition: the group
+    // layout's table.
+    store = Cassandra.store(CassandraLayout.GROUP);
     s = store.session();
-    t = Cassandra.KEYSPACE + "." + CassandraStoreConfig.DEFAULT_TABLE;
+    t = Cassandra.KEYSPACE + "." + Cassandra.GROUP_TABLE;
   }
 
   @AfterAll
