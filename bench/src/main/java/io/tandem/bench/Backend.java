@@ -39,6 +39,14 @@ interface Backend<T> extends AutoCloseable {
    */
   void write(String namespace, List<Row> rows, Map<Partition, Long> positions) throws Exception;
 
+  /**
+   * Retries the store made inside its commits so far (a counter the store keeps), or -1 when it
+   * keeps none.
+   */
+  default long storeRetries() {
+    return -1;
+  }
+
   @Override
   void close();
 }

@@ -227,7 +227,7 @@ public final class Bench {
     List<Integer> consumers = ints("bench.consumers", "1,2,4");
     List<String> fullSweep = list("bench.sweep.stores", "postgres");
     List<Integer> reducedPolls = ints("bench.reduced.polls", "1000");
-    List<Integer> reducedConsumers = ints("bench.reduced.consumers", "1,2");
+    List<Integer> reducedConsumers = ints("bench.reduced.consumers", "1,2,4");
     int repeat = Integer.getInteger("bench.repeat", 3);
     if (repeat > 1) {
       notes.add(

@@ -21,6 +21,12 @@ final class CountingStore<T> implements OffsetStore<T> {
   final AtomicLong committed = new AtomicLong();
   final AtomicLong commits = new AtomicLong();
 
+  /** Commits that threw an offset conflict (another writer moved or holds the position). */
+  final AtomicLong conflicts = new AtomicLong();
+
+  /** Commits that threw anything else (store unavailable, ...); the runtime retries them. */
+  final AtomicLong failures = new AtomicLong();
+
   CountingStore(OffsetStore<T> delegate) {
     this.delegate = delegate;
   }
@@ -28,7 +34,15 @@ final class CountingStore<T> implements OffsetStore<T> {
   @Override
   public void commit(String group, Collection<OffsetRange> ranges, ResultWriter<T> results) {
     long t0 = System.nanoTime();
-    delegate.commit(group, ranges, results);
+    try {
+      delegate.commit(group, ranges, results);
+    } catch (io.tandem.spi.OffsetConflictException e) {
+      conflicts.incrementAndGet();
+      throw e;
+    } catch (RuntimeException e) {
+      failures.incrementAndGet();
+      throw e;
+    }
     latencies.add(System.nanoTime() - t0);
     long moved = 0;
     for (OffsetRange r : ranges) {

@@ -208,6 +208,7 @@ final class Pipeline {
     String ns = unique("t");
     backend.prepare(ns, keys, partitions);
     CountingStore<T> store = new CountingStore<>(backend.store());
+    long retriesBefore = backend.storeRetries();
     boolean keyed = store.capabilities().guarantee() == Guarantee.IDEMPOTENT;
     List<TandemConsumer<String, String, T>> running = new ArrayList<>();
     List<Thread> threads = new ArrayList<>();
@@ -233,17 +234,31 @@ final class Pipeline {
         running.add(consumer);
         start(threads, "tandem-" + c, failure, consumer::run);
       }
-      return await(
+      PipelineResult r =
+          await(
+              backend.name(),
+              "tandem",
+              consumers,
+              poll,
+              t0,
+              store.committed::get,
+              store.commits::get,
+              store.latencies,
+              memory,
+              failure);
+      long n = Math.max(1, store.commits.get());
+      long retries = backend.storeRetries();
+      double conflicts = (store.conflicts.get() + store.failures.get()) / (double) n;
+      log.info(
+          "{} tandem consumers={}: {} commits, {} conflicts, {} other failures, store retries {}",
           backend.name(),
-          "tandem",
           consumers,
-          poll,
-          t0,
-          store.committed::get,
-          store.commits::get,
-          store.latencies,
-          memory,
-          failure);
+          store.commits.get(),
+          store.conflicts.get(),
+          store.failures.get(),
+          retries < 0 ? "not counted" : String.valueOf(retries - retriesBefore));
+      return r.withContention(
+          conflicts, retries < 0 ? Double.NaN : (retries - retriesBefore) / (double) n);
     } finally {
       running.forEach(TandemConsumer::close);
       for (Thread t : threads) {

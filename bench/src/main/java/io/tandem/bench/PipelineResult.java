@@ -20,6 +20,10 @@ import java.util.List;
  * @param rssAt resident set at 25, 50 and 100% of the records, KiB
  * @param machineBusy fraction of all the machine's CPU time busy during the run (every process),
  *     NaN if unknown
+ * @param conflictsPerCommit commits that failed (offset conflict or store unavailable, each retried
+ *     by the runtime) per successful commit; NaN if not counted
+ * @param retriesPerCommit retries inside the store (Redis WATCH aborts with unchanged values) per
+ *     successful commit; NaN where the store exposes no counter
  */
 record PipelineResult(
     String store,
@@ -35,7 +39,65 @@ record PipelineResult(
     long peakRssKb,
     List<Long> heapAt,
     List<Long> rssAt,
-    double machineBusy) {
+    double machineBusy,
+    double conflictsPerCommit,
+    double retriesPerCommit) {
+
+  /** A run whose conflicts and retries were not counted (every variant but Tandem's). */
+  PipelineResult(
+      String store,
+      String variant,
+      int consumers,
+      int poll,
+      long records,
+      double seconds,
+      double p50Ms,
+      double p99Ms,
+      double meanBatch,
+      long peakHeapAfterGc,
+      long peakRssKb,
+      List<Long> heapAt,
+      List<Long> rssAt,
+      double machineBusy) {
+    this(
+        store,
+        variant,
+        consumers,
+        poll,
+        records,
+        seconds,
+        p50Ms,
+        p99Ms,
+        meanBatch,
+        peakHeapAfterGc,
+        peakRssKb,
+        heapAt,
+        rssAt,
+        machineBusy,
+        Double.NaN,
+        Double.NaN);
+  }
+
+  /** The same run with its conflicts and store-internal retries per commit. */
+  PipelineResult withContention(double conflicts, double retries) {
+    return new PipelineResult(
+        store,
+        variant,
+        consumers,
+        poll,
+        records,
+        seconds,
+        p50Ms,
+        p99Ms,
+        meanBatch,
+        peakHeapAfterGc,
+        peakRssKb,
+        heapAt,
+        rssAt,
+        machineBusy,
+        conflicts,
+        retries);
+  }
 
   double recordsPerSecond() {
     return records / seconds;

@@ -48,6 +48,21 @@ final class RedisBackend implements Backend<RedisTransaction> {
     return store.capabilities().description() + " [" + server.description() + "]";
   }
 
+  /**
+   * The store's count of commits retried after a WATCH abort with unchanged values (package-private
+   * in the store, read reflectively: the benchmark is not in its package).
+   */
+  @Override
+  public long storeRetries() {
+    try {
+      java.lang.reflect.Method m = RedisOffsetStore.class.getDeclaredMethod("watchRetries");
+      m.setAccessible(true);
+      return (Long) m.invoke(store);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   @Override
   public OffsetStore<RedisTransaction> store() {
     return store;

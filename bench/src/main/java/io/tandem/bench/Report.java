@@ -252,6 +252,31 @@ final class Report {
             f(ratio(s, "tandem", r.consumers(), r.poll(), "no-kafka", r.consumers()), 3),
             f(ratio(s, "tandem", r.consumers(), r.poll(), "tandem", 1), 2));
       }
+      b.append("\n### Contention between members (disjoint partitions, same run)\n\n");
+      b.append(
+          "Each consumer owns its own partitions, so a commit should never meet another member's."
+              + " Failed commits = commits that threw an offset conflict or any other error (the"
+              + " runtime retries them) per successful commit; store retries = retries inside the"
+              + " store's commit per successful commit (Redis: WATCH aborts; n/c = the store keeps"
+              + " no counter).\n\n");
+      b.append(
+          "| store | consumers | max.poll.records | failed commits / commit | store retries / commit"
+              + " | records/s | vs 1 consumer |\n");
+      b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+      for (PipelineResult r : pipeline) {
+        if (!r.variant().equals("tandem") || Double.isNaN(r.conflictsPerCommit())) {
+          continue;
+        }
+        row(
+            b,
+            r.store(),
+            r.consumers(),
+            r.poll(),
+            f(r.conflictsPerCommit(), 4),
+            Double.isNaN(r.retriesPerCommit()) ? "n/c" : f(r.retriesPerCommit(), 4),
+            f(r.recordsPerSecond(), 0),
+            f(ratio(r.store(), "tandem", r.consumers(), r.poll(), "tandem", 1), 2));
+      }
       b.append("\n### Memory trend\n\n");
       b.append(
           "Live heap (heap in use right after a full GC forced at that moment; the pause is not"

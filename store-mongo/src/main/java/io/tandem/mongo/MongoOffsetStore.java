@@ -33,12 +33,14 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.result.UpdateResult;
 import com.mongodb.connection.ClusterDescription;
 import com.mongodb.connection.ClusterType;
 import com.mongodb.connection.ServerDescription;
 import io.tandem.mongo.internal.GroupDocuments;
+import io.tandem.mongo.internal.PartitionDocuments;
 import io.tandem.spi.BatchTooLargeException;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.Guarantee;
@@ -58,6 +60,7 @@ import io.tandem.spi.StoreUnavailableException;
 import io.tandem.spi.StoreUris;
 import io.tandem.spi.support.Conflicts;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -155,6 +158,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   private final Capabilities capabilities;
   private final TransactionOptions transactionOptions;
   private final String where;
+  private final boolean partitionLayout;
   private volatile boolean closed;
 
   private MongoOffsetStore(
@@ -200,10 +204,12 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
               + " mongod with --replSet and run rs.initiate() (a single-node replica set is"
               + " enough), or drop requireTransactions to run IDEMPOTENT (keyed results only).");
     }
+    this.partitionLayout = config.layout() == MongoLayout.PARTITION;
     this.capabilities =
         new Capabilities(
             guarantee,
-            true,
+            // Per-partition documents outside a transaction move one by one.
+            !partitionLayout || guarantee == Guarantee.TRANSACTIONAL,
             GroupDocuments.MAX_RANGES_PER_COMMIT,
             true,
             "MongoDB "
@@ -212,12 +218,17 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
                     ? ": one transaction per commit (w:majority, read concern snapshot)"
                     : ": "
                         + server.whyNoTransactions()
-                        + "; keyed results, then one conditional"
-                        + " update of the group document")
-                + "; one document per group, at most "
-                + GroupDocuments.MAX_PARTITIONS_WORST_CASE
-                + " partitions per group guaranteed (more with short topic names) under the 16"
-                + " MiB document limit");
+                        + "; keyed results, then "
+                        + (partitionLayout
+                            ? "one conditional update per partition's document (not atomic across"
+                                + " partitions)"
+                            : "one conditional update of the group document"))
+                + (partitionLayout
+                    ? "; a document per (group, topic, partition)"
+                    : "; one document per group, at most "
+                        + GroupDocuments.MAX_PARTITIONS_WORST_CASE
+                        + " partitions per group guaranteed (more with short topic names) under"
+                        + " the 16 MiB document limit"));
     log.info(
         "MongoDB offset store open on {} ({}), {}.{}: {}",
         where,
@@ -290,7 +301,7 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     checkGroup(group);
     List<Partition> wanted = StoreArguments.partitions(partitions);
     checkOpen();
-    Map<Partition, Long> all = read(group);
+    Map<Partition, Long> all = partitionLayout ? readPartitions(null, group, wanted) : read(group);
     Map<Partition, Long> out = new LinkedHashMap<>();
     for (Partition p : wanted) {
       Long position = all.get(p);
@@ -309,6 +320,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   }
 
   private Map<Partition, Long> read(String group) {
+    if (partitionLayout) {
+      return readGroupPartitions(group);
+    }
     return GroupDocuments.positions(find(group));
   }
 
@@ -327,6 +341,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     checkGroup(group);
     Map<Partition, Long> sorted = StoreArguments.positions(starts);
     checkOpen();
+    if (partitionLayout) {
+      return initializePartitions(group, sorted);
+    }
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> existing = GroupDocuments.positions(doc);
@@ -400,6 +417,8 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
         sorted.size() <= MAX_RANGES_IN_PLACE ? GroupDocuments.statement(group, sorted, 0) : null;
     if (guarantee == Guarantee.TRANSACTIONAL) {
       commitInTransaction(group, sorted, statement, results);
+    } else if (partitionLayout) {
+      commitIdempotentPartitions(group, sorted, results);
     } else {
       commitIdempotent(group, sorted, statement, results);
     }
@@ -506,6 +525,21 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
    */
   private boolean advance(
       ClientSession session, String group, List<OffsetRange> ranges, BsonDocument statement) {
+    if (partitionLayout) {
+      // One conditional update per range's document, in one ordered bulk write inside the
+      // transaction: every one must match, else the transaction is aborted.
+      List<UpdateOneModel<BsonDocument>> models = new ArrayList<>(ranges.size());
+      for (OffsetRange r : ranges) {
+        models.add(
+            new UpdateOneModel<>(
+                new BsonDocument(ID, PartitionDocuments.id(group, r.partition()))
+                    .append(PartitionDocuments.POSITION, new BsonInt64(r.from())),
+                new BsonDocument(
+                    "$set",
+                    new BsonDocument(PartitionDocuments.POSITION, new BsonInt64(r.until())))));
+      }
+      return offsets.bulkWrite(session, models).getMatchedCount() == ranges.size();
+    }
     if (statement != null) {
       return update(session, statement).getMatchedCount() == 1;
     }
@@ -673,7 +707,14 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   }
 
   private void throwConflicts(String group, List<OffsetRange> ranges) {
-    Map<Partition, Long> stored = read(group);
+    Map<Partition, Long> stored;
+    if (partitionLayout) {
+      List<Partition> ps = new ArrayList<>(ranges.size());
+      ranges.forEach(r -> ps.add(r.partition()));
+      stored = readPartitions(null, group, ps);
+    } else {
+      stored = read(group);
+    }
     List<Conflict> conflicts = Conflicts.of(ranges, stored);
     if (!conflicts.isEmpty()) {
       log.warn("group '{}': offset conflict on {}", group, conflicts);
@@ -686,6 +727,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   @Override
   public Set<String> groups() {
     checkOpen();
+    if (partitionLayout) {
+      return partitionGroups();
+    }
     Set<String> out = new LinkedHashSet<>();
     try {
       for (BsonDocument d :
@@ -709,6 +753,10 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     if (sorted.isEmpty()) {
       return;
     }
+    if (partitionLayout) {
+      overwritePartitions(group, sorted);
+      return;
+    }
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> after = new TreeMap<>(GroupDocuments.positions(doc));
@@ -726,6 +774,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
   public boolean delete(String group) {
     checkGroup(group);
     checkOpen();
+    if (partitionLayout) {
+      return deletePartitions(group, null) > 0;
+    }
     try {
       BsonDocument doc = find(group);
       if (doc == null) {
@@ -745,6 +796,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
     checkGroup(group);
     List<Partition> gone = StoreArguments.partitions(partitions);
     checkOpen();
+    if (partitionLayout) {
+      return gone.isEmpty() ? 0 : deletePartitions(group, gone);
+    }
     for (int attempt = 1; ; attempt++) {
       BsonDocument doc = find(group);
       Map<Partition, Long> after = new TreeMap<>(GroupDocuments.positions(doc));
@@ -792,6 +846,186 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
       throw failure(what, e);
     } catch (BSONException e) {
       throw failure(what, e);
+    }
+  }
+
+  // ---------------------------------------------------------------- partition layout
+
+  /** The stored positions of {@code partitions}, in the transaction of {@code session} if any. */
+  private Map<Partition, Long> readPartitions(
+      ClientSession session, String group, List<Partition> partitions) {
+    Map<Partition, Long> out = new TreeMap<>();
+    if (partitions.isEmpty()) {
+      return out;
+    }
+    BsonArray ids = new BsonArray();
+    partitions.forEach(p -> ids.add(PartitionDocuments.id(group, p)));
+    BsonDocument filter = new BsonDocument(ID, new BsonDocument("$in", ids));
+    try {
+      for (BsonDocument d :
+          session == null ? offsets.find(filter) : offsets.find(session, filter)) {
+        PartitionDocuments.put(out, d);
+      }
+    } catch (MongoException | BSONException e) {
+      throw failure("reading positions of group '" + group + "'", e);
+    }
+    return out;
+  }
+
+  /** Every position of a group: its documents, found by the group in their {@code _id}. */
+  private Map<Partition, Long> readGroupPartitions(String group) {
+    Map<Partition, Long> out = new TreeMap<>();
+    try {
+      for (BsonDocument d : offsets.find(PartitionDocuments.filterGroup(group))) {
+        PartitionDocuments.put(out, d);
+      }
+    } catch (MongoException | BSONException e) {
+      throw failure("reading positions of group '" + group + "'", e);
+    }
+    return out;
+  }
+
+  /**
+   * Inserts the missing positions, one document each; a document inserted meanwhile by another
+   * initializer (duplicate key) wins. Refuses a group still kept in the group layout (a store
+   * upgraded to the partition default over an existing collection): starting it afresh would replay
+   * or skip its records.
+   */
+  private Map<Partition, Long> initializePartitions(String group, Map<Partition, Long> sorted) {
+    List<Partition> all = new ArrayList<>(sorted.keySet());
+    Map<Partition, Long> existing = readPartitions(null, group, all);
+    if (existing.size() < sorted.size()) {
+      BsonDocument legacy = find(group);
+      if (legacy != null && !GroupDocuments.positions(legacy).isEmpty()) {
+        throw new StoreConfigurationException(
+            "group '"
+                + group
+                + "' is stored in the group layout (one document with _id '"
+                + group
+                + "' in "
+                + config.collection()
+                + "), but the store runs the partition layout. Set the option layout=group"
+                + " (builder: layout(MongoLayout.GROUP)), or move the group's positions.");
+      }
+      for (Map.Entry<Partition, Long> e : sorted.entrySet()) {
+        if (existing.containsKey(e.getKey())) {
+          continue;
+        }
+        try {
+          offsets.insertOne(PartitionDocuments.document(group, e.getKey(), e.getValue()));
+        } catch (MongoException ex) {
+          if (!duplicateKey(ex)) {
+            throw failure("initializing group '" + group + "'", ex);
+          }
+        }
+      }
+      existing = readPartitions(null, group, all);
+    }
+    Map<Partition, Long> out = new LinkedHashMap<>();
+    for (Partition p : all) {
+      out.put(p, existing.get(p));
+    }
+    return out;
+  }
+
+  /**
+   * Standalone server: keyed results first, then each range's own conditional update. Ranges are
+   * independent: those that match move, the others are reported together as conflicts.
+   */
+  private void commitIdempotentPartitions(
+      String group, List<OffsetRange> ranges, ResultWriter<MongoResults> results) {
+    MongoResults handle =
+        new MongoResults(database, null, Guarantee.IDEMPOTENT, config.collection());
+    write(group, ranges, results, handle);
+    flush(group, handle);
+    List<Conflict> conflicts = new ArrayList<>();
+    for (OffsetRange r : ranges) {
+      for (int attempt = 1; ; attempt++) {
+        long matched;
+        try {
+          matched =
+              offsets
+                  .updateOne(
+                      new BsonDocument(ID, PartitionDocuments.id(group, r.partition()))
+                          .append(PartitionDocuments.POSITION, new BsonInt64(r.from())),
+                      new BsonDocument(
+                          "$set",
+                          new BsonDocument(PartitionDocuments.POSITION, new BsonInt64(r.until()))))
+                  .getMatchedCount();
+        } catch (MongoException | BSONException e) {
+          throw failure("committing " + r + " of group '" + group + "'", e);
+        }
+        if (matched == 1) {
+          break;
+        }
+        List<Conflict> found =
+            Conflicts.of(List.of(r), readPartitions(null, group, List.of(r.partition())));
+        if (!found.isEmpty()) {
+          conflicts.addAll(found);
+          break;
+        }
+        // At from again when read back (an overwrite moved it back): results are keyed, so the
+        // update can be tried again.
+        raced(attempt, "committing " + r + " of group '" + group + "'");
+      }
+    }
+    if (!conflicts.isEmpty()) {
+      log.warn("group '{}': offset conflict on {}", group, conflicts);
+      throw new OffsetConflictException(group, conflicts);
+    }
+    log.debug("group '{}': committed {}", group, ranges);
+  }
+
+  private Set<String> partitionGroups() {
+    Set<String> out = new java.util.TreeSet<>();
+    try {
+      for (BsonDocument d :
+          offsets
+              .find(Filters.exists(PartitionDocuments.POSITION))
+              .projection(Projections.include(ID))) {
+        String g = PartitionDocuments.group(d);
+        if (g != null) {
+          out.add(g);
+        }
+      }
+    } catch (MongoException | BSONException e) {
+      throw failure("listing groups", e);
+    }
+    return new LinkedHashSet<>(out);
+  }
+
+  /** Forced positions: each document replaced or inserted. */
+  private void overwritePartitions(String group, Map<Partition, Long> sorted) {
+    try {
+      for (Map.Entry<Partition, Long> e : sorted.entrySet()) {
+        BsonDocument doc = PartitionDocuments.document(group, e.getKey(), e.getValue());
+        offsets.replaceOne(
+            new BsonDocument(ID, doc.get(ID)),
+            doc,
+            new com.mongodb.client.model.ReplaceOptions().upsert(true));
+      }
+    } catch (MongoException | BSONException e) {
+      throw failure("overwriting positions of group '" + group + "'", e);
+    }
+    log.info("group '{}': positions overwritten: {}", group, sorted);
+  }
+
+  /** Deletes the documents of {@code partitions} (null: the whole group); returns how many. */
+  private int deletePartitions(String group, List<Partition> partitions) {
+    BsonDocument filter;
+    if (partitions == null) {
+      filter = PartitionDocuments.filterGroup(group);
+    } else {
+      BsonArray ids = new BsonArray();
+      partitions.forEach(p -> ids.add(PartitionDocuments.id(group, p)));
+      filter = new BsonDocument(ID, new BsonDocument("$in", ids));
+    }
+    try {
+      long n = offsets.deleteMany(filter).getDeletedCount();
+      log.info("group '{}': {} position(s) deleted", group, n);
+      return (int) n;
+    } catch (MongoException | BSONException e) {
+      throw failure("deleting positions of group '" + group + "'", e);
     }
   }
 

@@ -52,12 +52,14 @@ public final class MongoStoreConfig {
   private final String database;
   private final String collection;
   private final boolean requireTransactions;
+  private final MongoLayout layout;
   private final Duration transactionTimeout;
 
   private MongoStoreConfig(Builder b) {
     this.connectionString = b.connectionString;
     this.client = b.client;
     this.requireTransactions = b.requireTransactions;
+    this.layout = b.layout;
     this.transactionTimeout = b.transactionTimeout;
     ConnectionString parsed = b.connectionString == null ? null : parse(b.connectionString);
     String db = b.database;
@@ -127,6 +129,15 @@ public final class MongoStoreConfig {
   }
 
   /**
+   * How positions are laid out in the offsets collection.
+   *
+   * @return the layout
+   */
+  public MongoLayout layout() {
+    return layout;
+  }
+
+  /**
    * How long a commit retries transient transaction errors.
    *
    * @return the timeout
@@ -147,6 +158,8 @@ public final class MongoStoreConfig {
         + requireTransactions
         + ", transactionTimeout="
         + transactionTimeout
+        + ", layout="
+        + layout
         + "}";
   }
 
@@ -193,6 +206,7 @@ public final class MongoStoreConfig {
     private String database;
     private String collection;
     private boolean requireTransactions;
+    private MongoLayout layout = MongoLayout.PARTITION;
     private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
 
     private Builder() {}
@@ -253,6 +267,18 @@ public final class MongoStoreConfig {
      */
     public Builder requireTransactions(boolean requireTransactions) {
       this.requireTransactions = requireTransactions;
+      return this;
+    }
+
+    /**
+     * How positions are laid out. Default {@link MongoLayout#PARTITION} (a document per partition:
+     * members of a group do not contend); {@link MongoLayout#GROUP} keeps a group in one document.
+     *
+     * @param layout the layout
+     * @return this builder
+     */
+    public Builder layout(MongoLayout layout) {
+      this.layout = Objects.requireNonNull(layout, "layout must not be null");
       return this;
     }
 

@@ -54,11 +54,20 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
               "how long one commit retries `TransientTransactionError` (write conflict, failover)"
                   + " and `UnknownTransactionCommitResult`")
           .formerly("transactionTimeoutMs");
+  static final StoreOption<MongoLayout> LAYOUT =
+      StoreOption.<MongoLayout>of(
+          "layout",
+          "`partition` or `group`",
+          MongoLayout::parse,
+          MongoLayout.PARTITION,
+          "`partition`: a document per (group, topic, partition), members of a group do not"
+              + " contend; `group`: one document per group; see below");
 
   /** Tandem's options, in the order of the README's table; driver options are not among them. */
   static final StoreOptions OPTIONS =
       StoreOptions.of(
-              "MongoDB", List.of(DATABASE, COLLECTION, REQUIRE_TRANSACTIONS, TRANSACTION_TIMEOUT))
+              "MongoDB",
+              List.of(DATABASE, COLLECTION, REQUIRE_TRANSACTIONS, TRANSACTION_TIMEOUT, LAYOUT))
           .withNote(
               "Every other URI parameter must be a MongoDB connection-string option (replicaSet,"
                   + " authSource, tls, w, serverSelectionTimeoutMS, ...); driver options go in the"
@@ -162,6 +171,7 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
     values.ifPresent(COLLECTION, b::collection);
     values.ifPresent(REQUIRE_TRANSACTIONS, b::requireTransactions);
     values.ifPresent(TRANSACTION_TIMEOUT, b::transactionTimeout);
+    values.ifPresent(LAYOUT, b::layout);
     return b.build();
   }
 

@@ -30,6 +30,11 @@ class MongoInProcessTckIT extends OffsetStoreVerification<MongoResults> {
   static final BeforeEachCallback FRESH_COLLECTION =
       context -> collection = "offsets_" + TESTS.incrementAndGet();
 
+  /** The layout under test: the default; a subclass runs the kit on the other. */
+  MongoLayout layout() {
+    return MongoLayout.PARTITION;
+  }
+
   @Override
   protected OffsetStore<MongoResults> newStore() {
     return MongoOffsetStore.open(
@@ -37,6 +42,7 @@ class MongoInProcessTckIT extends OffsetStoreVerification<MongoResults> {
             .connectionString(MongoServer.inProcess().uri())
             .database(DATABASE)
             .collection(collection)
+            .layout(layout())
             .build());
   }
 
@@ -54,6 +60,7 @@ class MongoInProcessTckIT extends OffsetStoreVerification<MongoResults> {
             .connectionString(uri.replaceFirst("^mongodb://", "mongodb://tandem-nobody:wrong@"))
             .database(DATABASE)
             .collection(collection)
+            .layout(layout())
             .build());
   }
 

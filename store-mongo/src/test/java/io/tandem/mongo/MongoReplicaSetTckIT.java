@@ -64,6 +64,11 @@ class MongoReplicaSetTckIT extends OffsetStoreVerification<MongoResults> {
     assumeTrue(MongoServer.best().isPresent(), MongoServer::bestUnavailableReason);
   }
 
+  /** The layout under test: the default; a subclass runs the kit on the other. */
+  MongoLayout layout() {
+    return MongoLayout.PARTITION;
+  }
+
   @Override
   protected OffsetStore<MongoResults> newStore() {
     return MongoOffsetStore.open(
@@ -71,6 +76,7 @@ class MongoReplicaSetTckIT extends OffsetStoreVerification<MongoResults> {
             .connectionString(MongoServer.best().orElseThrow().uri())
             .database(DATABASE)
             .collection(collection)
+            .layout(layout())
             .build());
   }
 

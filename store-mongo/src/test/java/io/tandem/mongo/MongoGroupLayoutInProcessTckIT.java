@@ -1,0 +1,10 @@
+package io.tandem.mongo;
+
+/** {@link MongoInProcessTckIT} on the group layout (one document per group). */
+class MongoGroupLayoutInProcessTckIT extends MongoInProcessTckIT {
+
+  @Override
+  MongoLayout layout() {
+    return MongoLayout.GROUP;
+  }
+}
