@@ -469,15 +469,16 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
 
   /**
    * Partition layout: one read per Kafka partition (a SERIAL read may name one Cassandra partition
-   * only), {@link #IN_LIMIT} in flight at once.
+   * only), {@link CassandraStoreConfig#resultConcurrency()} in flight at once.
    */
   private Map<Partition, Stored> readKeys(
       String group, List<Partition> partitions, ConsistencyLevel consistency) {
     Map<Partition, Stored> out = new TreeMap<>();
     PreparedStatement one = prepared().selectOne;
     try {
-      for (int i = 0; i < partitions.size(); i += IN_LIMIT) {
-        List<Partition> slice = partitions.subList(i, Math.min(partitions.size(), i + IN_LIMIT));
+      int window = config.resultConcurrency();
+      for (int i = 0; i < partitions.size(); i += window) {
+        List<Partition> slice = partitions.subList(i, Math.min(partitions.size(), i + window));
         List<java.util.concurrent.CompletableFuture<AsyncResultSet>> futures =
             new ArrayList<>(slice.size());
         for (Partition p : slice) {
@@ -897,21 +898,58 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   /**
-   * Partition layout: one {@code INSERT ... IF NOT EXISTS} per partition, {@link #IN_LIMIT} in
-   * flight at once (one after the other, 10 000 partitions took over a minute). Each is safe to
-   * send again, so the driver's retry policy may; a row that exists already simply stays.
+   * Partition layout: one {@code INSERT ... IF NOT EXISTS} per partition, {@link
+   * CassandraStoreConfig#resultConcurrency()} in flight at once (one after the other, 10 000
+   * partitions took over a minute; 256 at once overloaded a busy single node into CAS write
+   * timeouts). An insert whose outcome is unknown is sent again in a later round: a row that exists
+   * (ours or another initializer's) simply stays, which is what the caller reads back.
    */
   private void insertAbsent(String group, Map<Partition, Long> sorted, Prepared ps) {
-    Semaphore permits = new Semaphore(IN_LIMIT);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Map<Partition, Long> pending = sorted;
     UUID id = Uuids.random();
+    for (int attempt = 1; ; attempt++) {
+      Map<Partition, Throwable> failed = insertWave(group, pending, ps, id);
+      if (failed.isEmpty()) {
+        return;
+      }
+      Map.Entry<Partition, Throwable> first = failed.entrySet().iterator().next();
+      Throwable cause = first.getValue();
+      RuntimeException error =
+          cause instanceof RuntimeException re
+              ? re
+              : new IllegalStateException(String.valueOf(cause), cause);
+      if (!DriverErrors.outcomeUnknown(error) || attempt >= ADMIN_ATTEMPTS) {
+        throw DriverErrors.map(error, "initializing positions of group '" + group + "'");
+      }
+      log.warn(
+          "Initialize of group '{}': {} of {} inserts had an unknown outcome ({}); sending them"
+              + " again",
+          group,
+          failed.size(),
+          pending.size(),
+          error.toString());
+      Map<Partition, Long> again = new TreeMap<>();
+      failed.keySet().forEach(p -> again.put(p, sorted.get(p)));
+      pending = again;
+      try {
+        Thread.sleep(100L * attempt);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StoreUnavailableException(
+            "interrupted while initializing positions of group '" + group + "'", e);
+      }
+    }
+  }
+
+  /** One round of inserts; returns the partitions whose insert failed, with their error. */
+  private Map<Partition, Throwable> insertWave(
+      String group, Map<Partition, Long> pending, Prepared ps, UUID id) {
+    int window = config.resultConcurrency();
+    Semaphore permits = new Semaphore(window);
+    Map<Partition, Throwable> failed = new java.util.concurrent.ConcurrentSkipListMap<>();
     try {
-      for (Map.Entry<Partition, Long> e : sorted.entrySet()) {
+      for (Map.Entry<Partition, Long> e : pending.entrySet()) {
         permits.acquire();
-        if (failure.get() != null) {
-          permits.release();
-          break;
-        }
         Partition p = e.getKey();
         Statement<?> insert =
             ps.insertIfAbsent
@@ -925,34 +963,28 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
               .whenComplete(
                   (rs, err) -> {
                     if (err != null) {
-                      failure.compareAndSet(null, err);
+                      failed.put(
+                          p,
+                          err instanceof java.util.concurrent.CompletionException
+                                  && err.getCause() != null
+                              ? err.getCause()
+                              : err);
                     }
                     permits.release();
                   });
         } catch (RuntimeException ex) {
-          failure.compareAndSet(null, ex);
+          failed.put(p, ex);
           permits.release();
         }
       }
-      permits.acquire(IN_LIMIT);
-      permits.release(IN_LIMIT);
+      permits.acquire(window);
+      permits.release(window);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreUnavailableException(
           "interrupted while initializing positions of group '" + group + "'", e);
     }
-    Throwable f = failure.get();
-    if (f != null) {
-      Throwable cause =
-          f instanceof java.util.concurrent.CompletionException && f.getCause() != null
-              ? f.getCause()
-              : f;
-      if (cause instanceof RuntimeException re) {
-        throw DriverErrors.map(re, "initializing positions of group '" + group + "'");
-      }
-      throw new StoreUnavailableException(
-          "initializing positions of group '" + group + "' failed: " + cause, cause);
-    }
+    return failed;
   }
 
   @Override

@@ -26,12 +26,14 @@ import com.mongodb.ReadPreference;
 import com.mongodb.ServerAddress;
 import com.mongodb.TransactionOptions;
 import com.mongodb.WriteConcern;
+import com.mongodb.bulk.BulkWriteError;
 import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
@@ -907,17 +909,24 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
                 + "), but the store runs the partition layout. Set the option layout=group"
                 + " (builder: layout(MongoLayout.GROUP)), or move the group's positions.");
       }
+      List<BsonDocument> inserts = new ArrayList<>();
       for (Map.Entry<Partition, Long> e : sorted.entrySet()) {
-        if (existing.containsKey(e.getKey())) {
-          continue;
+        if (!existing.containsKey(e.getKey())) {
+          inserts.add(PartitionDocuments.document(group, e.getKey(), e.getValue()));
         }
-        try {
-          offsets.insertOne(PartitionDocuments.document(group, e.getKey(), e.getValue()));
-        } catch (MongoException ex) {
-          if (!duplicateKey(ex)) {
+      }
+      try {
+        // Unordered: every insert is tried; a duplicate key is a document another initializer
+        // inserted first, which wins.
+        offsets.insertMany(inserts, new InsertManyOptions().ordered(false));
+      } catch (MongoBulkWriteException ex) {
+        for (BulkWriteError err : ex.getWriteErrors()) {
+          if (ErrorCategory.fromErrorCode(err.getCode()) != ErrorCategory.DUPLICATE_KEY) {
             throw failure("initializing group '" + group + "'", ex);
           }
         }
+      } catch (MongoException | BSONException ex) {
+        throw failure("initializing group '" + group + "'", ex);
       }
       existing = readPartitions(null, group, all);
     }
