@@ -228,6 +228,7 @@ public final class Bench {
     List<String> fullSweep = list("bench.sweep.stores", "postgres");
     List<Integer> reducedPolls = ints("bench.reduced.polls", "1000");
     List<Integer> reducedConsumers = ints("bench.reduced.consumers", "1,2,4");
+    List<String> variants = list("bench.variants", "tandem,at-least-once");
     int repeat = Integer.getInteger("bench.repeat", 3);
     if (repeat > 1) {
       notes.add(
@@ -326,6 +327,9 @@ public final class Bench {
             for (int i = 0; i < times; i++) {
               PipelineResult t = p.tandem(backend, c, poll);
               runs.computeIfAbsent("tandem", k -> new ArrayList<>()).add(t);
+              if (!variants.contains("at-least-once")) {
+                continue; // bench.variants=tandem: the scale-out and contention runs alone
+              }
               runs.computeIfAbsent("at-least-once", k -> new ArrayList<>())
                   .add(p.atLeastOnce(backend, c, poll));
               if (backend instanceof PostgresBackend pg) {
