@@ -153,6 +153,26 @@ class CassandraOffsetStoreIT {
   }
 
   @Test
+  void aTableOfTheOtherLayoutIsRefusedNamingTheOption() {
+    Cassandra.store(CassandraLayout.GROUP).close(); // both tables exist
+    CassandraStoreConfig groupOnPartitionTable =
+        Cassandra.config(Cassandra.server()).layout(CassandraLayout.GROUP).build();
+    try (CassandraOffsetStore s = CassandraOffsetStore.open(groupOnPartitionTable)) {
+      assertThatThrownBy(() -> s.positions("g", List.of(Partition.of("t", 0))))
+          .isInstanceOf(StoreConfigurationException.class)
+          .hasMessageContaining("has the partition layout")
+          .hasMessageContaining("layout=partition");
+    }
+    CassandraStoreConfig partitionOnGroupTable =
+        Cassandra.config(Cassandra.server()).table(Cassandra.GROUP_TABLE).build();
+    try (CassandraOffsetStore s = CassandraOffsetStore.open(partitionOnGroupTable)) {
+      assertThatThrownBy(() -> s.positions("g", List.of(Partition.of("t", 0))))
+          .isInstanceOf(StoreConfigurationException.class)
+          .hasMessageContaining("layout=group");
+    }
+  }
+
+  @Test
   void missingTableIsAConfigurationErrorNamingCreateSchema() {
     CassandraStoreConfig config =
         Cassandra.config(Cassandra.server()).table("no_offsets_here").build();

@@ -54,6 +54,27 @@ class CassandraStoreProviderTest {
   }
 
   @Test
+  void layoutDefaultsToPartitionAndGroupIsSelectable() {
+    assertThat(
+            CassandraStoreProvider.parse("cassandra://h?localDatacenter=dc1", Map.of())
+                .config()
+                .layout())
+        .isEqualTo(CassandraLayout.PARTITION);
+    assertThat(
+            CassandraStoreProvider.parse("cassandra://h?localDatacenter=dc1&layout=GROUP", Map.of())
+                .config()
+                .layout())
+        .isEqualTo(CassandraLayout.GROUP);
+    assertThatThrownBy(
+            () ->
+                CassandraStoreProvider.parse(
+                    "cassandra://h?localDatacenter=dc1&layout=rows", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("layout")
+        .hasMessageContaining("partition or group");
+  }
+
+  @Test
   void formerUsernameIsRefusedWithAHintAndPlusStaysPlus() {
     assertThatThrownBy(
             () ->

@@ -19,6 +19,17 @@ class MongoStoreProviderTest {
   }
 
   @Test
+  void layoutDefaultsToPartitionAndGroupIsSelectable() {
+    assertThat(MongoStoreProvider.config("mongodb://h/db", Map.of()).layout())
+        .isEqualTo(MongoLayout.PARTITION);
+    assertThat(MongoStoreProvider.config("mongodb://h/db?layout=group", Map.of()).layout())
+        .isEqualTo(MongoLayout.GROUP);
+    assertThatThrownBy(() -> MongoStoreProvider.config("mongodb://h/db?layout=rows", Map.of()))
+        .isInstanceOf(StoreConfigurationException.class)
+        .hasMessageContaining("partition or group");
+  }
+
+  @Test
   void databaseAndCollectionComeFromThePath() {
     MongoStoreConfig c = MongoStoreProvider.config("mongodb://h:27017/shop.offsets", Map.of());
     assertThat(c.database()).isEqualTo("shop");
