@@ -66,10 +66,16 @@ class CassandraOffsetStoreIT {
   }
 
   @Test
-  void capabilitiesDeclareIdempotentOffsetsAtomicAcrossPartitions() {
+  void capabilitiesDeclareIdempotentOffsetsAtomicAcrossPartitionsOnlyInTheGroupLayout() {
+    try (CassandraOffsetStore group = Cassandra.store(CassandraLayout.GROUP)) {
+      assertThat(group.capabilities().atomicAcrossPartitions()).isTrue();
+      assertThat(group.capabilities().description()).contains("group layout");
+    }
     Capabilities caps = store.capabilities();
     assertThat(caps.guarantee()).isEqualTo(Guarantee.IDEMPOTENT);
-    assertThat(caps.atomicAcrossPartitions()).isTrue();
+    // Default: the partition layout, one LWT per range.
+    assertThat(caps.atomicAcrossPartitions()).isFalse();
+    assertThat(caps.description()).contains("partition layout");
     // The shared test server runs Cassandra's default commitlog_sync: periodic.
     assertThat(caps.durable()).isFalse();
     assertThat(caps.maxRangesPerCommit()).isEqualTo(CassandraStoreConfig.DEFAULT_MAX_RANGES);
