@@ -909,12 +909,15 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
                 + "), but the store runs the partition layout. Set the option layout=group"
                 + " (builder: layout(MongoLayout.GROUP)), or move the group's positions.");
       }
+    }
+    for (int attempt = 1; existing.size() < sorted.size(); attempt++) {
       List<BsonDocument> inserts = new ArrayList<>();
       for (Map.Entry<Partition, Long> e : sorted.entrySet()) {
         if (!existing.containsKey(e.getKey())) {
           inserts.add(PartitionDocuments.document(group, e.getKey(), e.getValue()));
         }
       }
+      boolean raced = false;
       try {
         // Unordered: every insert is tried; a duplicate key is a document another initializer
         // inserted first, which wins.
@@ -925,10 +928,31 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
             throw failure("initializing group '" + group + "'", ex);
           }
         }
-      } catch (MongoException | BSONException ex) {
+        raced = true;
+      } catch (MongoException ex) {
+        // The jongodb emulator answers a duplicate in insertMany with a command error (E11000)
+        // and may stop at it: read again and insert what is still missing.
+        if (!duplicateKey(ex)) {
+          throw failure("initializing group '" + group + "'", ex);
+        }
+        raced = true;
+      } catch (BSONException ex) {
         throw failure("initializing group '" + group + "'", ex);
       }
       existing = readPartitions(null, group, all);
+      if (raced && existing.size() < sorted.size()) {
+        raced(attempt, "initializing group '" + group + "'");
+      } else if (existing.size() < sorted.size()) {
+        throw new StoreUnavailableException(
+            "initializing group '"
+                + group
+                + "' on "
+                + where
+                + ": "
+                + (sorted.size() - existing.size())
+                + " inserted position(s) are not readable back; retry",
+            null);
+      }
     }
     Map<Partition, Long> out = new LinkedHashMap<>();
     for (Partition p : all) {
