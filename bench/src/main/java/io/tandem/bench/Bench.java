@@ -287,6 +287,7 @@ public final class Bench {
           "bench-" + largest + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
       Map<Integer, Long> ends = kafka.produce(topic, PARTITIONS, largest, keys);
       int warmup = Integer.getInteger("bench.warmup.records", 20_000);
+      boolean subscribed = Boolean.parseBoolean(System.getProperty("bench.subscribed", "true"));
       for (String store : stores) {
         Backend<?> backend = Backends.get(store);
         long n = Long.getLong("bench.records." + store, defaultRecords(store, records));
@@ -333,6 +334,13 @@ public final class Bench {
                     .add(p.handWritten(pg, c, poll));
                 runs.computeIfAbsent("no-kafka", k -> new ArrayList<>())
                     .add(p.noKafka(backend, c, poll, (int) Math.max(1, Math.round(t.meanBatch()))));
+                if (reference && subscribed) {
+                  // As users run a consumer: subscribe(), group join included in the time.
+                  runs.computeIfAbsent("tandem-subscribed", k -> new ArrayList<>())
+                      .add(p.tandem(backend, c, poll, true));
+                  runs.computeIfAbsent("hand-written-subscribed", k -> new ArrayList<>())
+                      .add(p.handWritten(pg, c, poll, true));
+                }
               }
             }
             runs.values().forEach(list -> results.add(median(list)));
