@@ -251,7 +251,8 @@ public final class Bench {
               + keys
               + ">), 16-character values; each batch's results are one upsert per distinct key."
               + " Partitions assigned explicitly (consumer c of C gets p mod C = c): no rebalance"
-              + " is timed. Time runs from the consumers' start (connect, first fetch included)"
+              + " is timed, except in the `-subscribed` variants (PostgreSQL, poll 1000), which"
+              + " subscribe() with Kafka's group management, group join included. Time runs from the consumers' start (connect, first fetch included)"
               + " to the last record committed.");
       notes.add(
           "Process layout: the Kafka broker runs in its own JVM; each store's servers run only"
