@@ -66,7 +66,8 @@ final class MockRun implements AutoCloseable {
         .pollTimeout(Duration.ofMillis(50))
         .closeTimeout(Duration.ofSeconds(10))
         .listener(events)
-        .consumerFactory(props -> kafka);
+        .consumerFactory(props -> kafka)
+        .topicIdLookup(props -> kafka::topicIds);
   }
 
   /** A processor that puts each record (key = topic-partition@offset, value = record value). */
