@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
@@ -68,10 +69,19 @@ class StartGuardsIT {
                 }
               });
     }
+    // Metadata reaches the broker a moment after the controller answers.
+    AtomicReference<Uuid> now = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              now.set(topicId(topic));
+              assertThat(now.get()).isNotEqualTo(old);
+            });
     Kit.broker().createTopic(topic, partitions); // exists: waits until every leader is known
-    Uuid now = topicId(topic);
-    assertThat(now).isNotEqualTo(old);
-    return now;
+    return now.get();
   }
 
   @Test
@@ -164,7 +174,8 @@ class StartGuardsIT {
           .as("under %s", policy)
           .isInstanceOf(PositionOutOfRangeException.class)
           .hasMessageContaining("Stored position 50 of " + topic + "-0")
-          .hasMessageContaining("outside the log [0, 20)");
+          .hasMessageContaining("is beyond the log end 20 (the log holds [0, 20))")
+          .hasMessageContaining("Nothing was read or skipped");
       PositionOutOfRangeException e = (PositionOutOfRangeException) failure;
       assertThat(e.partition()).isEqualTo(Partition.of(topic, 0));
       assertThat(e.position()).isEqualTo(50);
