@@ -33,7 +33,7 @@ import org.apache.kafka.common.Uuid;
  * #schedulePollTask(Runnable)}, so it runs on the runtime's thread inside a poll, where Kafka
  * itself calls the rebalance listener.
  */
-final class MockBroker extends MockConsumer<byte[], byte[]> {
+class MockBroker extends MockConsumer<byte[], byte[]> {
 
   private final Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> logs = new HashMap<>();
   private final Map<TopicPartition, Long> logEnds = new HashMap<>();
