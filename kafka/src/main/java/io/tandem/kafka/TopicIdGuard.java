@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  *       known to fit the store).
  * </ul>
  *
- * On every load of positions (assignment, re-seek) the IDs of the topics concerned are asked of
- * the cluster and compared. An ID not recorded yet is recorded ({@code initialize}: existing wins,
- * so two instances agree). A different ID is adopted when the group has no stored position of the
+ * On every load of positions (assignment, re-seek) the IDs of the topics concerned are asked of the
+ * cluster and compared. An ID not recorded yet is recorded ({@code initialize}: existing wins, so
+ * two instances agree). A different ID is adopted when the group has no stored position of the
  * topic at all (nothing to protect) or the user named the topic in {@link
  * TandemConsumer.Builder#adoptTopicIds(String...)}; otherwise {@link TopicIdMismatchException}.
  */
@@ -214,7 +214,8 @@ final class TopicIdGuard implements AutoCloseable {
           }
         });
     Object clientId = consumerProperties.get(ConsumerConfig.CLIENT_ID_CONFIG);
-    props.put(AdminClientConfig.CLIENT_ID_CONFIG, (clientId == null ? "tandem" : clientId) + "-ids");
+    props.put(
+        AdminClientConfig.CLIENT_ID_CONFIG, (clientId == null ? "tandem" : clientId) + "-ids");
     Object apiTimeout = consumerProperties.get(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG);
     Duration timeout =
         Duration.ofMillis(apiTimeout == null ? 60_000 : Long.parseLong(String.valueOf(apiTimeout)));

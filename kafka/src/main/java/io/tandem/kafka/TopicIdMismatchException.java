@@ -5,10 +5,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The topic a group's positions were stored for is gone: a topic of the same name has another
- * Kafka topic ID, because the topic was deleted and re-created or the cluster was re-created.
- * Offsets of the new topic have nothing to do with the stored positions, so reading from them would
- * skip or repeat records; the consumer stops before reading anything.
+ * The topic a group's positions were stored for is gone: a topic of the same name has another Kafka
+ * topic ID, because the topic was deleted and re-created or the cluster was re-created. Offsets of
+ * the new topic have nothing to do with the stored positions, so reading from them would skip or
+ * repeat records; the consumer stops before reading anything.
  *
  * <p>To go on, either delete the group's positions of the topic (the reset policy then starts it
  * afresh and the new topic ID is recorded by itself), or set the positions wanted for the new topic

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The end of a batch comes from {@link ConsumerRecords#nextOffsets()}, with {@code position()} as
- * the fallback. A broker poll that ends on a transaction marker returns the records before it and
- * a next offset past the marker; here the mock says so in {@code nextOffsets()} only (its position
+ * the fallback. A broker poll that ends on a transaction marker returns the records before it and a
+ * next offset past the marker; here the mock says so in {@code nextOffsets()} only (its position
  * stays right after the last record), so the stored position shows which one the runtime used.
  */
 @Timeout(60)
@@ -49,7 +49,9 @@ class BatchEndTest {
       }
       // The one-argument constructor leaves nextOffsets() empty, as a consumer that does not
       // fill it would.
-      return withNextOffsets ? new ConsumerRecords<>(records, next) : new ConsumerRecords<>(records);
+      return withNextOffsets
+          ? new ConsumerRecords<>(records, next)
+          : new ConsumerRecords<>(records);
     }
   }
 

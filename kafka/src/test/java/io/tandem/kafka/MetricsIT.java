@@ -171,7 +171,8 @@ class MetricsIT {
           .atMost(Duration.ofSeconds(30))
           .untilAsserted(
               () -> {
-                assertThat(gaugedPartitions(first, group)).containsExactly(topic + "-0", topic + "-1");
+                assertThat(gaugedPartitions(first, group))
+                    .containsExactly(topic + "-0", topic + "-1");
                 for (Gauge lag :
                     first.find("tandem.consumer.partition.lag").tag("group", group).gauges()) {
                   assertThat(lag.value()).isZero();
@@ -203,11 +204,7 @@ class MetricsIT {
       // A second member takes one partition: the first one's gauges of it are removed.
       SimpleMeterRegistry second = new SimpleMeterRegistry();
       TandemConsumer<String, String, MemoryTransaction> b =
-          builder(store, group)
-              .topics(topic)
-              .processor(recording())
-              .meterRegistry(second)
-              .build();
+          builder(store, group).topics(topic).processor(recording()).meterRegistry(second).build();
       try (Kit.Running runB = Kit.start(b)) {
         await()
             .atMost(Duration.ofSeconds(90))

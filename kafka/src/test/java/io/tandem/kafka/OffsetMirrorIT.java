@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The monitoring mirror of committed positions into Kafka's group offsets, on the real broker:
  * after a run Kafka's offsets equal the store's; on a restart the store wins over a mirror that is
- * ahead or behind (a kill -9 between the store commit and the asynchronous mirror); switched off, Kafka's group offsets stay untouched.
+ * ahead or behind (a kill -9 between the store commit and the asynchronous mirror); switched off,
+ * Kafka's group offsets stay untouched.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class OffsetMirrorIT {

@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.tandem.spi.Partition;
 import io.tandem.tck.memory.MemoryOffsetStore;
-import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -154,8 +153,7 @@ class StartGuardsIT {
   }
 
   @Test
-  void aStoredPositionBeyondTheLogEndIsRefusedNamingPartitionPositionAndLogEnd()
-      throws Exception {
+  void aStoredPositionBeyondTheLogEndIsRefusedNamingPartitionPositionAndLogEnd() throws Exception {
     String topic = Kit.topic("beyond", 1);
     String group = Kit.unique("g");
     MemoryOffsetStore store = new MemoryOffsetStore();
