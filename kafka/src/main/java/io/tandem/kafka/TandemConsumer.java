@@ -113,8 +113,11 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
    *
    * @throws IllegalStateException if called twice, or after {@link #close()}
    * @throws PoisonRecordException if a record fails and no dead-letter writer is configured
-   * @throws PositionOutOfRangeException if a stored position is outside the log under {@link
-   *     OutOfRangePolicy#FAIL}
+   * @throws PositionOutOfRangeException if a stored position is before the log start under {@link
+   *     OutOfRangePolicy#FAIL}, or beyond the log end under either policy
+   * @throws TopicIdMismatchException if a topic was deleted and re-created (or the cluster
+   *     re-created) since the group's positions of it were stored; see {@link
+   *     Builder#topicIdGuard(boolean)}
    * @throws MissingPositionException if a partition has no stored position under {@link
    *     ResetPolicy#FAIL}
    * @throws io.tandem.spi.StoreUnavailableException if the store stays unavailable beyond the
