@@ -2448,6 +2448,44 @@ public abstract class OffsetStoreVerification<T> {
     assertPositions("after the commit", g, List.of(p), Map.of(p, 20L));
   }
 
+  // ---------------------------------------------------------------- M: model-based histories
+
+  /**
+   * M1. Random sequential histories of every operation (initialize, commits that match, gap,
+   * overlap, are empty or whose writer throws, overwrite, delete of partitions and of the group,
+   * reads, prepare, reopening) give exactly the answers of a model of the contract, on partitions
+   * whose names differ only in case, by a trailing dot, or in the high bits of their number, with
+   * positions above 2^53. Sizes: {@code tandem.model.runs} (default 8) runs of {@code
+   * tandem.model.ops} (default 30) operations; a failure is shrunk and names the seed that replays
+   * it ({@code -Dtandem.model.seed=}).
+   *
+   * <p>If this fails, check: the shrunk history in the message, call by call; the first answer the
+   * model refused is the violation, usually of a rule of sections P, I, C, T, N or A.
+   */
+  @Test
+  @DisplayName("[M1] random sequential histories match the model of the contract exactly")
+  void m1_sequentialHistoriesMatchTheModel() throws Exception {
+    modelCheck(1, 8, 30);
+  }
+
+  /**
+   * M2. Random histories of three concurrent actors, each on partitions of its own and all on
+   * shared ones, are allowed by the model: own partitions answer exactly; on shared ones initialize
+   * returns the first position stored, positions never go back, conflicts report a position that
+   * stood, and the successful commits form one chain from the initialized position to the final
+   * one. Sizes: {@code tandem.model.runs} (default 3) runs of {@code tandem.model.ops} (default 20)
+   * operations per actor; the seed is in the failure message.
+   *
+   * <p>If this fails, check: the shrunk history in the message; two winners from one position point
+   * to a read-then-write race (see X1), a broken chain to a commit that moved a position without
+   * succeeding or succeeded without moving it.
+   */
+  @Test
+  @DisplayName("[M2] random concurrent histories of several actors are allowed by the model")
+  void m2_concurrentHistoriesAllowedByTheModel() throws Exception {
+    modelCheck(3, 3, 20);
+  }
+
   // ---------------------------------------------------------------- F: failure classification
 
   /**
@@ -2543,6 +2581,18 @@ public abstract class OffsetStoreVerification<T> {
     String s =
         Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
     return "000000".substring(s.length()) + s;
+  }
+
+  /** Runs the model check under the kit's timeout, on stores the kit closes after the test. */
+  private void modelCheck(int actors, int runs, int operations) throws Exception {
+    long budget = TckTimeout.timeout().toMillis();
+    io.tandem.tck.model.ModelCheck.of(this::open, probeInstance())
+        .groupPrefix("tck-" + rule + "-" + RUN)
+        .actors(actors)
+        .runs(runs)
+        .operations(operations)
+        .timeouts(budget / 3, budget / 4)
+        .run();
   }
 
   /** The test's main store, opened on first use. */
