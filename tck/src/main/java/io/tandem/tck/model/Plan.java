@@ -151,7 +151,7 @@ record Plan(
         skew[i] = s == 0 ? -1 - r.nextInt(2) : s == 1 ? 1 + r.nextInt(2) : 0;
         length[i] = r.nextInt(10) == 0 ? 0 : 1 + r.nextInt(4);
       }
-      return new Op(Kind.COMMIT, ps, skew, length, r.nextInt(10) == 0);
+      return new Op(Kind.COMMIT, ps, skew, length, r.nextInt(7) == 0);
     }
     if (roll < 68) {
       return new Op(Kind.READ, pick(r, usable, 3), new long[0], new long[0], false);
