@@ -42,11 +42,13 @@ class MongoReplicaSetTckIT extends OffsetStoreVerification<MongoResults> {
 
   /**
    * Skips, on the jongodb emulator only, the concurrency rules (and M2, the model check with
-   * concurrent actors) whose racing commits update one group document in concurrent transactions: jongodb lets both commit (JongodbFactsIT), where
-   * MongoDB fails the second with a WriteConflict. They run against a real MongoDB.
+   * concurrent actors) whose racing commits update one group document in concurrent transactions:
+   * jongodb lets both commit (JongodbFactsIT), where MongoDB fails the second with a WriteConflict.
+   * They run against a real MongoDB.
    */
   static final class EmulatorLimits implements ExecutionCondition {
-    private static final Set<String> RACES = Set.of("[X1]", "[X2]", "[X3]", "[X4]", "[X6]", "[X7]", "[M2]");
+    private static final Set<String> RACES =
+        Set.of("[X1]", "[X2]", "[X3]", "[X4]", "[X6]", "[X7]", "[M2]");
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {

@@ -2549,7 +2549,7 @@ public abstract class OffsetStoreVerification<T> {
    * overlap, are empty or whose writer throws, overwrite, delete of partitions and of the group,
    * reads, prepare, reopening) give exactly the answers of a model of the contract, on partitions
    * whose names differ only in case, by a trailing dot, or in the high bits of their number, with
-   * positions above 2^53. Sizes: {@code tandem.model.runs} (default 8) runs of {@code
+   * positions above 2^53. Sizes: {@code tandem.model.runs} (default 5) runs of {@code
    * tandem.model.ops} (default 30) operations; a failure is shrunk and names the seed that replays
    * it ({@code -Dtandem.model.seed=}).
    *
@@ -2559,7 +2559,7 @@ public abstract class OffsetStoreVerification<T> {
   @Test
   @DisplayName("[M1] random sequential histories match the model of the contract exactly")
   void m1_sequentialHistoriesMatchTheModel() throws Exception {
-    modelCheck(1, 8, 30);
+    modelCheck(1, 5, 30);
   }
 
   /**
@@ -2567,7 +2567,7 @@ public abstract class OffsetStoreVerification<T> {
    * shared ones, are allowed by the model: own partitions answer exactly; on shared ones initialize
    * returns the first position stored, positions never go back, conflicts report a position that
    * stood, and the successful commits form one chain from the initialized position to the final
-   * one. Sizes: {@code tandem.model.runs} (default 3) runs of {@code tandem.model.ops} (default 20)
+   * one. Sizes: {@code tandem.model.runs} (default 3) runs of {@code tandem.model.ops} (default 15)
    * operations per actor; the seed is in the failure message.
    *
    * <p>If this fails, check: the shrunk history in the message; two winners from one position point
@@ -2577,7 +2577,7 @@ public abstract class OffsetStoreVerification<T> {
   @Test
   @DisplayName("[M2] random concurrent histories of several actors are allowed by the model")
   void m2_concurrentHistoriesAllowedByTheModel() throws Exception {
-    modelCheck(3, 3, 20);
+    modelCheck(3, 3, 15);
   }
 
   // ---------------------------------------------------------------- F: failure classification

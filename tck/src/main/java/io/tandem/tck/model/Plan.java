@@ -173,7 +173,7 @@ record Plan(
     if (roll < 91 && sequential) {
       return new Op(Kind.DELETE_GROUP, List.of(), new long[0], new long[0], false);
     }
-    if (roll < 96) {
+    if (roll < 94) {
       return new Op(Kind.REOPEN, List.of(), new long[0], new long[0], false);
     }
     return new Op(Kind.PREPARE, List.of(), new long[0], new long[0], false);
