@@ -112,6 +112,50 @@ public final class Fixture implements AutoCloseable {
   }
 
   /**
+   * A transactional producer for this run, for input that is aborted or left hanging.
+   *
+   * @param transactionalId unique per producer
+   * @param timeout the transaction timeout: the broker aborts a transaction left open this long
+   * @return the producer, transactions not yet initialized; the caller closes it
+   */
+  public KafkaProducer<String, String> transactionalProducer(
+      String transactionalId, Duration timeout) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) timeout.toMillis());
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+
+  /**
+   * The Kafka record of an input record: its partition from its key.
+   *
+   * @param r the input record
+   * @return the producer record
+   */
+  public ProducerRecord<String, String> record(E2eRecord r) {
+    return new ProducerRecord<>(topic, partitionOf(r.key()), r.key(), r.value());
+  }
+
+  /**
+   * Deletes the records of a partition below an offset, as retention would.
+   *
+   * @param p the partition
+   * @param beforeOffset the new log start offset
+   * @throws Exception if the broker refuses
+   */
+  public void deleteRecords(Partition p, long beforeOffset) throws Exception {
+    admin
+        .deleteRecords(
+            Map.of(
+                new TopicPartition(p.topic(), p.partition()),
+                org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(beforeOffset)))
+        .all()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  /**
    * Sends records and waits until the broker has them all.
    *
    * @param producer the run's producer
