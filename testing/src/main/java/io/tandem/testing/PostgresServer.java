@@ -341,7 +341,8 @@ public final class PostgresServer extends JdbcServer {
         pb.environment().putAll(environment);
         Process ctl =
             pb.redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("pg_ctl.log").toFile()))
+                .redirectOutput(
+                    ProcessBuilder.Redirect.appendTo(dir.resolve("pg_ctl.log").toFile()))
                 .start();
         if (!ctl.waitFor(150, TimeUnit.SECONDS) || ctl.exitValue() != 0) {
           ctl.destroyForcibly();
@@ -349,7 +350,9 @@ public final class PostgresServer extends JdbcServer {
         }
         long pid =
             Long.parseLong(
-                Files.readAllLines(Path.of(command.get(d + 1)).resolve("postmaster.pid")).get(0).trim());
+                Files.readAllLines(Path.of(command.get(d + 1)).resolve("postmaster.pid"))
+                    .get(0)
+                    .trim());
         process =
             ProcessHandle.of(pid)
                 .orElseThrow(() -> new IllegalStateException("no postmaster with pid " + pid));

@@ -83,7 +83,8 @@ class CassandraE2EIT extends ExactlyOnceVerification {
     CassandraServer server = CassandraServer.startPrivate(settings);
     String uri = uriOf(server);
     try (CassandraOffsetStore store =
-        (CassandraOffsetStore) OffsetStores.open(uri + "&createSchema=SimpleStrategy:1", Map.of())) {
+        (CassandraOffsetStore)
+            OffsetStores.open(uri + "&createSchema=SimpleStrategy:1", Map.of())) {
       CassandraResultModel.createTables(store.session(), KEYSPACE);
     } catch (RuntimeException e) {
       server.close();

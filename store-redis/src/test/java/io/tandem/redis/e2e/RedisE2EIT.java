@@ -41,8 +41,8 @@ class RedisE2EIT extends ExactlyOnceVerification {
   }
 
   /**
-   * [E6]: a private embedded {@code redis-server} with {@code appendonly yes} and {@code appendfsync
-   * always}, killed with SIGKILL and started again on its AOF.
+   * [E6]: a private embedded {@code redis-server} with {@code appendonly yes} and {@code
+   * appendfsync always}, killed with SIGKILL and started again on its AOF.
    */
   @Override
   protected KillableStore killableStore() {

@@ -554,9 +554,9 @@ public abstract class ExactlyOnceVerification {
 
   /**
    * The store's {@code host:port} inside {@link #storeUri()}, which the lost-reply rule [E5] routes
-   * through a TCP proxy in every worker. The default takes the first {@code host:port} after
-   * {@code //}; a backend whose client discovers other addresses from the server (a MongoDB replica
-   * set) returns empty, and [E5] is skipped with {@link #lostReplyUnsupportedReason()}.
+   * through a TCP proxy in every worker. The default takes the first {@code host:port} after {@code
+   * //}; a backend whose client discovers other addresses from the server (a MongoDB replica set)
+   * returns empty, and [E5] is skipped with {@link #lostReplyUnsupportedReason()}.
    *
    * @return the endpoint, or empty when a proxy cannot stand between the client and the store
    */
@@ -671,8 +671,7 @@ public abstract class ExactlyOnceVerification {
   @Test
   @DisplayName("[E6] the store killed under load and restarted: acknowledged commits survive")
   @SuppressWarnings("try") // KillableStore.close() may throw anything
-  public void storeKilledUnderLoadKeepsAcknowledgedCommits(TestReporter reporter)
-      throws Exception {
+  public void storeKilledUnderLoadKeepsAcknowledgedCommits(TestReporter reporter) throws Exception {
     assumeFaultRules();
     KillableStore server = killableStore();
     assumeTrue(server != null, this::storeKillUnsupportedReason);
@@ -707,7 +706,8 @@ public abstract class ExactlyOnceVerification {
   /**
    * [E7] The Kafka broker is bounced under load, hard (SIGKILL of its JVM) and clean (SIGTERM), and
    * restarted on the same log directory: every record has exactly one result. Runs on a broker of
-   * its own ({@link RestartableKafka}), which needs {@code kafka_2.13} in the local Maven repository.
+   * its own ({@link RestartableKafka}), which needs {@code kafka_2.13} in the local Maven
+   * repository.
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a setup failure
@@ -741,8 +741,8 @@ public abstract class ExactlyOnceVerification {
 
   /**
    * [E8] Members go 1, 4, 1 every few seconds, under the classic and the consumer group protocol:
-   * every record has exactly one result. Cycles: {@code tandem.e2e.storm.cycles} (2; 100 for a
-   * full storm).
+   * every record has exactly one result. Cycles: {@code tandem.e2e.storm.cycles} (1; 100 for a full
+   * storm).
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a setup failure
@@ -883,8 +883,8 @@ public abstract class ExactlyOnceVerification {
 
   /**
    * [E11] Soak: for {@code -Dtandem.soak.minutes=N} minutes, runs the fault rules above in a random
-   * order and size, the seed printed so that a failure replays ({@code -Dtandem.e2e.seed}). Off (and
-   * reported as skipped) unless the property is set.
+   * order and size, the seed printed so that a failure replays ({@code -Dtandem.e2e.seed}). Off
+   * (and reported as skipped) unless the property is set.
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a failure
@@ -920,7 +920,8 @@ public abstract class ExactlyOnceVerification {
         log.info("[tandem-e2e] soak round {}: skipped ({})", rounds, e.getMessage());
       } catch (Throwable t) {
         throw new AssertionError(
-            "soak round " + rounds + " failed; replay with -Dtandem.e2e.seed=" + settings.seed(), t);
+            "soak round " + rounds + " failed; replay with -Dtandem.e2e.seed=" + settings.seed(),
+            t);
       }
       synchronized (this) {
         chaos = null; // the next hard-kill round is a new run
@@ -975,9 +976,9 @@ public abstract class ExactlyOnceVerification {
   }
 
   /**
-   * The common frame of every fault: input in chunks, workers started, the fault injected once
-   * per cycle among busy consumers, then drained to the log end and checked: every record once,
-   * folds exact (TRANSACTIONAL), positions at the log end, no worker crashed by itself.
+   * The common frame of every fault: input in chunks, workers started, the fault injected once per
+   * cycle among busy consumers, then drained to the log end and checked: every record once, folds
+   * exact (TRANSACTIONAL), positions at the log end, no worker crashed by itself.
    */
   @SuppressWarnings("try") // ResultModel.close() may throw anything
   private FaultOutcome faultRun(FaultPlan plan, TestReporter reporter) throws Exception {
@@ -996,8 +997,7 @@ public abstract class ExactlyOnceVerification {
         settings.seed(),
         logDir.toAbsolutePath());
     long started = System.nanoTime();
-    try (Fixture fixture =
-            new Fixture(plan.bootstrap, "tandem-e2e-" + run, settings.partitions());
+    try (Fixture fixture = new Fixture(plan.bootstrap, "tandem-e2e-" + run, settings.partitions());
         KafkaProducer<String, String> producer = fixture.producer();
         OffsetStore<?> store = OffsetStores.open(plan.uri, plan.props);
         ResultModel<?> model = newModel(run, plan.uri, plan.props)) {
@@ -1142,8 +1142,8 @@ public abstract class ExactlyOnceVerification {
 
     /**
      * Sends {@code count} records in one producer transaction, then aborts it, or leaves it open
-     * (returning the producer, which the caller closes after the run). Their ids start with
-     * {@code prefix}: none may ever get a result.
+     * (returning the producer, which the caller closes after the run). Their ids start with {@code
+     * prefix}: none may ever get a result.
      */
     KafkaProducer<String, String> produceTransaction(String prefix, int count, boolean abort)
         throws Exception {
@@ -1252,7 +1252,10 @@ public abstract class ExactlyOnceVerification {
     }
 
     void publish() {
-      log.info("[tandem-e2e] {}: {}", ExactlyOnceVerification.this.getClass().getSimpleName(), summary());
+      log.info(
+          "[tandem-e2e] {}: {}",
+          ExactlyOnceVerification.this.getClass().getSimpleName(),
+          summary());
       reporter.publishEntry("tandem.e2e.fault", summary());
       List<String> parts = new ArrayList<>(notes);
       run.counters.forEach((k, v) -> parts.add(k + "=" + v));

@@ -4,10 +4,9 @@ import java.util.Map;
 
 /**
  * A store server that the end-to-end kit may kill with SIGKILL and start again on the same data,
- * for rule {@code [E6]}. A backend returns one from {@link
- * ExactlyOnceVerification#killableStore()} when its test launcher runs the server in a process of
- * its own (usually a private server, not the one the other rules share); the kit closes it after
- * the run.
+ * for rule {@code [E6]}. A backend returns one from {@link ExactlyOnceVerification#killableStore()}
+ * when its test launcher runs the server in a process of its own (usually a private server, not the
+ * one the other rules share); the kit closes it after the run.
  *
  * @since 0.1
  */

@@ -6,9 +6,9 @@ package io.tandem.tck.e2e.internal;
  *
  * <p>Internal: may change in any release.
  *
- * @param records input records of each fault run ({@code tandem.e2e.faults.records}, 1500)
+ * @param records input records of each fault run ({@code tandem.e2e.faults.records}, 1000)
  * @param cycles faults injected per run ({@code tandem.e2e.faults.cycles}, 2)
- * @param stormCycles 1-4-1 cycles per group protocol ({@code tandem.e2e.storm.cycles}, 2)
+ * @param stormCycles 1-4-1 cycles per group protocol ({@code tandem.e2e.storm.cycles}, 1)
  */
 public record FaultSettings(int records, int cycles, int stormCycles) {
 
@@ -39,8 +39,8 @@ public record FaultSettings(int records, int cycles, int stormCycles) {
    */
   public static FaultSettings fromSystemProperties() {
     return new FaultSettings(
-        Integer.getInteger("tandem.e2e.faults.records", 1500),
+        Integer.getInteger("tandem.e2e.faults.records", 1000),
         Integer.getInteger("tandem.e2e.faults.cycles", 2),
-        Integer.getInteger("tandem.e2e.storm.cycles", 2));
+        Integer.getInteger("tandem.e2e.storm.cycles", 1));
   }
 }

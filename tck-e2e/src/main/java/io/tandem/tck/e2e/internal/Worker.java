@@ -35,17 +35,18 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * <ul>
  *   <li>commands: {@code hang} (the next batch's writer blocks forever inside the commit, after
  *       writing its results, so a kill lands mid-commit), {@code lose-reply} (the next batch's
- *       writer arms the store proxy, which then loses the reply to the commit), {@code go} (release a poll held by {@link
- *       GateInterceptor}), {@code stop} (close the consumer cleanly and exit 0);
+ *       writer arms the store proxy, which then loses the reply to the commit), {@code go} (release
+ *       a poll held by {@link GateInterceptor}), {@code stop} (close the consumer cleanly and exit
+ *       0);
  *   <li>events: {@code started}, {@code hang}, {@code gate ...}, {@code released}, {@code stats
  *       commits=.. records=.. conflicts=..} (every 100 ms, runtime counters), {@code stopped}.
  * </ul>
  *
  * <p>Arguments ({@code --key=value}): bootstrap, topic, group, store, storeProps (a properties
  * file), storeEndpoint ({@code host:port} of the store inside the store URI: reach it through a
- * {@link TcpProxy}), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200), workMs (0: time
- * spent in each batch's writer, inside the commit), and consumer properties as {@code
- * --consumer.<kafka key>=<value>}.
+ * {@link TcpProxy}), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200),
+ * workMs (0: time spent in each batch's writer, inside the commit), and consumer properties as
+ * {@code --consumer.<kafka key>=<value>}.
  *
  * <p>Internal: may change in any release.
  */
@@ -133,8 +134,7 @@ public final class Worker {
     consumerProps.putIfAbsent("client.id", a.getOrDefault("name", "worker"));
 
     @SuppressWarnings("unchecked")
-    OffsetStore<Object> store =
-        (OffsetStore<Object>) OffsetStores.open(storeUri, storeProps);
+    OffsetStore<Object> store = (OffsetStore<Object>) OffsetStores.open(storeUri, storeProps);
     TandemConsumer.Builder<String, String, Object> builder =
         TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
             .properties(consumerProps)
