@@ -405,10 +405,10 @@ public abstract class ExactlyOnceVerification {
   }
 
   private static void awaitSomeoneAssigned(List<ForkedJvm> workers) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
     while (workers.stream().noneMatch(w -> w.stat("assigned") > 0)) {
       if (System.nanoTime() > deadline) {
-        fail("no worker owned a partition for 60 s: " + workers);
+        fail("no worker owned a partition for 180 s: " + workers);
       }
       TimeUnit.MILLISECONDS.sleep(100);
     }
