@@ -156,6 +156,43 @@ public final class Fixture implements AutoCloseable {
   }
 
   /**
+   * Waits until no partition of the topic has an open producer transaction: the last stable offset
+   * (read_committed end) equals the log end everywhere.
+   *
+   * @param timeout how long to wait
+   * @throws Exception if the broker fails or a transaction stays open past the timeout
+   */
+  public void awaitNoOpenTransaction(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (int i = 0; i < partitions; i++) {
+      request.put(new TopicPartition(topic, i), OffsetSpec.latest());
+    }
+    while (true) {
+      var committed =
+          admin
+              .listOffsets(
+                  request,
+                  new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                      org.apache.kafka.common.IsolationLevel.READ_COMMITTED))
+              .all()
+              .get(30, TimeUnit.SECONDS);
+      var all = admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
+      boolean stable =
+          all.entrySet().stream()
+              .allMatch(e -> committed.get(e.getKey()).offset() == e.getValue().offset());
+      if (stable) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "a producer transaction on " + topic + " is still open after " + timeout);
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+  }
+
+  /**
    * Sends records and waits until the broker has them all.
    *
    * @param producer the run's producer
