@@ -16,7 +16,8 @@ import picocli.CommandLine;
  * {@code tandem demo} end to end: embedded Kafka, forked consumers killed with SIGKILL, on the
  * embedded H2 default and on real PostgreSQL and MariaDB servers given with {@code --store}, and on
  * each other backend by name (the demo starts its server, once per JVM; Cassandra's takes about a
- * minute, so it runs once). The non-SQL runs are smaller: one short run per store keeps CI time low.
+ * minute, so it runs once). The non-SQL runs are smaller: one short run per store keeps CI time
+ * low.
  */
 class DemoCommandIT {
 
@@ -89,9 +90,7 @@ class DemoCommandIT {
           .containsPattern("balances\\s+50\\s+of 50 accounts equal")
           .contains("OK: every payment applied exactly once");
     } else {
-      assertThat(text)
-          .contains("IDEMPOTENT")
-          .contains("OK: every payment has exactly one result");
+      assertThat(text).contains("IDEMPOTENT").contains("OK: every payment has exactly one result");
     }
   }
 
