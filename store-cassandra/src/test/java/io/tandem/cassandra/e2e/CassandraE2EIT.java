@@ -45,6 +45,19 @@ import org.slf4j.LoggerFactory;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CassandraE2EIT extends ExactlyOnceVerification {
 
+  /**
+   * The fault rules [E5]-[E11] are written for this backend but were not yet run to completion on
+   * it; until they are, CI skips them here and {@code -Dtandem.e2e.faults.unverified=true} runs
+   * them.
+   */
+  @Override
+  protected String faultRulesSkippedReason() {
+    return Boolean.getBoolean("tandem.e2e.faults.unverified")
+        ? null
+        : "fault runs on Cassandra not yet verified; run them with"
+            + " -Dtandem.e2e.faults.unverified=true";
+  }
+
   private static final Logger log = LoggerFactory.getLogger(CassandraE2EIT.class);
   private static final String KEYSPACE = "tandem_e2e";
 

@@ -25,6 +25,19 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
 
   /**
+   * The fault rules [E5]-[E11] are written for this backend but were not yet run to completion on
+   * it; until they are, CI skips them here and {@code -Dtandem.e2e.faults.unverified=true} runs
+   * them.
+   */
+  @Override
+  protected String faultRulesSkippedReason() {
+    return Boolean.getBoolean("tandem.e2e.faults.unverified")
+        ? null
+        : "fault runs on MongoDB (replica set) not yet verified; run them with"
+            + " -Dtandem.e2e.faults.unverified=true";
+  }
+
+  /**
    * Why the hard-kill rules do not run on jongodb. Measured there (JongodbFactsIT): two
    * transactions updating one document both commit and the last one wins, where MongoDB fails the
    * second with a WriteConflict. In the hard-kill run several members commit concurrently, every
