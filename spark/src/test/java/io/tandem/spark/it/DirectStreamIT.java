@@ -19,8 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -221,6 +223,65 @@ class DirectStreamIT {
         .hasMessageContaining(topic + "-0 expected 110, found 100");
     try (Connection c = Fixture.postgres().connect()) {
       assertThat(results.seenCount(c)).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Subscribe while another member of the group holds the partitions (as a killed driver does until
+   * its session expires): Spark's own Subscribe would poll once, get part of the partitions and
+   * fail its seek with "No current assignment for partition". The stream's consumer waits until the
+   * group assigns it every partition, then starts from the store's positions.
+   */
+  @Test
+  void subscribeWaitsUntilTheGroupAssignsEveryPartition() throws Exception {
+    String topic = Fixture.unique("ds_subscribe");
+    String group = topic;
+    Fixture.kafka().createTopic(topic, 3);
+    Fixture.produce(topic, 3, 0, 300);
+    JdbcResults results = new JdbcResults(topic);
+    try (Connection c = Fixture.postgres().connect()) {
+      results.create(c);
+    }
+    initialize(group, topic, 3, 20); // the store's positions, not Kafka's, are where it starts
+    Map<String, Object> params = Fixture.kafkaParams(group);
+    AtomicBoolean shared = new AtomicBoolean();
+    Thread other =
+        new Thread(
+            () -> {
+              try (KafkaConsumer<String, String> c = new KafkaConsumer<>(params)) {
+                c.subscribe(List.of(topic));
+                long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                // Holds its partitions until the stream's consumer joined and got a share.
+                while (System.nanoTime() < until) {
+                  c.poll(Duration.ofMillis(100));
+                  c.pause(c.assignment());
+                  if (!shared.get() && !c.assignment().isEmpty() && c.assignment().size() < 3) {
+                    shared.set(true);
+                    until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                  }
+                }
+              }
+            },
+            "other-member");
+    other.start();
+    await().atMost(Duration.ofSeconds(60)).until(() -> Fixture.groupHasMembers(group));
+    JavaStreamingContext ssc = new JavaStreamingContext(jsc(), Durations.milliseconds(500));
+    try {
+      TandemDirectStream.<String, String>subscribe(
+              ssc, store, group, List.of(topic), params, Reset.EARLIEST)
+          .foreachRDD(
+              rdd ->
+                  TandemDirectStream.commitEachPartition(rdd, store, group, results.perPartition())
+                      .requireNoConflicts());
+      ssc.start();
+      awaitPositionsAtLogEnd(group, topic, Duration.ofMinutes(3));
+    } finally {
+      ssc.stop(false, true);
+      other.join();
+    }
+    assertThat(shared).as("the other member shared the group with the stream's consumer").isTrue();
+    try (Connection c = Fixture.postgres().connect()) {
+      assertThat(results.seenCount(c)).as("records after the stored positions").isEqualTo(240);
     }
   }
 
