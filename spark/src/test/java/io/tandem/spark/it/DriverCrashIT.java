@@ -34,9 +34,11 @@ import redis.clients.jedis.Jedis;
  * "right after a batch's commit returned" (for Structured Streaming: before Spark's own commit log
  * entry, so the batch is replayed). Size: {@code -Dtandem.spark.crashRecords} (default 3000),
  * {@code -Dtandem.spark.kills} (default 2). A forked Spark driver takes tens of seconds to start on
- * a busy 2-core machine, so CI runs the two checkpoint-kept scenarios (the replays); {@code
- * -Dtandem.spark.crash=all} adds deleted checkpoints (DStream, Structured Streaming) and the Redis
- * store (ForeachBatchIT covers deleted checkpoints and Redis in-process too).
+ * a busy 2-core machine, so CI runs four scenarios on PostgreSQL: DStream with its checkpoint kept
+ * (assigned, and subscribed: the recovery that used to fail in Spark's Subscribe), Structured
+ * Streaming with its checkpoint kept and deleted; {@code -Dtandem.spark.crash=all} adds the DStream
+ * with a deleted checkpoint and Structured Streaming on Redis (ForeachBatchIT covers deleted
+ * checkpoints and Redis in-process too).
  */
 class DriverCrashIT {
 
