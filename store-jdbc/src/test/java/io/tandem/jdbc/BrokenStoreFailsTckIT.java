@@ -78,7 +78,12 @@ class BrokenStoreFailsTckIT {
   @Test
   void blindAdvanceFailsTheContiguityRules() {
     Outcome o = run(BrokenKits.BlindAdvanceKit.class);
-    assertThat(o.failed()).containsKeys("C3", "C4", "C5", "C7", "X1");
+    assertThat(o.failed()).containsKeys("C3", "C4", "C5", "C7");
+    // Which race rule catches it depends on timing: racing inserts of a new row collide on the
+    // primary key (one wins, X1 passes), while threads the scheduler serialises all advance it
+    // blindly. On a loaded machine X1 passed while X2, X4 and X6 failed; some race rule always
+    // does.
+    assertThat(o.failed().keySet()).containsAnyOf("X1", "X2", "X4", "X6");
     assertThat(o.passed()).containsKeys("C1", "P1", "A1");
   }
 }
