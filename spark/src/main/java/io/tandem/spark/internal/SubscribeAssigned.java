@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.streaming.kafka010.ConsumerStrategy;
 import org.slf4j.Logger;
@@ -104,7 +105,13 @@ public final class SubscribeAssigned<K, V> extends ConsumerStrategy<K, V> implem
           });
       long deadline = System.nanoTime() + waitMs * 1_000_000;
       while (true) {
-        consumer.poll(POLL);
+        try {
+          consumer.poll(POLL);
+        } catch (NoOffsetForPartitionException e) {
+          // auto.offset.reset=none and no committed offset (KAFKA-3370, as Spark's Subscribe):
+          // the partitions are assigned by then, and the seeks below give their positions.
+          log.debug("no committed offset yet for {}; seeking", e.partitions());
+        }
         Set<String> missing = new TreeSet<>();
         toSeek.keySet().stream()
             .filter(tp -> !consumer.assignment().contains(tp))
