@@ -251,7 +251,8 @@ public final class Bench {
               + keys
               + ">), 16-character values; each batch's results are one upsert per distinct key."
               + " Partitions assigned explicitly (consumer c of C gets p mod C = c): no rebalance"
-              + " is timed. Time runs from the consumers' start (connect, first fetch included)"
+              + " is timed, except in the `-subscribed` variants (PostgreSQL, poll 1000), which"
+              + " subscribe() with Kafka's group management, group join included. Time runs from the consumers' start (connect, first fetch included)"
               + " to the last record committed.");
       notes.add(
           "Process layout: the Kafka broker runs in its own JVM; each store's servers run only"
@@ -287,6 +288,7 @@ public final class Bench {
           "bench-" + largest + "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
       Map<Integer, Long> ends = kafka.produce(topic, PARTITIONS, largest, keys);
       int warmup = Integer.getInteger("bench.warmup.records", 20_000);
+      boolean subscribed = Boolean.parseBoolean(System.getProperty("bench.subscribed", "true"));
       for (String store : stores) {
         Backend<?> backend = Backends.get(store);
         long n = Long.getLong("bench.records." + store, defaultRecords(store, records));
@@ -333,6 +335,13 @@ public final class Bench {
                     .add(p.handWritten(pg, c, poll));
                 runs.computeIfAbsent("no-kafka", k -> new ArrayList<>())
                     .add(p.noKafka(backend, c, poll, (int) Math.max(1, Math.round(t.meanBatch()))));
+                if (reference && subscribed) {
+                  // As users run a consumer: subscribe(), group join included in the time.
+                  runs.computeIfAbsent("tandem-subscribed", k -> new ArrayList<>())
+                      .add(p.tandem(backend, c, poll, true));
+                  runs.computeIfAbsent("hand-written-subscribed", k -> new ArrayList<>())
+                      .add(p.handWritten(pg, c, poll, true));
+                }
               }
             }
             runs.values().forEach(list -> results.add(median(list)));

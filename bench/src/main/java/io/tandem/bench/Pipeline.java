@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,7 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * End-to-end runs over one topic: the Tandem consumer, the at-least-once baseline, a hand-written
  * transactional consumer (PostgreSQL) and the same upserts without Kafka. Partitions are assigned
- * explicitly (consumer c of C gets every partition p with p % C == c), so no rebalance is timed.
+ * explicitly (consumer c of C gets every partition p with p % C == c), so no rebalance is timed;
+ * the subscribed variants ({@code tandem-subscribed}, {@code hand-written-subscribed}) subscribe to
+ * the topic with Kafka's group management instead, as users run a consumer, so their time includes
+ * joining the group.
  */
 final class Pipeline {
 
@@ -204,6 +209,15 @@ final class Pipeline {
 
   /** The Tandem consumer: each poll's results and ranges in one store commit. */
   <T> PipelineResult tandem(Backend<T> backend, int consumers, int poll) throws Exception {
+    return tandem(backend, consumers, poll, false);
+  }
+
+  /**
+   * The Tandem consumer, assigned its partitions or, with {@code subscribed}, subscribing to the
+   * topic (variant {@code tandem-subscribed}).
+   */
+  <T> PipelineResult tandem(Backend<T> backend, int consumers, int poll, boolean subscribed)
+      throws Exception {
     String group = unique("tg");
     String ns = unique("t");
     backend.prepare(ns, keys, partitions);
@@ -221,11 +235,15 @@ final class Pipeline {
             TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
                 .bootstrapServers(kafka.bootstrap)
                 .group(group)
-                .assign(assigned)
                 .property(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, poll)
                 .processor(
                     (Batch<String, String> batch, T handle) ->
                         backend.writer(ns, rows(batch.records())).write(handle));
+        if (subscribed) {
+          b.topics(List.of(topic));
+        } else {
+          b.assign(assigned);
+        }
         if (keyed) {
           b.keyedResults();
         }
@@ -235,7 +253,7 @@ final class Pipeline {
       }
       return await(
           backend.name(),
-          "tandem",
+          subscribed ? "tandem-subscribed" : "tandem",
           consumers,
           poll,
           t0,
@@ -256,6 +274,10 @@ final class Pipeline {
   private interface Work {
     void run(ConsumerRecords<String, String> polled, KafkaConsumer<String, String> consumer)
         throws Exception;
+
+    /** Subscribed runs: partitions the group gave this consumer (seek them here). */
+    default void assigned(
+        KafkaConsumer<String, String> consumer, Collection<TopicPartition> partitions) {}
   }
 
   private PipelineResult plainConsumers(
@@ -264,6 +286,24 @@ final class Pipeline {
       int consumers,
       int poll,
       boolean commitToKafka,
+      java.util.function.IntFunction<Work> work,
+      Latencies latencies)
+      throws Exception {
+    return plainConsumers(store, variant, consumers, poll, commitToKafka, false, work, latencies);
+  }
+
+  /**
+   * Plain consumers; {@code subscribed}: each subscribes to the topic (its work's {@link
+   * Work#assigned} seeks what the group gives it) and runs until all consumers together have
+   * processed every record.
+   */
+  private PipelineResult plainConsumers(
+      String store,
+      String variant,
+      int consumers,
+      int poll,
+      boolean commitToKafka,
+      boolean subscribed,
       java.util.function.IntFunction<Work> work,
       Latencies latencies)
       throws Exception {
@@ -289,11 +329,27 @@ final class Pipeline {
                       consumerProperties(group, poll),
                       new StringDeserializer(),
                       new StringDeserializer())) {
-                List<TopicPartition> tps = new ArrayList<>();
-                mine.forEach(p -> tps.add(new TopicPartition(topic, p)));
-                consumer.assign(tps);
+                if (subscribed) {
+                  consumer.subscribe(
+                      List.of(topic),
+                      new ConsumerRebalanceListener() {
+                        @Override
+                        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                          // Every poll is committed before the next: nothing is pending.
+                        }
+
+                        @Override
+                        public void onPartitionsAssigned(Collection<TopicPartition> given) {
+                          w.assigned(consumer, given);
+                        }
+                      });
+                } else {
+                  List<TopicPartition> tps = new ArrayList<>();
+                  mine.forEach(p -> tps.add(new TopicPartition(topic, p)));
+                  consumer.assign(tps);
+                }
                 long own = 0;
-                while (own < target && stop.isEmpty()) {
+                while ((subscribed ? processed.get() < records : own < target) && stop.isEmpty()) {
                   ConsumerRecords<String, String> polled = consumer.poll(Duration.ofMillis(500));
                   if (polled.isEmpty()) {
                     continue;
@@ -354,6 +410,16 @@ final class Pipeline {
    * Offsets are never committed to Kafka; each consumer seeks to its stored positions.
    */
   PipelineResult handWritten(PostgresBackend backend, int consumers, int poll) throws Exception {
+    return handWritten(backend, consumers, poll, false);
+  }
+
+  /**
+   * The hand-written consumer; with {@code subscribed} it subscribes to the topic and, on each
+   * assignment, reads the stored positions of the partitions it was given and seeks to them (what a
+   * hand-written transactional consumer must do under group management).
+   */
+  PipelineResult handWritten(PostgresBackend backend, int consumers, int poll, boolean subscribed)
+      throws Exception {
     String ns = unique("h");
     String group = unique("hg");
     backend.prepare(ns, keys, partitions);
@@ -378,52 +444,96 @@ final class Pipeline {
     }
     return plainConsumers(
         backend.name(),
-        "hand-written",
+        subscribed ? "hand-written-subscribed" : "hand-written",
         consumers,
         poll,
         false,
-        c -> {
-          Map<TopicPartition, Long> from = new LinkedHashMap<>();
-          return (polled, consumer) -> {
-            if (from.isEmpty()) {
-              for (TopicPartition tp : consumer.assignment()) {
-                from.put(tp, 0L);
-              }
-            }
-            Connection conn = backend.ownConnection();
-            try {
-              backend.upsertRows(conn, ns, rows(polled));
-              List<TopicPartition> tps = new ArrayList<>(polled.partitions());
-              try (PreparedStatement ps =
-                  conn.prepareStatement(
-                      "UPDATE bench_hand_offsets SET pos = ? WHERE grp = ? AND topic = ? AND part"
-                          + " = ? AND pos = ?")) {
-                for (TopicPartition tp : tps) {
-                  ps.setLong(1, consumer.position(tp));
-                  ps.setString(2, group);
-                  ps.setString(3, tp.topic());
-                  ps.setInt(4, tp.partition());
-                  ps.setLong(5, from.get(tp));
-                  ps.addBatch();
-                }
-                int[] counts = ps.executeBatch();
-                for (int i = 0; i < counts.length; i++) {
-                  if (counts[i] != 1) {
-                    throw new IllegalStateException("offset conflict on " + tps.get(i));
-                  }
-                }
-              }
-              conn.commit();
-              for (TopicPartition tp : tps) {
-                from.put(tp, consumer.position(tp));
-              }
-            } catch (SQLException | RuntimeException e) {
-              conn.rollback();
-              throw e;
-            }
-          };
-        },
+        subscribed,
+        c -> new HandWritten(backend, ns, group),
         new Latencies());
+  }
+
+  /** The hand-written transactional consumer's work. */
+  private static final class HandWritten implements Work {
+    private final PostgresBackend backend;
+    private final String ns;
+    private final String group;
+    private final Map<TopicPartition, Long> from = new LinkedHashMap<>();
+
+    HandWritten(PostgresBackend backend, String ns, String group) {
+      this.backend = backend;
+      this.ns = ns;
+      this.group = group;
+    }
+
+    @Override
+    public void assigned(
+        KafkaConsumer<String, String> consumer, Collection<TopicPartition> partitions) {
+      try {
+        Connection conn = backend.ownConnection();
+        try (PreparedStatement ps =
+            conn.prepareStatement(
+                "SELECT pos FROM bench_hand_offsets WHERE grp = ? AND topic = ? AND part = ?")) {
+          for (TopicPartition tp : partitions) {
+            ps.setString(1, group);
+            ps.setString(2, tp.topic());
+            ps.setInt(3, tp.partition());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new IllegalStateException("no stored position for " + tp);
+              }
+              long pos = rs.getLong(1);
+              consumer.seek(tp, pos);
+              from.put(tp, pos);
+            }
+          }
+        }
+        conn.commit();
+      } catch (SQLException e) {
+        throw new IllegalStateException("reading positions", e);
+      }
+    }
+
+    @Override
+    public void run(ConsumerRecords<String, String> polled, KafkaConsumer<String, String> consumer)
+        throws Exception {
+      if (from.isEmpty()) {
+        for (TopicPartition tp : consumer.assignment()) {
+          from.put(tp, 0L);
+        }
+      }
+      Connection conn = backend.ownConnection();
+      try {
+        backend.upsertRows(conn, ns, rows(polled));
+        List<TopicPartition> tps = new ArrayList<>(polled.partitions());
+        try (PreparedStatement ps =
+            conn.prepareStatement(
+                "UPDATE bench_hand_offsets SET pos = ? WHERE grp = ? AND topic = ? AND part"
+                    + " = ? AND pos = ?")) {
+          for (TopicPartition tp : tps) {
+            ps.setLong(1, consumer.position(tp));
+            ps.setString(2, group);
+            ps.setString(3, tp.topic());
+            ps.setInt(4, tp.partition());
+            ps.setLong(5, from.get(tp));
+            ps.addBatch();
+          }
+          int[] counts = ps.executeBatch();
+          for (int i = 0; i < counts.length; i++) {
+            if (counts[i] != 1) {
+              throw new IllegalStateException("offset conflict on " + tps.get(i));
+            }
+          }
+        }
+        conn.commit();
+        for (TopicPartition tp : tps) {
+          from.put(tp, consumer.position(tp));
+        }
+      } catch (SQLException | RuntimeException e) {
+        conn.rollback();
+        throw e;
+      }
+    }
   }
 
   /**

@@ -90,6 +90,24 @@ final class Report {
             "PostgreSQL: Tandem / same upserts without Kafka (1 consumer, poll " + p + ")",
             noKafka,
             0.93));
+    // Issue 16's targets, with a subscribing consumer as users run it (group join included).
+    double subHand = ratio("postgres", "tandem-subscribed", 1, p, "hand-written-subscribed", 1);
+    if (!Double.isNaN(subHand)) {
+      rows.add(
+          target(
+              "PostgreSQL subscribed: Tandem / hand-written transactional (1 consumer, poll "
+                  + p
+                  + ")",
+              subHand,
+              1.0));
+      rows.add(
+          target(
+              "PostgreSQL subscribed: Tandem / same upserts without Kafka (1 consumer, poll "
+                  + p
+                  + ")",
+              ratio("postgres", "tandem-subscribed", 1, p, "no-kafka", 1),
+              0.95));
+    }
     for (String store : stores()) {
       int sp = pollOf(store);
       double eo = ratio(store, "tandem", 1, sp, "at-least-once", 1);

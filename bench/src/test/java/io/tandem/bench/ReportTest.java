@@ -57,6 +57,32 @@ class ReportTest {
   }
 
   @Test
+  void subscribedTargetsAppearOnlyWhenMeasured() {
+    assertThat(sample().targets()).noneSatisfy(row -> assertThat(row[0]).contains("subscribed"));
+    List<PipelineResult> p = new ArrayList<>();
+    p.add(run("postgres", "tandem", 1, 9_600));
+    p.add(run("postgres", "no-kafka", 1, 12_000));
+    p.add(run("postgres", "tandem-subscribed", 1, 11_000));
+    p.add(run("postgres", "hand-written-subscribed", 1, 10_000));
+    List<String[]> t =
+        new Report(Map.of(), Map.of("postgres", "PostgreSQL 14"), List.of(), p, List.of())
+            .targets();
+    assertThat(t)
+        .anySatisfy(
+            row -> {
+              assertThat(row[0]).startsWith("PostgreSQL subscribed: Tandem / hand-written");
+              assertThat(row[2]).isEqualTo("1.100");
+              assertThat(row[3]).isEqualTo("yes");
+            })
+        .anySatisfy(
+            row -> {
+              assertThat(row[0]).startsWith("PostgreSQL subscribed: Tandem / same upserts");
+              assertThat(row[2]).isEqualTo("0.917");
+              assertThat(row[3]).isEqualTo("**no**");
+            });
+  }
+
+  @Test
   void targetsSayWhichAreMissed() {
     List<String[]> t = sample().targets();
     assertThat(t)

@@ -90,7 +90,9 @@ final class OffsetsCommand implements Runnable {
   static void refuseReserved(String group) {
     if (History.reserved(group)) {
       throw new Tandem.UsageException(
-          "group '" + group + "' is reserved for Tandem's admin history; it cannot be changed");
+          "group '"
+              + group
+              + "' is reserved for Tandem's own records (admin history, topic IDs); it cannot be changed");
     }
   }
 

@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
@@ -74,6 +76,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private final Metrics metrics;
   private final Clock clock;
   private final OffsetMirror mirror;
+  private final TopicIdGuard topicIds;
 
   // Run thread only.
   private final Map<TopicPartition, Long> positions = new HashMap<>();
@@ -96,6 +99,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private final AtomicLong deadLetters = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
   private volatile long lag = -1;
+  // Read by the per-partition gauges from any thread; written by the run thread.
+  private final Map<TopicPartition, Long> partitionLags = new ConcurrentHashMap<>();
+  private final Map<TopicPartition, Long> lastCommitMillis = new ConcurrentHashMap<>();
   private volatile int assigned;
 
   /**
@@ -115,6 +121,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     this.metrics = metrics;
     this.clock = settings.clock();
     this.mirror = settings.mirrorOffsets() ? new OffsetMirror(settings.group()) : null;
+    this.topicIds =
+        settings.topicIds() == null
+            ? null
+            : new TopicIdGuard(
+                settings.store(), settings.group(), settings.topicIds(), settings.adoptTopicIds());
     this.consumer = consumer;
     metrics.lag(() -> lag);
   }
@@ -225,6 +236,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     closeQuietly(keys);
     closeQuietly(values);
+    if (topicIds != null) {
+      topicIds.close();
+    }
     metrics.close();
   }
 
@@ -306,11 +320,21 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         markPending(List.of(tp));
         continue;
       }
+      // The end of the batch is the position right after what this poll returned, as the poll
+      // saw it: ConsumerRecords.nextOffsets() (kafka-clients 3.9+/4.x, KIP-1094) holds it per
+      // partition, including transaction markers and aborted records skipped after the last
+      // record. position() is the fallback for a consumer that does not fill it; it is the same
+      // value as long as nothing seeks between the poll and here.
+      OffsetAndMetadata next = polled.nextOffsets().get(tp);
       long until;
-      try {
-        until = consumer.position(tp);
-      } catch (WakeupException e) {
-        throw new Abandoned();
+      if (next != null) {
+        until = next.offset();
+      } else {
+        try {
+          until = consumer.position(tp);
+        } catch (WakeupException e) {
+          throw new Abandoned();
+        }
       }
       OffsetRange range =
           Ranges.covering(
@@ -336,6 +360,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     boolean known = false;
     for (TopicPartition tp : now) {
       OptionalLong l = consumer.currentLag(tp);
+      if (partitionLags.containsKey(tp)) {
+        partitionLags.put(tp, l.isPresent() ? l.getAsLong() : -1L);
+      }
       if (l.isPresent()) {
         sum += l.getAsLong();
         known = true;
@@ -677,8 +704,10 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
    */
   private void accept(List<Slice> unit, Kind kind, int attempts) {
     long count = 0;
+    long now = clock.millis();
     for (Slice sl : unit) {
       positions.put(sl.tp, sl.range.until());
+      lastCommitMillis.computeIfPresent(sl.tp, (tp, before) -> now);
       if (kind == Kind.SKIPPED_POSITIONS || epochs.getOrDefault(sl.tp, 0) != sl.epoch) {
         // The consumer was re-seeked (or never read past the skipped range) since the batch was
         // polled: move it to where the store now stands.
@@ -817,6 +846,19 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       return;
     }
     log.info("group={}: partitions assigned {}", s.group(), partitions);
+    long now = clock.millis();
+    for (TopicPartition tp : partitions) {
+      partitionLags.put(tp, -1L);
+      lastCommitMillis.put(tp, now);
+      metrics.partitionAssigned(
+          tp.topic(),
+          tp.partition(),
+          () -> partitionLags.getOrDefault(tp, -1L),
+          () -> {
+            Long at = lastCommitMillis.get(tp);
+            return at == null ? -1 : Math.max(0, clock.millis() - at);
+          });
+    }
     SortedSet<Partition> added = partitions(partitions);
     tell(l -> l.partitionsAssigned(s.group(), added));
     try {
@@ -834,6 +876,10 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     for (TopicPartition tp : partitions) {
       positions.remove(tp);
       pending.remove(tp);
+      if (partitionLags.remove(tp) != null) {
+        metrics.partitionRemoved(tp.topic(), tp.partition());
+      }
+      lastCommitMillis.remove(tp);
       epochs.merge(tp, 1, Integer::sum);
     }
     assigned = consumer.assignment().size();
@@ -913,6 +959,10 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
     Map<Partition, Long> stored =
         new TreeMap<>(s.store().positions(s.group(), List.copyOf(byTp.values())));
+    if (topicIds != null) {
+      // Before anything is initialized or seeked: positions of a re-created topic are refused.
+      topicIds.check(tps.stream().map(TopicPartition::topic).collect(Collectors.toSet()));
+    }
     List<TopicPartition> missing = new ArrayList<>();
     for (TopicPartition tp : tps) {
       if (!stored.containsKey(byTp.get(tp))) {

@@ -61,6 +61,20 @@ public final class PositionOutOfRangeException extends TandemConsumerException {
           + ") were deleted by retention before they were processed. Nothing was skipped."
           + " To accept the loss, use OutOfRangePolicy.SKIP or overwrite the position.";
     }
+    if (logEnd >= 0 && position > logEnd) {
+      return "Stored position "
+          + position
+          + " of "
+          + partition
+          + " (group '"
+          + group
+          + "') is beyond the log end "
+          + logEnd
+          + " (the log holds "
+          + where
+          + "): the topic was deleted and re-created, the cluster replaced, or the position set"
+          + " too far. Nothing was read or skipped. Overwrite the group's positions to go on.";
+    }
     return "Stored position "
         + position
         + " of "

@@ -16,6 +16,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -111,8 +113,11 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
    *
    * @throws IllegalStateException if called twice, or after {@link #close()}
    * @throws PoisonRecordException if a record fails and no dead-letter writer is configured
-   * @throws PositionOutOfRangeException if a stored position is outside the log under {@link
-   *     OutOfRangePolicy#FAIL}
+   * @throws PositionOutOfRangeException if a stored position is before the log start under {@link
+   *     OutOfRangePolicy#FAIL}, or beyond the log end under either policy
+   * @throws TopicIdMismatchException if a topic was deleted and re-created (or the cluster
+   *     re-created) since the group's positions of it were stored; see {@link
+   *     Builder#topicIdGuard(boolean)}
    * @throws MissingPositionException if a partition has no stored position under {@link
    *     ResetPolicy#FAIL}
    * @throws io.tandem.spi.StoreUnavailableException if the store stays unavailable beyond the
@@ -221,6 +226,9 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private boolean mirrorOffsets = true;
     private boolean requireDurable;
+    private boolean topicIdGuard = true;
+    private final Set<String> adoptTopicIds = new TreeSet<>();
+    private Function<Map<String, Object>, TopicIdGuard.Lookup> topicIdLookup = TopicIdGuard::admin;
     private Object meterRegistry;
     private final List<ConsumerListener> listeners = new ArrayList<>();
     // Where the byte-reading Kafka consumer comes from; tests put a MockConsumer here.
@@ -535,6 +543,50 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Whether to check, on every assignment, that each topic is still the topic the group's
+     * positions were stored for (its Kafka topic ID), and refuse with {@link
+     * TopicIdMismatchException} a topic deleted and re-created under the same name or a re-created
+     * cluster. The ID is asked of the cluster with an admin client made from the consumer's
+     * properties (it needs DESCRIBE on the topics, which READ implies) and kept in the store under
+     * the reserved group {@code __tandem.topic-ids.<group>}. Default true; switch it off only where
+     * topics are never re-created or the cluster cannot be described.
+     *
+     * @param enabled false to skip the check
+     * @return this builder
+     */
+    public Builder<K, V, T> topicIdGuard(boolean enabled) {
+      this.topicIdGuard = enabled;
+      return this;
+    }
+
+    /**
+     * Accepts, for this run, a new topic ID of these topics while the group has positions stored
+     * for the old one: the stored positions are read as positions of the new topic, and the new ID
+     * is recorded. For an operator who re-created a topic and set the group's positions for it on
+     * purpose (for example with {@code tandem offsets reset}); remove the call afterwards. A stored
+     * position beyond the new topic's log end is still refused ({@link
+     * PositionOutOfRangeException}).
+     *
+     * @param topicNames the topics whose new topic ID to adopt
+     * @return this builder
+     */
+    public Builder<K, V, T> adoptTopicIds(String... topicNames) {
+      for (String t : topicNames) {
+        if (t == null || t.isEmpty()) {
+          throw new IllegalArgumentException("adoptTopicIds: topic names must not be empty");
+        }
+        adoptTopicIds.add(t);
+      }
+      return this;
+    }
+
+    /** Replaces where topic IDs come from (tests). Not public API. */
+    Builder<K, V, T> topicIdLookup(Function<Map<String, Object>, TopicIdGuard.Lookup> lookup) {
+      this.topicIdLookup = Objects.requireNonNull(lookup, "topicIdLookup must not be null");
+      return this;
+    }
+
+    /**
      * Publishes metrics to this Micrometer {@code io.micrometer.core.instrument.MeterRegistry}.
      * Without this call, when Micrometer is on the class path, metrics go to {@code
      * Metrics.globalRegistry}; without Micrometer there are only {@link TandemConsumer#stats()}.
@@ -670,6 +722,8 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
               closeTimeout,
               clock,
               mirrorOffsets,
+              topicIdGuard ? topicIdLookup.apply(props) : null,
+              adoptTopicIds,
               listeners);
       Metrics metrics = Metrics.create(meterRegistry, group);
       keyDeserializer.configure(props, true);
@@ -739,6 +793,32 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
                 + group
                 + "', so two deployments would both consume everything and meet only as"
                 + " conflicts. Remove the property (the group is the group.id) or set it equal");
+      }
+      // Share groups (KIP-932, Kafka 4.x) hand the records of one partition to several members and
+      // track delivery per record, acknowledged to the broker: there is no position per partition
+      // to keep in a store, so a contiguous range [from, until) cannot describe what a member got.
+      // They are used through KafkaShareConsumer, configured by the share.* properties; the
+      // group.protocol of a KafkaConsumer only knows classic and consumer.
+      for (String key : new TreeSet<>(props.keySet())) {
+        if (key.startsWith("share.")) {
+          refused.add(
+              key
+                  + " configures a share group (KafkaShareConsumer). Share groups are refused:"
+                  + " they deliver one partition's records to several members and acknowledge"
+                  + " records one by one, so there is no position per partition to commit with"
+                  + " the results. Tandem needs a consumer group (group.protocol classic or"
+                  + " consumer); remove the property");
+        }
+      }
+      Object protocol = props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+      if (protocol != null
+          && String.valueOf(protocol).trim().toLowerCase(Locale.ROOT).equals("share")) {
+        refused.add(
+            "group.protocol="
+                + protocol
+                + ": share groups are refused (records of one partition go to several members and"
+                + " are acknowledged one by one, so there is no position per partition to commit"
+                + " with the results). Use group.protocol=classic or consumer");
       }
       for (String key :
           List.of(
@@ -834,9 +914,12 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       Duration closeTimeout,
       Clock clock,
       boolean mirrorOffsets,
+      TopicIdGuard.Lookup topicIds,
+      Set<String> adoptTopicIds,
       List<ConsumerListener> listeners) {
     Settings {
       topics = topics == null ? null : new ArrayList<>(topics);
+      adoptTopicIds = Set.copyOf(adoptTopicIds);
       listeners = List.copyOf(listeners);
     }
   }

@@ -150,6 +150,41 @@ class BuilderTest {
   }
 
   @Test
+  void shareGroupsAreRefusedWithTheReason() {
+    // Kafka 4.x share groups are configured by the share.* consumer properties
+    // (KafkaShareConsumer); group.protocol has no "share" value for a KafkaConsumer.
+    assertThatThrownBy(
+            () ->
+                valid(new MemoryOffsetStore())
+                    .property("share.acknowledgement.mode", "explicit")
+                    .property("share.acquire.mode", "record_limit")
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("2 Kafka properties are refused:")
+        .hasMessageContaining("share.acknowledgement.mode configures a share group")
+        .hasMessageContaining("share.acquire.mode configures a share group")
+        .hasMessageContaining("no position per partition");
+    assertThatThrownBy(
+            () -> valid(new MemoryOffsetStore()).property("group.protocol", "SHARE").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("group.protocol=SHARE: share groups are refused")
+        .hasMessageContaining("Use group.protocol=classic or consumer");
+    for (String protocol : List.of("classic", "consumer")) {
+      try (TandemConsumer<String, String, MemoryTransaction> c =
+          valid(new MemoryOffsetStore()).property("group.protocol", protocol).build()) {
+        assertThat(c.group()).isEqualTo("g");
+      }
+    }
+  }
+
+  @Test
+  void adoptTopicIdsRefusesAnEmptyName() {
+    assertThatThrownBy(() -> valid(new MemoryOffsetStore()).adoptTopicIds("t", ""))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("adoptTopicIds");
+  }
+
+  @Test
   void aKafkaGroupIdOtherThanTheGroupIsRefusedAndAnEqualOneAccepted() {
     assertThatThrownBy(() -> valid(new MemoryOffsetStore()).property("group.id", "g2").build())
         .isInstanceOf(IllegalArgumentException.class)

@@ -459,7 +459,8 @@ class EngineTest {
               .retry(MockRun.QUICK)
               .listener(broken)
               .listener(run.events)
-              .consumerFactory(props -> run.kafka);
+              .consumerFactory(props -> run.kafka)
+              .topicIdLookup(props -> run.kafka::topicIds);
       run.start(b.assign(List.of(P0)).processor(putEach()));
 
       run.awaitStored(Map.of(P0, 3L));

@@ -3,6 +3,7 @@ package io.tandem.kafka;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 
 /**
  * Kafka's {@link MockConsumer} with a log per partition behind it, so it behaves like a consumer of
@@ -31,11 +33,12 @@ import org.apache.kafka.common.TopicPartition;
  * #schedulePollTask(Runnable)}, so it runs on the runtime's thread inside a poll, where Kafka
  * itself calls the rebalance listener.
  */
-final class MockBroker extends MockConsumer<byte[], byte[]> {
+class MockBroker extends MockConsumer<byte[], byte[]> {
 
   private final Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> logs = new HashMap<>();
   private final Map<TopicPartition, Long> logEnds = new HashMap<>();
   private final Map<TopicPartition, List<Long>> seeks = new HashMap<>();
+  private final Map<String, Uuid> topicIds = new HashMap<>();
   private boolean wakeupPending;
   private long emptyPolls;
 
@@ -65,6 +68,15 @@ final class MockBroker extends MockConsumer<byte[], byte[]> {
     logEnds.put(tp, next);
     updateEndOffsets(Map.of(tp, next));
     notifyAll();
+  }
+
+  /** The topic ID of each topic, as a cluster gives one to every topic at creation. */
+  synchronized Map<String, Uuid> topicIds(Collection<String> topics) {
+    Map<String, Uuid> out = new HashMap<>();
+    for (String t : topics) {
+      out.put(t, topicIds.computeIfAbsent(t, k -> Uuid.randomUuid()));
+    }
+    return out;
   }
 
   /** Deletes the records before {@code start}, as retention does. */

@@ -37,7 +37,7 @@ final class MockRun implements AutoCloseable {
 
   static final Duration WAIT = Duration.ofSeconds(10);
 
-  final MockBroker kafka = new MockBroker();
+  final MockBroker kafka;
   final MemoryOffsetStore memory;
   final FaultyStore<MemoryTransaction> store;
   final Events events = new Events();
@@ -50,6 +50,11 @@ final class MockRun implements AutoCloseable {
   }
 
   MockRun(MemoryOffsetStore memory) {
+    this(memory, new MockBroker());
+  }
+
+  MockRun(MemoryOffsetStore memory, MockBroker kafka) {
+    this.kafka = kafka;
     this.memory = memory;
     this.store = new FaultyStore<>(memory);
   }
@@ -66,7 +71,8 @@ final class MockRun implements AutoCloseable {
         .pollTimeout(Duration.ofMillis(50))
         .closeTimeout(Duration.ofSeconds(10))
         .listener(events)
-        .consumerFactory(props -> kafka);
+        .consumerFactory(props -> kafka)
+        .topicIdLookup(props -> kafka::topicIds);
   }
 
   /** A processor that puts each record (key = topic-partition@offset, value = record value). */

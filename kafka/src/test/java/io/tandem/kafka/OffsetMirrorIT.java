@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The monitoring mirror of committed positions into Kafka's group offsets, on the real broker:
  * after a run Kafka's offsets equal the store's; on a restart the store wins over a mirror that is
- * ahead; switched off, Kafka's group offsets stay untouched.
+ * ahead or behind (a kill -9 between the store commit and the asynchronous mirror); switched off,
+ * Kafka's group offsets stay untouched.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class OffsetMirrorIT {
@@ -86,6 +87,47 @@ class OffsetMirrorIT {
     }
     ConsumerRuntimeIT.assertEachOnce(store, "a", 100);
     ConsumerRuntimeIT.assertEachOnce(store, "b", 100);
+  }
+
+  @Test
+  void aRestartFollowsTheStoreNotAMirrorLeftBehindByACrash() throws Exception {
+    String topic = Kit.topic("mirrorbehind", 1);
+    String group = Kit.unique("g");
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    Kit.produce(topic, 1, "p", 60);
+    try (Kit.Running r =
+        Kit.start(
+            ConsumerRuntimeIT.builder(store, group)
+                .topics(topic)
+                .processor(ConsumerRuntimeIT.recording())
+                .build())) {
+      ConsumerRuntimeIT.awaitCounted(store, "p", 60);
+    }
+    assertThat(store.positions(group)).isEqualTo(Map.of(Partition.of(topic, 0), 60L));
+    // A kill -9 between the store commit and the asynchronous mirror leaves Kafka's group offset
+    // behind the store (here far behind): a restart must not replay from it.
+    try (Admin admin = Kit.broker().admin()) {
+      admin
+          .alterConsumerGroupOffsets(
+              group, Map.of(new TopicPartition(topic, 0), new OffsetAndMetadata(10)))
+          .all()
+          .get();
+    }
+    Kit.produce(topic, 1, "q", 20);
+    try (Kit.Running r =
+        Kit.start(
+            ConsumerRuntimeIT.builder(store, group)
+                .topics(topic)
+                .processor(ConsumerRuntimeIT.recording())
+                .build())) {
+      ConsumerRuntimeIT.awaitCounted(store, "q", 20);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> assertThat(kafkaOffsets(group)).isEqualTo(Map.of(Partition.of(topic, 0), 80L)));
+    }
+    ConsumerRuntimeIT.assertEachOnce(store, "p", 60);
+    ConsumerRuntimeIT.assertEachOnce(store, "q", 20);
   }
 
   @Test

@@ -25,6 +25,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,11 +49,14 @@ import org.slf4j.LoggerFactory;
  * (configurable): {@code group_id, topic, partition_id, next_offset}, primary key on the first
  * three. DDL per dialect in {@code io/tandem/jdbc/ddl/*.sql}.
  *
- * <p><b>Atomic step.</b> One transaction on one connection: a JDBC batch of conditional {@code
- * UPDATE ... SET next_offset = until WHERE ... AND next_offset = from}, one per range in partition
- * order; any update count other than 1 rolls back and reports every mismatch; then the user's
- * {@link ResultWriter} writes on the same connection; then {@code COMMIT}. Anything thrown rolls
- * back.
+ * <p><b>Atomic step.</b> One transaction on one connection: the conditional advance {@code UPDATE
+ * ... SET next_offset = until WHERE ... AND next_offset = from} of every range, in one statement
+ * where the dialect has one (PostgreSQL: an {@code UPDATE ... FROM unnest(arrays) RETURNING} the
+ * moved rows; MariaDB/MySQL: a multi-table {@code UPDATE} joined with a derived table of the
+ * ranges, whose matched-row count must equal the number of ranges; H2: a JDBC batch of single-row
+ * UPDATEs in partition order); any range that did not match rolls back and reports every mismatch;
+ * then the user's {@link ResultWriter} writes on the same connection; then {@code COMMIT}. Anything
+ * thrown rolls back. A commit of one range is always the single-row UPDATE.
  *
  * <p><b>Guarantee.</b> {@link Guarantee#TRANSACTIONAL}, atomic across partitions. Weakened by: a
  * writer that writes through another connection (outside the transaction); a server that does not
@@ -65,17 +69,20 @@ import org.slf4j.LoggerFactory;
  * the WHERE clause against the row version the winner committed (EvalPlanQual), finds {@code
  * next_offset} moved and updates 0 rows: exactly one commit wins, the others get a conflict. InnoDB
  * (MariaDB/MySQL) UPDATEs always read the latest committed row version, at any isolation level,
- * with the same outcome. The store ITs check it with 8 threads on each database. Ranges are updated
- * in partition order, so two commits over overlapping partitions lock rows in the same order and
- * cannot deadlock on offsets. What remains: under REPEATABLE READ or SERIALIZABLE (a user's
- * DataSource may set them) PostgreSQL aborts the loser with a serialization failure (40001) instead
- * of re-checking, and the user's result writes can deadlock (40P01, MariaDB 1213) or time out on
- * locks in any order they like. Such an error is not by itself a verdict on the offsets, so after
- * rolling back the store re-reads the positions: if any differs from its range's start, another
- * committer won and the commit fails with a conflict (which is the truth, whatever error the
- * database chose to report it with); if all still match, nobody advanced them and the transaction
- * is simply run again, writer included (writers may run more than once), up to {@value
- * #CONCURRENCY_ATTEMPTS} times before giving up with a retriable {@link StoreUnavailableException}.
+ * with the same outcome (for the one-statement advance too: PostgreSQL re-checks the join and the
+ * WHERE clause of an UPDATE ... FROM the same way). The store ITs check it with 8 threads on each
+ * database. The one-statement advance locks rows in the order of the server's plan, not necessarily
+ * partition order, so two commits over overlapping partitions (a zombie and the new owner) can
+ * deadlock on offsets: the database aborts one, and it is resolved as below. What remains: under
+ * REPEATABLE READ or SERIALIZABLE (a user's DataSource may set them) PostgreSQL aborts the loser
+ * with a serialization failure (40001) instead of re-checking, and the user's result writes can
+ * deadlock (40P01, MariaDB 1213) or time out on locks in any order they like. Such an error is not
+ * by itself a verdict on the offsets, so after rolling back the store re-reads the positions: if
+ * any differs from its range's start, another committer won and the commit fails with a conflict
+ * (which is the truth, whatever error the database chose to report it with); if all still match,
+ * nobody advanced them and the transaction is simply run again, writer included (writers may run
+ * more than once), up to {@value #CONCURRENCY_ATTEMPTS} times before giving up with a retriable
+ * {@link StoreUnavailableException}.
  *
  * <p><b>H2.</b> H2's MVStore (2.3.232 and 2.5.252, file databases) loses committed updates when
  * transactions that update the same rows conditionally run concurrently: with plain JDBC, 8 threads
@@ -658,8 +665,101 @@ public final class JdbcOffsetStore implements OffsetStore<Connection> {
     }
   }
 
-  /** The conditional UPDATEs, batched; returns the ranges whose count was not 1. */
+  /**
+   * The conditional advance of every range, in one round trip where the dialect allows: one
+   * statement on PostgreSQL and MariaDB/MySQL, a JDBC batch of single-row UPDATEs on H2 (which runs
+   * its transactions one at a time in this JVM anyway). Returns the ranges whose stored position
+   * was not their start; the caller rolls back if there are any.
+   */
   private List<OffsetRange> advance(Connection c, String group, List<OffsetRange> sorted)
+      throws SQLException {
+    if (sorted.size() > 1) {
+      if (sql.advanceAll != null) {
+        return advanceAll(c, group, sorted);
+      }
+      if (dialect.mysqlFamily()) {
+        return advanceMany(c, group, sorted);
+      }
+    }
+    return advanceEach(c, group, sorted);
+  }
+
+  /** PostgreSQL: one UPDATE over arrays of the ranges; RETURNING names the rows it moved. */
+  private List<OffsetRange> advanceAll(Connection c, String group, List<OffsetRange> sorted)
+      throws SQLException {
+    int n = sorted.size();
+    String[] topics = new String[n];
+    Integer[] partitions = new Integer[n];
+    Long[] froms = new Long[n];
+    Long[] untils = new Long[n];
+    for (int i = 0; i < n; i++) {
+      OffsetRange r = sorted.get(i);
+      topics[i] = r.partition().topic();
+      partitions[i] = r.partition().partition();
+      froms[i] = r.from();
+      untils[i] = r.until();
+    }
+    Set<Partition> moved = new HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(sql.advanceAll)) {
+      ps.setArray(1, c.createArrayOf("text", topics));
+      ps.setArray(2, c.createArrayOf("int4", partitions));
+      ps.setArray(3, c.createArrayOf("int8", froms));
+      ps.setArray(4, c.createArrayOf("int8", untils));
+      ps.setString(5, group);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          moved.add(new Partition(rs.getString(1), rs.getInt(2)));
+        }
+      }
+    }
+    if (moved.size() == n) {
+      return List.of();
+    }
+    List<OffsetRange> mismatched = new ArrayList<>();
+    for (OffsetRange r : sorted) {
+      if (!moved.contains(r.partition())) {
+        mismatched.add(r);
+      }
+    }
+    return mismatched;
+  }
+
+  /** The most ranges in one MariaDB/MySQL statement (its text grows with the count). */
+  static final int RANGES_PER_STATEMENT = 1_000;
+
+  /**
+   * MariaDB/MySQL: one multi-table UPDATE per {@value #RANGES_PER_STATEMENT} ranges; its count says
+   * whether all matched. When one did not, the transaction's work is rolled back and the ranges are
+   * advanced again one by one, which names exactly the ranges that do not match (the rare path: a
+   * conflict costs one more round trip).
+   */
+  private List<OffsetRange> advanceMany(Connection c, String group, List<OffsetRange> sorted)
+      throws SQLException {
+    for (int start = 0; start < sorted.size(); start += RANGES_PER_STATEMENT) {
+      List<OffsetRange> chunk =
+          sorted.subList(start, Math.min(sorted.size(), start + RANGES_PER_STATEMENT));
+      int count;
+      try (PreparedStatement ps = c.prepareStatement(sql.advanceMany(chunk.size()))) {
+        int i = 1;
+        for (OffsetRange r : chunk) {
+          ps.setString(i++, r.partition().topic());
+          ps.setInt(i++, r.partition().partition());
+          ps.setLong(i++, r.from());
+          ps.setLong(i++, r.until());
+        }
+        ps.setString(i, group);
+        count = ps.executeUpdate();
+      }
+      if (count != chunk.size()) {
+        c.rollback();
+        return advanceEach(c, group, sorted);
+      }
+    }
+    return List.of();
+  }
+
+  /** The conditional UPDATEs, batched; returns the ranges whose count was not 1. */
+  private List<OffsetRange> advanceEach(Connection c, String group, List<OffsetRange> sorted)
       throws SQLException {
     int[] counts = null;
     try (PreparedStatement ps = c.prepareStatement(sql.advance)) {

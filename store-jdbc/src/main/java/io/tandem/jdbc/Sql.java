@@ -17,6 +17,16 @@ final class Sql {
   final String selectTopic;
   final String selectGroups;
   final String advance;
+
+  /**
+   * PostgreSQL: every range's conditional advance in one statement, whatever the number of ranges
+   * (four arrays and the group are its parameters, so the text and its server-side plan are the
+   * same for every commit). Null for the other dialects.
+   */
+  final String advanceAll;
+
+  private final JdbcDialect dialect;
+  private final String quotedTable;
   final String insertIfAbsent;
   final String upsert;
   final String deleteGroup;
@@ -24,6 +34,8 @@ final class Sql {
 
   Sql(JdbcDialect dialect, String checkedTable) {
     String t = dialect.quote(checkedTable);
+    this.dialect = dialect;
+    this.quotedTable = t;
     this.ddl = ddl(dialect, t);
     this.selectGroup = "SELECT topic, partition_id, next_offset FROM " + t + " WHERE group_id = ?";
     this.selectTopic = selectGroup + " AND topic = ?";
@@ -35,6 +47,20 @@ final class Sql {
             + t
             + " SET next_offset = ? WHERE group_id = ? AND topic = ? AND partition_id = ?"
             + " AND next_offset = ?";
+    // One UPDATE joined with the ranges, unnested from arrays: under READ COMMITTED a row another
+    // transaction moved meanwhile is re-checked against the join and WHERE (EvalPlanQual), as for
+    // the single-row UPDATE above. RETURNING names the rows that moved; the others did not match.
+    this.advanceAll =
+        dialect == JdbcDialect.POSTGRESQL
+            ? "UPDATE "
+                + t
+                + " AS d SET next_offset = v.u"
+                + " FROM unnest(CAST(? AS text[]), CAST(? AS integer[]), CAST(? AS bigint[]),"
+                + " CAST(? AS bigint[])) AS v(tp, p, f, u)"
+                + " WHERE d.group_id = ? AND d.topic = v.tp AND d.partition_id = v.p"
+                + " AND d.next_offset = v.f"
+                + " RETURNING d.topic, d.partition_id"
+            : null;
     String values = " (" + COLUMNS + ") VALUES (?, ?, ?, ?)";
     this.deleteGroup = "DELETE FROM " + t + " WHERE group_id = ?";
     this.deletePartition = deleteGroup + " AND topic = ? AND partition_id = ?";
@@ -80,6 +106,30 @@ final class Sql {
       }
       default -> throw new IllegalStateException("dialect " + dialect);
     }
+  }
+
+  /**
+   * MariaDB/MySQL: the conditional advance of {@code n} ranges in one multi-table UPDATE, joined
+   * with a derived table of the ranges (parameters: topic, partition, from, until per range, then
+   * the group). MariaDB has no UPDATE ... RETURNING (only INSERT/DELETE ... RETURNING), so the
+   * update count says whether every range matched: Connector/J and Connector/J for MySQL count
+   * matched rows by default (CLIENT_FOUND_ROWS), as for the single-row UPDATE. InnoDB reads the
+   * joined offset rows with locking reads of the latest committed version, at any isolation level.
+   */
+  String advanceMany(int n) {
+    if (!dialect.mysqlFamily() || n < 1) {
+      throw new IllegalStateException("advanceMany(" + n + ") on " + dialect);
+    }
+    StringBuilder b = new StringBuilder(96 + 20 * n);
+    b.append("UPDATE ")
+        .append(quotedTable)
+        .append(" AS d JOIN (SELECT ? AS tp, ? AS p, ? AS f, ? AS u");
+    for (int i = 1; i < n; i++) {
+      b.append(" UNION ALL SELECT ?, ?, ?, ?");
+    }
+    b.append(") AS v ON d.topic = v.tp AND d.partition_id = v.p")
+        .append(" SET d.next_offset = v.u WHERE d.group_id = ? AND d.next_offset = v.f");
+    return b.toString();
   }
 
   private static List<String> ddl(JdbcDialect dialect, String quotedTable) {

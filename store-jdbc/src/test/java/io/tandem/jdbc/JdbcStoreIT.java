@@ -255,6 +255,58 @@ class JdbcStoreIT {
     assertThat(fx.resultRows(group + "/")).hasSize(1234).containsEntry(group + "/1233", 1233L);
   }
 
+  /**
+   * The one-statement advance of many ranges (PostgreSQL: one UPDATE over arrays; MariaDB: one
+   * multi-table UPDATE per {@value JdbcOffsetStore#RANGES_PER_STATEMENT} ranges, so 2 500 ranges
+   * take three): a moved and a missing position far into the batch are both reported, exactly, and
+   * nothing moves; the right ranges then commit all at once.
+   */
+  @ParameterizedTest
+  @EnumSource(Databases.class)
+  void manyRangesInOneStatementReportExactlyTheMismatches(Databases db) throws SQLException {
+    JdbcFixture fx = fixture(db);
+    JdbcOffsetStore store = fx.store;
+    String group = unique("g");
+    String topic = unique("t");
+    int n = 2_500;
+    Map<Partition, Long> starts = new java.util.HashMap<>();
+    for (int p = 0; p < n; p++) {
+      if (p != 2_222) {
+        starts.put(new Partition(topic, p), 10L);
+      }
+    }
+    store.initialize(group, starts);
+    Partition moved = new Partition(topic, 1_999);
+    Partition missing = new Partition(topic, 2_222);
+    store.overwrite(group, Map.of(moved, 11L));
+    List<OffsetRange> ranges = new ArrayList<>();
+    for (int p = 0; p < n; p++) {
+      ranges.add(new OffsetRange(new Partition(topic, p), 10, 20 + p));
+    }
+
+    assertThatThrownBy(() -> store.commit(group, ranges, fx.insertRow(group + "/x", 1)))
+        .isInstanceOfSatisfying(
+            io.tandem.spi.OffsetConflictException.class,
+            e ->
+                assertThat(e.conflicts())
+                    .extracting(io.tandem.spi.OffsetConflictException.Conflict::partition)
+                    .containsExactly(moved, missing));
+    Map<Partition, Long> after = store.positions(group);
+    assertThat(after).hasSize(n - 1).containsEntry(moved, 11L);
+    assertThat(after.entrySet())
+        .allMatch(e -> e.getKey().equals(moved) || e.getValue() == 10L, "nothing moved");
+    assertThat(fx.resultRows(group + "/")).isEmpty();
+
+    store.initialize(group, Map.of(missing, 10L));
+    ranges.set(1_999, new OffsetRange(moved, 11, 12));
+    store.commit(group, ranges, fx.insertRow(group + "/x", 2));
+    Map<Partition, Long> done = store.positions(group);
+    assertThat(done).hasSize(n).containsEntry(moved, 12L).containsEntry(missing, 20L + 2_222);
+    assertThat(done).containsEntry(new Partition(topic, 0), 20L);
+    assertThat(done).containsEntry(new Partition(topic, n - 1), 20L + n - 1);
+    assertThat(fx.resultRows(group + "/")).containsOnly(Map.entry(group + "/x", 2L));
+  }
+
   @ParameterizedTest
   @EnumSource(Databases.class)
   void capabilitiesAreTransactionalAndAtomic(Databases db) throws SQLException {

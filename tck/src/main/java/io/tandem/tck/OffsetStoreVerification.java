@@ -2247,6 +2247,100 @@ public abstract class OffsetStoreVerification<T> {
     assertResults("after a commit of " + n + " ranges", ns, entries("r", 50));
   }
 
+  /**
+   * S4. What a store declares about its batch size holds at full size. A store that declares a
+   * limit ({@link Capabilities#maxRangesPerCommit()}) commits exactly that many ranges spread over
+   * many topics, with results, and refuses one more with a {@link BatchTooLargeException} before
+   * anything is written: the writer does not run, no position moves, in any topic. A store that
+   * declares no limit commits {@code tandem.tck.unbounded.ranges} ranges (default 5 000) with
+   * results. Declared limits up to {@code tandem.tck.limit.ranges} (default 20 000) are tested at
+   * full size; a larger one is skipped with the property to raise.
+   *
+   * <p>If this fails, check: the declared limit is what the backend accepts in one atomic step
+   * whatever the batch's shape (results included, ranges over many topics, not only one); the limit
+   * is checked for the whole batch before the first write, never per topic or per chunk as the
+   * batch is written; and a store declaring no limit has none below the tested size (statement
+   * parameters, request size, transaction size).
+   */
+  @Test
+  @DisplayName(
+      "[S4] a declared limit holds at full size over many topics with results, and no limit means a large commit succeeds")
+  void s4_declaredLimitAtFullSize() {
+    int max = maxRanges();
+    String g = group();
+    String ns = namespace();
+    boolean bounded = max != Integer.MAX_VALUE;
+    int n = bounded ? max : intSetting("tandem.tck.unbounded.ranges", 5_000);
+    int cap = intSetting("tandem.tck.limit.ranges", 20_000);
+    assumeTrue(
+        n <= cap,
+        "store's limit of "
+            + max
+            + " ranges is above tandem.tck.limit.ranges="
+            + cap
+            + "; raise the property to test it at full size");
+    // 100 partitions per topic: a batch at the limit spans many topics.
+    List<String> topics = new ArrayList<>();
+    for (int i = 0; i <= n / 100; i++) {
+      topics.add(topic());
+    }
+    Map<Partition, Long> starts = new HashMap<>();
+    Map<Partition, Long> moved = new HashMap<>();
+    List<OffsetRange> ranges = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Partition p = partition(topics.get(i / 100), i % 100);
+      starts.put(p, (long) i);
+      moved.put(p, i + 3L);
+      ranges.add(new OffsetRange(p, i, i + 3L));
+    }
+    assertEquals(n, store().initialize(g, starts).size(), "initialize of " + n + " partitions");
+    store().commit(g, ranges, put(ns, entries("r", 10)));
+    assertEquals(
+        moved,
+        store().positions(g),
+        "positions after a commit of "
+            + n
+            + " ranges over "
+            + topics.size()
+            + " topics"
+            + (bounded ? ", exactly the declared maxRangesPerCommit" : " (no declared limit)"));
+    assertResults("after a commit of " + n + " ranges", ns, entries("r", 10));
+    if (!bounded) {
+      return;
+    }
+    // One more range than the limit, spread the same way: refused before anything is written.
+    Partition extra = partition(topic(), 0);
+    store().initialize(g, Map.of(extra, 0L));
+    Map<Partition, Long> before = new HashMap<>(moved);
+    before.put(extra, 0L);
+    List<OffsetRange> tooMany = new ArrayList<>();
+    moved.forEach((p, at) -> tooMany.add(new OffsetRange(p, at, at + 1)));
+    tooMany.add(new OffsetRange(extra, 0, 1));
+    String ns2 = namespace();
+    AtomicBoolean called = new AtomicBoolean();
+    assertThrows(
+        BatchTooLargeException.class,
+        () -> store().commit(g, tooMany, tracking(called, put(ns2, Map.of("k", "v")))),
+        "a commit of " + (max + 1) + " ranges over many topics, one more than maxRangesPerCommit");
+    Map<Partition, Long> after = store().positions(g);
+    Map<Partition, Long> changed = new TreeMap<>();
+    after.forEach(
+        (p, at) -> {
+          if (!at.equals(before.get(p))) {
+            changed.put(p, at);
+          }
+        });
+    assertEquals(
+        Map.of(),
+        changed,
+        "positions that moved in a refused commit of "
+            + (max + 1)
+            + " ranges (nothing may be half-written)");
+    assertEquals(before, after, "positions after the refused commit");
+    assertFalse(called.get(), "the writer ran for a batch over the declared limit");
+    assertResults("after the refused commit", ns2, Map.of());
+  }
+
   // ---------------------------------------------------------------- R: replay
 
   /**
@@ -2448,6 +2542,44 @@ public abstract class OffsetStoreVerification<T> {
     assertPositions("after the commit", g, List.of(p), Map.of(p, 20L));
   }
 
+  // ---------------------------------------------------------------- M: model-based histories
+
+  /**
+   * M1. Random sequential histories of every operation (initialize, commits that match, gap,
+   * overlap, are empty or whose writer throws, overwrite, delete of partitions and of the group,
+   * reads, prepare, reopening) give exactly the answers of a model of the contract, on partitions
+   * whose names differ only in case, by a trailing dot, or in the high bits of their number, with
+   * positions above 2^53. Sizes: {@code tandem.model.runs} (default 5) runs of {@code
+   * tandem.model.ops} (default 30) operations; a failure is shrunk and names the seed that replays
+   * it ({@code -Dtandem.model.seed=}).
+   *
+   * <p>If this fails, check: the shrunk history in the message, call by call; the first answer the
+   * model refused is the violation, usually of a rule of sections P, I, C, T, N or A.
+   */
+  @Test
+  @DisplayName("[M1] random sequential histories match the model of the contract exactly")
+  void m1_sequentialHistoriesMatchTheModel() throws Exception {
+    modelCheck(1, 5, 30);
+  }
+
+  /**
+   * M2. Random histories of three concurrent actors, each on partitions of its own and all on
+   * shared ones, are allowed by the model: own partitions answer exactly; on shared ones initialize
+   * returns the first position stored, positions never go back, conflicts report a position that
+   * stood, and the successful commits form one chain from the initialized position to the final
+   * one. Sizes: {@code tandem.model.runs} (default 3) runs of {@code tandem.model.ops} (default 15)
+   * operations per actor; the seed is in the failure message.
+   *
+   * <p>If this fails, check: the shrunk history in the message; two winners from one position point
+   * to a read-then-write race (see X1), a broken chain to a commit that moved a position without
+   * succeeding or succeeded without moving it.
+   */
+  @Test
+  @DisplayName("[M2] random concurrent histories of several actors are allowed by the model")
+  void m2_concurrentHistoriesAllowedByTheModel() throws Exception {
+    modelCheck(3, 3, 15);
+  }
+
   // ---------------------------------------------------------------- F: failure classification
 
   /**
@@ -2543,6 +2675,35 @@ public abstract class OffsetStoreVerification<T> {
     String s =
         Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
     return "000000".substring(s.length()) + s;
+  }
+
+  /** A whole-number system property {@code > 0}, or the default; a bad value fails loudly. */
+  private static int intSetting(String property, int fallback) {
+    String v = System.getProperty(property);
+    if (v == null || v.isBlank()) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(property + " must be a whole number > 0, got '" + v + "'");
+  }
+
+  /** Runs the model check under the kit's timeout, on stores the kit closes after the test. */
+  private void modelCheck(int actors, int runs, int operations) throws Exception {
+    long budget = TckTimeout.timeout().toMillis();
+    io.tandem.tck.model.ModelCheck.of(this::open, probeInstance())
+        .groupPrefix("tck-" + rule + "-" + RUN)
+        .actors(actors)
+        .runs(runs)
+        .operations(operations)
+        .timeouts(budget / 3, budget / 4)
+        .run();
   }
 
   /** The test's main store, opened on first use. */

@@ -51,6 +51,28 @@ public interface Metrics {
    */
   void lag(LongSupplier lag);
 
+  /**
+   * Registers the gauges of one partition assigned to this consumer, tagged {@code topic} and
+   * {@code partition}: {@code tandem.consumer.partition.lag} and {@code
+   * tandem.consumer.partition.since.commit}.
+   *
+   * @param topic the topic
+   * @param partition the partition number
+   * @param lag reads the partition's lag, -1 when unknown
+   * @param millisSinceCommit reads the milliseconds since this consumer last committed the
+   *     partition (since it was assigned, before its first commit)
+   */
+  void partitionAssigned(
+      String topic, int partition, LongSupplier lag, LongSupplier millisSinceCommit);
+
+  /**
+   * Removes the gauges of a partition no longer assigned.
+   *
+   * @param topic the topic
+   * @param partition the partition number
+   */
+  void partitionRemoved(String topic, int partition);
+
   /** Removes this consumer's meters. */
   void close();
 
@@ -123,6 +145,13 @@ public interface Metrics {
 
     @Override
     public void lag(LongSupplier lag) {}
+
+    @Override
+    public void partitionAssigned(
+        String topic, int partition, LongSupplier lag, LongSupplier millisSinceCommit) {}
+
+    @Override
+    public void partitionRemoved(String topic, int partition) {}
 
     @Override
     public void close() {}

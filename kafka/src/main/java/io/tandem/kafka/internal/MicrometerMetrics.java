@@ -5,9 +5,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -31,6 +34,8 @@ final class MicrometerMetrics implements Metrics {
   private final Counter deadLetters;
   private final Counter skipped;
   private final List<Meter> meters = new ArrayList<>();
+  // Guarded by meters.
+  private final Map<String, List<Meter>> partitions = new HashMap<>();
 
   private MicrometerMetrics(MeterRegistry registry, String group) {
     this.registry = registry;
@@ -129,12 +134,73 @@ final class MicrometerMetrics implements Metrics {
   }
 
   @Override
+  public void partitionAssigned(
+      String topic, int partition, LongSupplier lag, LongSupplier millisSinceCommit) {
+    Tags at = tags.and("topic", topic, "partition", Integer.toString(partition));
+    Gauge l =
+        Gauge.builder(
+                "tandem.consumer.partition.lag",
+                lag,
+                s -> {
+                  long v = s.getAsLong();
+                  return v < 0 ? Double.NaN : v;
+                })
+            .description("records between this consumer's position and the log end")
+            .strongReference(true)
+            .tags(at)
+            .register(registry);
+    TimeGauge since =
+        TimeGauge.builder(
+                "tandem.consumer.partition.since.commit",
+                millisSinceCommit,
+                TimeUnit.MILLISECONDS,
+                s -> {
+                  long v = s.getAsLong();
+                  return v < 0 ? Double.NaN : v;
+                })
+            .description(
+                "time since this consumer last committed the partition (since it was assigned,"
+                    + " before its first commit)")
+            .strongReference(true)
+            .tags(at)
+            .register(registry);
+    synchronized (meters) {
+      List<Meter> old = partitions.put(key(topic, partition), List.of(l, since));
+      if (old != null) {
+        for (Meter m : old) {
+          if (m != l && m != since) {
+            registry.remove(m);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void partitionRemoved(String topic, int partition) {
+    synchronized (meters) {
+      List<Meter> old = partitions.remove(key(topic, partition));
+      if (old != null) {
+        old.forEach(registry::remove);
+      }
+    }
+  }
+
+  private static String key(String topic, int partition) {
+    return partition + "@" + topic;
+  }
+
+  @Override
   public void close() {
     synchronized (meters) {
       for (Meter m : meters) {
         registry.remove(m);
       }
       meters.clear();
+      for (List<Meter> ms : partitions.values()) {
+        ms.forEach(registry::remove);
+      }
+      partitions.clear();
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.tandem.tck.selftest;
 
+import io.tandem.spi.BatchTooLargeException;
 import io.tandem.spi.Capabilities;
 import io.tandem.spi.Guarantee;
 import io.tandem.spi.OffsetConflictException;
@@ -540,6 +541,85 @@ final class BrokenStores {
     public void overwrite(String group, Map<Partition, Long> positions) {
       super.overwrite(group, positions);
       versions.bump(group);
+    }
+  }
+
+  /**
+   * Declares its limit in ranges, but keeps one document per topic and a transaction takes at most
+   * 8 documents: a batch at the declared limit spread over more topics is refused.
+   */
+  static final class RefusesManyTopicsBelowLimit extends MemoryOffsetStore {
+    RefusesManyTopicsBelowLimit(Builder b) {
+      super(b);
+    }
+
+    @Override
+    protected List<OffsetRange> checkCommit(
+        Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      List<OffsetRange> sorted = super.checkCommit(ranges, writer);
+      long topics = sorted.stream().map(r -> r.partition().topic()).distinct().count();
+      if (topics > 8) {
+        throw new BatchTooLargeException(
+            "a commit may touch at most 8 topics, got "
+                + topics
+                + " ("
+                + sorted.size()
+                + " ranges)");
+      }
+      return sorted;
+    }
+  }
+
+  /**
+   * Past its declared limit, commits the batch topic by topic and refuses only when the running
+   * count passes the limit: the topics before that are already written. A batch within the limit
+   * commits as one.
+   */
+  static final class HalfWritesPastLimit extends MemoryOffsetStore {
+    HalfWritesPastLimit(Builder b) {
+      super(b);
+    }
+
+    @Override
+    public void commit(
+        String group, Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      int max = capabilities().maxRangesPerCommit();
+      if (group == null || ranges == null || writer == null || ranges.size() <= max) {
+        super.commit(group, ranges, writer);
+        return;
+      }
+      Map<String, List<OffsetRange>> byTopic = new TreeMap<>();
+      for (OffsetRange r : ranges) {
+        byTopic.computeIfAbsent(r.partition().topic(), t -> new ArrayList<>()).add(r);
+      }
+      int written = 0;
+      boolean first = true;
+      for (List<OffsetRange> chunk : byTopic.values()) {
+        if (written + chunk.size() > max) {
+          throw new BatchTooLargeException(
+              "more than " + max + " ranges: " + ranges.size() + " given");
+        }
+        super.commit(group, chunk, first ? writer : ResultWriter.none());
+        written += chunk.size();
+        first = false;
+      }
+    }
+  }
+
+  /** Declares no limit, but a statement takes at most 2 000 ranges: larger commits are refused. */
+  static final class RefusesLargeCommits extends MemoryOffsetStore {
+    RefusesLargeCommits(Builder b) {
+      super(b);
+    }
+
+    @Override
+    protected List<OffsetRange> checkCommit(
+        Collection<OffsetRange> ranges, ResultWriter<MemoryTransaction> writer) {
+      List<OffsetRange> sorted = super.checkCommit(ranges, writer);
+      if (sorted.size() > 2_000) {
+        throw new BatchTooLargeException("at most 2000 ranges per statement, got " + sorted.size());
+      }
+      return sorted;
     }
   }
 

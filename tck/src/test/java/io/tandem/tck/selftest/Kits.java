@@ -224,6 +224,34 @@ final class Kits {
     }
   }
 
+  /** Declares 1 000 ranges per commit, but refuses commits touching more than 8 topics. */
+  static final class RefusesManyTopicsBelowLimit extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RefusesManyTopicsBelowLimit() {
+      super(
+          DB, BrokenStores.RefusesManyTopicsBelowLimit::new, Guarantee.TRANSACTIONAL, true, 1_000);
+    }
+  }
+
+  /** Declares 300 ranges per commit; past it, writes topic by topic before refusing. */
+  static final class HalfWritesPastLimit extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    HalfWritesPastLimit() {
+      super(DB, BrokenStores.HalfWritesPastLimit::new, Guarantee.TRANSACTIONAL, true, 300);
+    }
+  }
+
+  /** Declares no limit, refuses more than 2 000 ranges. */
+  static final class RefusesLargeCommits extends MemoryKit {
+    private static final MemoryDatabase DB = new MemoryDatabase();
+
+    RefusesLargeCommits() {
+      super(DB, BrokenStores.RefusesLargeCommits::new);
+    }
+  }
+
   /** Initialize overwrites what stands. */
   static final class InitializeOverwrites extends MemoryKit {
     private static final MemoryDatabase DB = new MemoryDatabase();

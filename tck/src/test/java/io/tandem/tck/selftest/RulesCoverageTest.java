@@ -63,7 +63,7 @@ class RulesCoverageTest {
     String md = rulesMd();
     String[] sections = {
       "## P", "## I", "## C", "## T", "## X", "## N", "## V", "## A", "## D", "## S", "## R",
-      "## F", "## K"
+      "## M", "## F", "## K"
     };
     int at = -1;
     for (String s : sections) {
