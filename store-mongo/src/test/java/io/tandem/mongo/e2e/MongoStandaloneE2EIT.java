@@ -14,19 +14,6 @@ import java.util.Map;
  */
 class MongoStandaloneE2EIT extends ExactlyOnceVerification {
 
-  /**
-   * The fault rules [E5]-[E11] are written for this backend but were not yet run to completion on
-   * it; until they are, CI skips them here and {@code -Dtandem.e2e.faults.unverified=true} runs
-   * them.
-   */
-  @Override
-  protected String faultRulesSkippedReason() {
-    return Boolean.getBoolean("tandem.e2e.faults.unverified")
-        ? null
-        : "fault runs on MongoDB (standalone emulator) not yet verified; run them with"
-            + " -Dtandem.e2e.faults.unverified=true";
-  }
-
   @Override
   protected String storeKillUnsupportedReason() {
     return "mongo-java-server runs inside the test JVM (an in-memory emulator): it has no process of"
