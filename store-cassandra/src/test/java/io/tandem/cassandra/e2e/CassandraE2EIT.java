@@ -46,16 +46,16 @@ import org.slf4j.LoggerFactory;
 class CassandraE2EIT extends ExactlyOnceVerification {
 
   /**
-   * The fault rules [E5]-[E11] are written for this backend but were not yet run to completion on
-   * it; until they are, CI skips them here and {@code -Dtandem.e2e.faults.unverified=true} runs
-   * them.
+   * The fault rules [E5]-[E11] run here only on request: on Cassandra they took 998 s on this
+   * 2-core machine (each commit is a Paxos round, every worker start waits for the driver), more
+   * than CI's budget for all fault runs. {@code -Dtandem.e2e.faults.cassandra=true} runs them.
    */
   @Override
   protected String faultRulesSkippedReason() {
-    return Boolean.getBoolean("tandem.e2e.faults.unverified")
+    return Boolean.getBoolean("tandem.e2e.faults.cassandra")
         ? null
-        : "fault runs on Cassandra not yet verified; run them with"
-            + " -Dtandem.e2e.faults.unverified=true";
+        : "fault runs on Cassandra take ~15 min here, beyond CI's budget; run them with"
+            + " -Dtandem.e2e.faults.cassandra=true";
   }
 
   private static final Logger log = LoggerFactory.getLogger(CassandraE2EIT.class);
