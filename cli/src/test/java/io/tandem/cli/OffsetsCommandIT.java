@@ -7,7 +7,9 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
 import io.tandem.spi.ResultWriter;
+import io.tandem.testing.CassandraServer;
 import io.tandem.testing.KafkaBroker;
+import io.tandem.testing.MongoServer;
 import io.tandem.testing.PostgresServer;
 import io.tandem.testing.RedisServer;
 import io.tandem.testing.ZooKeeperTestServer;
@@ -39,10 +41,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
 /**
- * The admin command end to end through its main entry against real PostgreSQL, Redis and ZooKeeper
- * servers and a KRaft broker: show, reset (dry run, then execute), export, import into another
- * store, history; refusals and exit statuses. Each command and its output is appended to {@code
- * target/offsets-transcript.txt}.
+ * The admin command end to end through its main entry against real PostgreSQL, Redis, ZooKeeper and
+ * Cassandra servers, a MongoDB emulator (mongo-java-server) and a KRaft broker: show, reset (dry
+ * run, then execute), export, import into another store, history; refusals and exit statuses. Each
+ * command and its output is appended to {@code target/offsets-transcript.txt}.
  */
 class OffsetsCommandIT {
   private static final Path TRANSCRIPT = Path.of("target", "offsets-transcript.txt");
@@ -74,6 +76,33 @@ class OffsetsCommandIT {
         Arguments.of("postgresql", pg, redis),
         Arguments.of("redis", redis, zk),
         Arguments.of("zookeeper", zk, pg));
+  }
+
+  /**
+   * The IDEMPOTENT stores: Cassandra (forked, about a minute to start) and MongoDB (the in-process
+   * standalone server). Cassandra's group moves to MongoDB, MongoDB's to PostgreSQL.
+   */
+  static Stream<Arguments> idempotentStores() {
+    String mongo = mongo();
+    return Stream.of(
+        Arguments.of("cassandra", cassandra(), mongo), Arguments.of("mongodb", mongo, postgres()));
+  }
+
+  /** The shared Cassandra, keyspace tandem_cli_it (replication 1, created by the first open). */
+  static String cassandra() {
+    CassandraServer server = CassandraServer.shared();
+    return "cassandra://"
+        + server.contactString()
+        + "/tandem_cli_it?localDatacenter="
+        + server.localDatacenter()
+        + "&createSchema=SimpleStrategy:1";
+  }
+
+  static String mongo() {
+    String uri = MongoServer.inProcess().uri();
+    int hosts = uri.indexOf("://") + 3;
+    int end = uri.indexOf('/', hosts);
+    return (end < 0 ? uri : uri.substring(0, end)) + "/tandem_cli_it";
   }
 
   static String postgres() {
@@ -127,6 +156,22 @@ class OffsetsCommandIT {
       s.commit(group, List.of(OffsetRange.of(TOPIC, 0, 0, 30)), ResultWriter.none());
       s.commit(group, List.of(OffsetRange.of(TOPIC, 1, 0, 20)), ResultWriter.none());
     }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("idempotentStores")
+  void showResetExportImportHistoryOnIdempotentStores(String name, String uri, String other) {
+    showResetExportImportHistory(name, uri, other);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("idempotentStores")
+  void storeCheckAndInitOnIdempotentStores(String name, String uri, String other) {
+    Result init = run("store", "init", "--store", uri);
+    assertThat(init.status()).as(init.err()).isZero();
+    Result check = run("store", "check", "--store", uri, "--output", "json");
+    assertThat(check.status()).as(check.err()).isZero();
+    assertThat(check.out()).contains("\"reachable\": true", "\"guarantee\": \"IDEMPOTENT\"");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -6,11 +6,15 @@ import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
 import io.tandem.spi.StoreUris;
+import io.tandem.testing.CassandraServer;
 import io.tandem.testing.ForkedJvm;
 import io.tandem.testing.FreePorts;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.MariaDbServer;
+import io.tandem.testing.MongoServer;
 import io.tandem.testing.PostgresServer;
+import io.tandem.testing.RedisServer;
+import io.tandem.testing.ZooKeeperTestServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -51,9 +55,11 @@ import picocli.CommandLine.Option;
  * killed with SIGKILL while they work (some of them in the middle of a commit), then a check that
  * every payment was applied exactly once and every balance is right.
  *
- * <p>With no options everything is embedded: a Kafka broker in this JVM, an H2 file database under
- * the work directory served over TCP (the consumers are separate JVMs, killed for real). {@code
- * --store} runs the same on any JDBC store, {@code --bootstrap-server} on an existing Kafka.
+ * <p>With no options everything is embedded: a Kafka broker in this JVM and a PostgreSQL server
+ * (the consumers are separate JVMs, killed for real). {@code --store} names another embedded
+ * backend (MariaDB, H2, Redis, ZooKeeper, Cassandra, a MongoDB emulator) or takes a store URI;
+ * {@code --bootstrap-server} runs on an existing Kafka. On a jdbc: store the ledger is two SQL
+ * tables; on the others it is the store's own end-to-end result model ({@link ModelLedger}).
  */
 @Command(
     name = "demo",
@@ -63,8 +69,8 @@ import picocli.CommandLine.Option;
       "Exactly-once under crashes: a consumer group folds payments into account balances while its"
           + " members are killed with SIGKILL (some mid-commit) and restarted; then every payment"
           + " and balance is checked.",
-      "Nothing to install: Kafka runs embedded, the store is an H2 file database under the work"
-          + " directory. Exit status 1 if a payment was lost or applied twice."
+      "Nothing to install: Kafka runs embedded, and so does the store (PostgreSQL unless --store"
+          + " names another). Exit status 1 if a payment was lost or applied twice."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -97,8 +103,10 @@ final class DemoCommand implements Callable<Integer> {
       paramLabel = "NAME|URI",
       description =
           "postgres (default: an embedded PostgreSQL), mariadb (embedded MariaDB), h2 (an H2"
-              + " file database served over TCP), or a JDBC URI such as"
-              + " jdbc:postgresql://localhost/app (with -P user=.. -P password=..).")
+              + " file database served over TCP), redis, zookeeper, cassandra (forked, ~1 min to"
+              + " start), mongodb (an in-process emulator, standalone: IDEMPOTENT), or a store URI"
+              + " such as jdbc:postgresql://localhost/app (with -P user=.. -P password=..),"
+              + " redis://.., zookeeper://.., cassandra://.., mongodb://..")
   String storeUri = "postgres";
 
   @Option(
@@ -126,10 +134,15 @@ final class DemoCommand implements Callable<Integer> {
   Long seed;
 
   /** Store names the demo starts itself. */
-  private static final List<String> EMBEDDED = List.of("postgres", "mariadb", "h2");
+  private static final List<String> EMBEDDED =
+      List.of("postgres", "mariadb", "h2", "redis", "zookeeper", "cassandra", "mongodb");
 
-  /** Store names of backends whose result model the demo does not have yet. */
-  private static final List<String> NOT_SQL = List.of("redis", "zookeeper", "cassandra", "mongodb");
+  /** The keyspace, database or root the demo uses on a store it starts itself. */
+  private static final String NAMESPACE = "tandem_demo";
+
+  /** URI schemes the demo has a ledger for: SQL for jdbc:, a result model for the others. */
+  private static final List<String> LEDGER_SCHEMES =
+      List.of("jdbc", "redis", "rediss", "zookeeper", "cassandra", "mongodb", "mongodb+srv");
 
   private PrintWriter out;
   private final List<AutoCloseable> resources = new ArrayList<>();
@@ -145,26 +158,18 @@ final class DemoCommand implements Callable<Integer> {
     check(consumers >= 1, "--consumers must be >= 1, got " + consumers);
     check(accounts >= 1, "--accounts must be >= 1, got " + accounts);
     boolean named = EMBEDDED.contains(storeUri);
-    if (!named && NOT_SQL.contains(storeUri)) {
-      throw new Tandem.UsageException(
-          "the demo's ledger is SQL, written through the commit's JDBC connection: it runs on"
-              + " postgres, mariadb, h2 or a jdbc: URI, not yet on "
-              + storeUri
-              + " (a result model per store is the next step; the end-to-end kit"
-              + " io.tandem.tck.e2e runs every store)");
-    }
-    if (!named && !StoreUris.scheme(storeUri).equals("jdbc")) {
-      String scheme = StoreUris.scheme(storeUri);
-      OffsetStores.provider(storeUri); // says which artifact is missing, if one is
-      throw new Tandem.UsageException(
-          "the demo's ledger is SQL, written through the commit's JDBC connection: it runs on"
-              + " jdbc: stores (PostgreSQL, MariaDB/MySQL, H2). A "
-              + scheme
-              + " store needs a result model of its own: run the end-to-end kit"
-              + " (io.tandem.tck.e2e.ExactlyOnceVerification) with a ResultModel for "
-              + scheme
-              + ". Offset administration works on it: tandem offsets list --store "
-              + StoreUris.mask(storeUri));
+    if (!named) {
+      String scheme = StoreUris.scheme(storeUri); // a malformed URI is one clear line
+      OffsetStores.provider(storeUri); // an unknown scheme names the artifact that adds it
+      if (!LEDGER_SCHEMES.contains(scheme)) {
+        throw new Tandem.UsageException(
+            "the demo has no ledger for a "
+                + scheme
+                + " store: it runs on "
+                + String.join(", ", EMBEDDED)
+                + " or a URI with scheme "
+                + String.join(", ", LEDGER_SCHEMES));
+      }
     }
     long runSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
     String run = HexFormat.of().formatHex(longBytes(runSeed ^ System.nanoTime())).substring(0, 8);
@@ -249,13 +254,44 @@ final class DemoCommand implements Callable<Integer> {
       // writes for 500 ms, which the store would rightly report as not durable).
       uri = "jdbc:h2:tcp://127.0.0.1:" + port + "/ledger;WRITE_DELAY=0";
       out.println("Store: H2 file database " + h2.resolve("ledger.mv.db") + " (" + uri + ")");
+    } else if (uri.equals("redis")) {
+      // AOF with appendfsync always: the durable setup (RedisServer.FSYNC_PROPERTY changes it).
+      RedisServer server = RedisServer.shared();
+      uri = server.uri();
+      out.println("Store: " + server.description() + " (" + StoreUris.mask(uri) + ")");
+    } else if (uri.equals("zookeeper")) {
+      ZooKeeperTestServer server = ZooKeeperTestServer.shared();
+      // The ledger's nodes live beside the store's root, under /tandem_demo-e2e.
+      uri = "zookeeper://" + server.connectString() + "/" + NAMESPACE + "?connectTimeout=30s";
+      out.println("Store: " + server.description() + " (" + uri + ")");
+    } else if (uri.equals("cassandra")) {
+      out.print("Starting Cassandra (a forked JVM; about a minute) ... ");
+      out.flush();
+      long tc = System.nanoTime();
+      CassandraServer server = CassandraServer.shared();
+      uri =
+          "cassandra://"
+              + server.contactString()
+              + "/"
+              + NAMESPACE
+              + "?localDatacenter="
+              + server.localDatacenter();
+      out.printf("%s (%.1f s)%n", uri, seconds(tc));
+      // One node: replication 1. Created here once, before any consumer opens the keyspace.
+      OffsetStores.open(uri + "&createSchema=SimpleStrategy:1", props).close();
+      out.println("Store: " + server + " (keyspace " + NAMESPACE + ")");
+    } else if (uri.equals("mongodb")) {
+      MongoServer.Instance server = MongoServer.inProcess();
+      uri = onDatabase(server.uri(), NAMESPACE);
+      out.println("Store: " + server.description() + " (" + uri + ")");
     } else {
       out.println("Store: " + StoreUris.mask(uri));
     }
-    OffsetStore<Connection> store = OffsetStores.open(uri, props, Connection.class);
+    boolean sql = StoreUris.scheme(uri).equals("jdbc");
+    OffsetStore<?> store = OffsetStores.open(uri, props);
     resources.add(0, store);
     Capabilities caps = store.capabilities();
-    if (!caps.transactional()) {
+    if (sql && !caps.transactional()) {
       throw new Tandem.UsageException(
           "the demo folds balances, which needs a TRANSACTIONAL store; this one is "
               + caps.guarantee()
@@ -265,8 +301,29 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.println("       " + caps.guarantee() + ": " + caps.description());
     DemoLedger ledger = new DemoLedger(run);
-    try (Connection c = DemoLedger.connect(uri, props)) {
-      DemoLedger.createTables(c);
+    String modelClass = null;
+    ModelLedger model = null;
+    if (sql) {
+      try (Connection c = DemoLedger.connect(uri, props)) {
+        DemoLedger.createTables(c);
+      }
+      out.println("Ledger: SQL tables " + DemoLedger.PAYMENTS + ", " + DemoLedger.BALANCES);
+    } else {
+      // Opened here first: the model creates its tables, collections or nodes once, before the
+      // consumers open it (Cassandra's CREATE TABLE must not race), and reads the run back at
+      // the end.
+      modelClass = ModelLedger.modelFor(uri, caps);
+      model =
+          ModelLedger.open(
+              modelClass, uri, props, ModelLedger.namespace(run), caps.transactional());
+      resources.add(0, model);
+      out.println(
+          "Ledger: "
+              + modelClass.substring(modelClass.lastIndexOf('.') + 1)
+              + (caps.transactional()
+                  ? " (a result appended per payment, balances folded in the commit)"
+                  : " (keyed results per payment; no balances folded: an IDEMPOTENT store"
+                      + " replays a batch over its own keys, which a fold would count twice)"));
     }
 
     // 3. Topic and payments
@@ -308,6 +365,9 @@ final class DemoCommand implements Callable<Integer> {
     args.add("--sessionTimeoutMs=" + sessionTimeout);
     if (!props.isEmpty()) {
       args.add("--storeProps=" + secretFile(workDir, props));
+    }
+    if (modelClass != null) {
+      args.add("--model=" + modelClass);
     }
     List<Partition> all = new ArrayList<>();
     for (int p = 0; p < partitions; p++) {
@@ -460,9 +520,14 @@ final class DemoCommand implements Callable<Integer> {
     // 5. Verification
     DemoLedger.Observed seen;
     List<Long> lostSample;
-    try (Connection c = DemoLedger.connect(uri, props)) {
-      seen = ledger.read(c);
-      lostSample = seen.distinct() < records ? ledger.lostSample(c, records, 5) : List.of();
+    if (model == null) {
+      try (Connection c = DemoLedger.connect(uri, props)) {
+        seen = ledger.read(c);
+        lostSample = seen.distinct() < records ? ledger.lostSample(c, records, 5) : List.of();
+      }
+    } else {
+      lostSample = new ArrayList<>();
+      seen = model.read(records, lostSample);
     }
     DemoLedger.Verdict verdict = DemoLedger.Verdict.of(expected, records, seen);
     long lost = verdict.lost();
@@ -471,19 +536,31 @@ final class DemoCommand implements Callable<Integer> {
     out.println("Verification");
     out.printf("  payments produced      %,14d%n", records);
     out.printf("  payments applied       %,14d  (distinct ids)%n", seen.distinct());
-    out.printf("  duplicates             %,14d%n", seen.duplicates());
+    out.printf(
+        "  duplicates             %,14d%s%n",
+        seen.duplicates(),
+        seen.folded() ? "" : "  (keyed results: a replay overwrites its own result)");
     out.printf(
         "  lost                   %,14d%s%n",
         lost, lostSample.isEmpty() ? "" : "  e.g. ids " + lostSample);
-    out.printf(
-        "  balances               %,14d  of %,d accounts equal%s%n",
-        verdict.matching(),
-        verdict.accounts(),
-        verdict.wrong().isEmpty()
-            ? ""
-            : "  e.g. " + verdict.wrong().subList(0, Math.min(5, verdict.wrong().size())));
-    out.printf("  total expected         %14s%n", money(verdict.expectedTotal()));
-    out.printf("  total actual           %14s%n", money(verdict.actualTotal()));
+    if (seen.unexpected() > 0) {
+      out.printf("  results of no payment  %,14d%n", seen.unexpected());
+    }
+    if (seen.folded()) {
+      out.printf(
+          "  balances               %,14d  of %,d accounts equal%s%n",
+          verdict.matching(),
+          verdict.accounts(),
+          verdict.wrong().isEmpty()
+              ? ""
+              : "  e.g. " + verdict.wrong().subList(0, Math.min(5, verdict.wrong().size())));
+      out.printf("  total expected         %14s%n", money(verdict.expectedTotal()));
+      out.printf("  total actual           %14s%n", money(verdict.actualTotal()));
+    } else {
+      out.printf(
+          "  balances               %14s  (IDEMPOTENT store: keyed results, no fold)%n",
+          "not folded");
+    }
     out.printf(
         "  crashes (SIGKILL)      %14d  (%d inside an open commit%s)%n",
         killed,
@@ -511,7 +588,9 @@ final class DemoCommand implements Callable<Integer> {
     out.println();
     out.println(
         ok
-            ? "OK: every payment applied exactly once; every balance matches."
+            ? seen.folded()
+                ? "OK: every payment applied exactly once; every balance matches."
+                : "OK: every payment has exactly one result (keyed, IDEMPOTENT store)."
             : "FAILED: the ledger does not match the payments (see above).");
     return ok && failures.isEmpty();
   }
@@ -567,6 +646,17 @@ final class DemoCommand implements Callable<Integer> {
       p.store(w, "tandem demo store properties");
     }
     return file;
+  }
+
+  /** A MongoDB connection string with its database path set; query options are kept. */
+  static String onDatabase(String serverUri, String database) {
+    int hosts = serverUri.indexOf("://") + 3;
+    int query = serverUri.indexOf('?', hosts);
+    int slash = serverUri.indexOf('/', hosts);
+    String options = query < 0 ? "" : serverUri.substring(query);
+    int endOfHosts =
+        slash >= 0 && (query < 0 || slash < query) ? slash : query < 0 ? serverUri.length() : query;
+    return serverUri.substring(0, endOfHosts) + "/" + database + options;
   }
 
   private static String money(long cents) {

@@ -4,6 +4,7 @@ import io.tandem.kafka.ConsumerStats;
 import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
+import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.testing.ForkChannel;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ public final class DemoWorker {
    * Runs one demo consumer until {@code stop} or a kill.
    *
    * @param args {@code --key=value}: bootstrap, store, storeProps (file), group, topic, run,
-   *     instance, sessionTimeoutMs
+   *     instance, sessionTimeoutMs, model (a result model class, for a store that is not jdbc:)
    * @throws Exception on a setup failure
    */
   public static void main(String[] args) throws Exception {
@@ -72,11 +73,23 @@ public final class DemoWorker {
       }
       p.stringPropertyNames().forEach(k -> storeProps.put(k, p.getProperty(k)));
     }
-    DemoLedger ledger = new DemoLedger(a.get("run"));
-
-    try (OffsetStore<Connection> store =
-        OffsetStores.open(a.get("store"), storeProps, Connection.class)) {
-      TandemConsumer<String, String, Connection> consumer =
+    // jdbc: stores apply payments to the SQL ledger; other stores through their result model.
+    String modelClass = a.get("model");
+    @SuppressWarnings("unchecked")
+    OffsetStore<Object> store = (OffsetStore<Object>) OffsetStores.open(a.get("store"), storeProps);
+    boolean transactional = store.capabilities().transactional();
+    DemoLedger sql = modelClass == null ? new DemoLedger(a.get("run")) : null;
+    ModelLedger model =
+        modelClass == null
+            ? null
+            : ModelLedger.open(
+                modelClass,
+                a.get("store"),
+                storeProps,
+                ModelLedger.namespace(a.get("run")),
+                transactional);
+    try {
+      TandemConsumer.Builder<String, String, Object> builder =
           TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
               .bootstrapServers(a.get("bootstrap"))
               .group(a.get("group"))
@@ -89,18 +102,31 @@ public final class DemoWorker {
               .property("heartbeat.interval.ms", "500")
               .property("max.poll.records", "500")
               .processor(
-                  (batch, connection) -> {
-                    List<DemoLedger.Payment> payments = new ArrayList<>(batch.size());
-                    for (ConsumerRecord<String, String> r : batch.records()) {
-                      payments.add(DemoLedger.Payment.decode(r.key(), r.value()));
+                  (batch, handle) -> {
+                    if (sql != null) {
+                      List<DemoLedger.Payment> payments = new ArrayList<>(batch.size());
+                      for (ConsumerRecord<String, String> r : batch.records()) {
+                        payments.add(DemoLedger.Payment.decode(r.key(), r.value()));
+                      }
+                      sql.apply((Connection) handle, payments);
+                    } else {
+                      List<E2eRecord> payments = new ArrayList<>(batch.size());
+                      for (ConsumerRecord<String, String> r : batch.records()) {
+                        payments.add(E2eRecord.decode(r.key(), r.value()));
+                      }
+                      model.apply(handle, payments);
                     }
-                    ledger.apply(connection, payments);
                     if (hangNext.compareAndSet(true, false)) {
                       event("hang");
-                      new CountDownLatch(1).await(); // inside the open transaction, until SIGKILL
+                      new CountDownLatch(1).await(); // inside the open commit, until SIGKILL
                     }
-                  })
-              .build();
+                  });
+      if (!transactional) {
+        // An IDEMPOTENT store: the model writes keyed results, which the runtime requires to be
+        // declared.
+        builder.keyedResults();
+      }
+      TandemConsumer<String, String, Object> consumer = builder.build();
       AtomicReference<Throwable> failure = new AtomicReference<>();
       Thread runner =
           new Thread(
@@ -125,6 +151,11 @@ public final class DemoWorker {
       consumer.close();
       runner.join(TimeUnit.SECONDS.toMillis(30));
       stats(consumer);
+    } finally {
+      if (model != null) {
+        model.close();
+      }
+      store.close();
     }
     event("stopped");
     System.exit(0);

@@ -14,7 +14,10 @@ import picocli.CommandLine;
 
 /**
  * {@code tandem demo} end to end: embedded Kafka, forked consumers killed with SIGKILL, on the
- * embedded H2 default and on real PostgreSQL and MariaDB servers given with {@code --store}.
+ * embedded H2 default and on real PostgreSQL and MariaDB servers given with {@code --store}, and on
+ * each other backend by name (the demo starts its server, once per JVM; Cassandra's takes about a
+ * minute, so it runs once). The non-SQL runs are smaller: one short run per store keeps CI time
+ * low.
  */
 class DemoCommandIT {
 
@@ -35,6 +38,75 @@ class DemoCommandIT {
     MariaDbServer db = MariaDbServer.shared();
     assertDemoPasses(
         "--store", db.jdbcUrl(), "-P", "user=" + db.user(), "-P", "password=" + db.password());
+  }
+
+  @Test
+  void demoRunsOnRedis() {
+    assertModelDemoPasses("redis", true);
+  }
+
+  @Test
+  void demoRunsOnZooKeeper() {
+    assertModelDemoPasses("zookeeper", true);
+  }
+
+  @Test
+  void demoRunsOnCassandraWithKeyedResults() {
+    assertModelDemoPasses("cassandra", false);
+  }
+
+  @Test
+  void demoRunsOnMongoDbWithKeyedResults() {
+    assertModelDemoPasses("mongodb", false);
+  }
+
+  /**
+   * A run through the store's result model: TRANSACTIONAL stores fold balances, which must all
+   * match; IDEMPOTENT ones keep keyed results, where no payment may be missing.
+   */
+  private static void assertModelDemoPasses(String store, boolean folds) {
+    String text =
+        runDemo(
+            List.of(
+                "--store",
+                store,
+                "--records",
+                "20000",
+                "--crashes",
+                "1",
+                "--consumers",
+                "2",
+                "--partitions",
+                "4",
+                "--accounts",
+                "50"));
+    assertThat(text)
+        .containsPattern("payments applied\\s+20,000\\b")
+        .containsPattern("duplicates\\s+0\\b")
+        .containsPattern("lost\\s+0\\b")
+        .containsPattern("crashes \\(SIGKILL\\)\\s+1\\b");
+    if (folds) {
+      assertThat(text)
+          .containsPattern("balances\\s+50\\s+of 50 accounts equal")
+          .contains("OK: every payment applied exactly once");
+    } else {
+      assertThat(text).contains("IDEMPOTENT").contains("OK: every payment has exactly one result");
+    }
+  }
+
+  private static String runDemo(List<String> demoArgs) {
+    StringWriter out = new StringWriter();
+    CommandLine cli = TandemDemo.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(out, true));
+    List<String> args = new ArrayList<>(List.of("demo"));
+    args.addAll(demoArgs);
+    args.addAll(List.of("--work-dir", Path.of("target", "demo-it").toString()));
+    int status = cli.execute(args.toArray(String[]::new));
+    String text = out.toString();
+    System.out.println(text);
+    assertThat(status).as(text).isZero();
+    return text;
   }
 
   private static void assertDemoPasses(String... storeArgs) {

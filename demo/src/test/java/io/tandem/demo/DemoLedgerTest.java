@@ -71,6 +71,18 @@ class DemoLedgerTest {
   }
 
   @Test
+  void withoutAFoldTheVerdictRestsOnEveryPaymentHavingOneResultAndNothingElse() {
+    // What ModelLedger reports on an IDEMPOTENT store: keyed results, no balances.
+    DemoLedger.Observed all = new DemoLedger.Observed(3, 3, 0, Map.of(), false, 0);
+    assertThat(DemoLedger.Verdict.of(expected, 3, all).ok()).isTrue();
+    DemoLedger.Observed missing = new DemoLedger.Observed(2, 2, 0, Map.of(), false, 0);
+    assertThat(DemoLedger.Verdict.of(expected, 3, missing).lost()).isEqualTo(1);
+    assertThat(DemoLedger.Verdict.of(expected, 3, missing).ok()).isFalse();
+    DemoLedger.Observed foreign = new DemoLedger.Observed(3, 3, 0, Map.of(), false, 1);
+    assertThat(DemoLedger.Verdict.of(expected, 3, foreign).ok()).isFalse();
+  }
+
+  @Test
   void storeOptionsAreStrippedFromTheDriverUrl() {
     assertThat(DemoLedger.driverUrl("jdbc:postgresql://h/app?tandem.table=t&ssl=true"))
         .isEqualTo("jdbc:postgresql://h/app?ssl=true");

@@ -4,6 +4,7 @@ import io.tandem.spark.internal.Commits;
 import io.tandem.spark.internal.KafkaPositions;
 import io.tandem.spark.internal.Outcome;
 import io.tandem.spark.internal.Pending;
+import io.tandem.spark.internal.SubscribeAssigned;
 import io.tandem.spi.OffsetRange;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.Partition;
@@ -73,12 +74,15 @@ public final class TandemDirectStream {
 
   /**
    * A direct stream over every partition the topics have now, starting from the store's positions
-   * (missing ones initialized by {@code reset}). Uses {@code ConsumerStrategies.Subscribe} with
-   * explicit offsets; {@code group.id} defaults to the store group. Partitions added to a topic
-   * later are read from Kafka's {@code auto.offset.reset}: restart the job after adding partitions.
-   * A job that recovers from a Spark checkpoint should use {@link #assign} instead: on recovery
-   * Spark's {@code Subscribe} seeks before the group has assigned anything while the killed driver
-   * is still a member, and fails with "No current assignment for partition".
+   * (missing ones initialized by {@code reset}); {@code group.id} defaults to the store group. The
+   * driver's consumer joins the group and seeks only once the group has assigned it every partition
+   * to seek (the start positions, or on recovery from a Spark checkpoint the checkpoint's offsets),
+   * waiting up to twice {@code session.timeout.ms} plus 30 s: after a driver crash the killed
+   * driver stays a member until its session expires. (Spark's own {@code
+   * ConsumerStrategies.Subscribe} seeks after a single poll and can fail there with "No current
+   * assignment for partition".) Another live consumer of the group holding some of the partitions
+   * fails the start, naming them. Partitions added to a topic later are read from Kafka's {@code
+   * auto.offset.reset}: restart the job after adding partitions.
    *
    * @param ssc the streaming context
    * @param store the store
@@ -103,7 +107,7 @@ public final class TandemDirectStream {
     List<Partition> partitions = KafkaPositions.partitionsOf(topics, params);
     Map<TopicPartition, Long> offsets = startOffsets(store, group, partitions, params, reset);
     ConsumerStrategy<K, V> strategy =
-        ConsumerStrategies.<K, V>Subscribe(List.copyOf(topics), params, offsets);
+        new SubscribeAssigned<>(topics, params, offsets, SubscribeAssigned.defaultWait(params));
     return KafkaUtils.createDirectStream(ssc, LocationStrategies.PreferConsistent(), strategy);
   }
 

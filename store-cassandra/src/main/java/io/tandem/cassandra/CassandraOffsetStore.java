@@ -581,6 +581,19 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     try {
       results.write(handle);
     } catch (Exception e) {
+      // A writer that reads through the session meets the same outage as the store: after a
+      // server SIGKILL it threw NoNodeAvailableException, which as a writer failure made the
+      // runtime stop on a "poison" record instead of retrying (found by the e2e rule E6).
+      Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+      if (DriverErrors.isUnavailable(cause)) {
+        throw new StoreUnavailableException(
+            "Cassandra unavailable while the result writer of group '"
+                + group
+                + "' ran: "
+                + cause.getMessage()
+                + ". Nothing was committed.",
+            cause);
+      }
       throw new ResultWriteException(
           "the result writer of group '" + group + "' threw: " + e + ". Nothing was committed.", e);
     }

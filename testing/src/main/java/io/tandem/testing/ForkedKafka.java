@@ -81,6 +81,11 @@ final class ForkedKafka implements AutoCloseable {
   }
 
   static ForkedKafka start(Path dir, boolean deleteOnClose) {
+    return start(dir, deleteOnClose, FreePorts.next(), FreePorts.next());
+  }
+
+  /** Starts on the given ports: a restart on the same log keeps the address clients know. */
+  static ForkedKafka start(Path dir, boolean deleteOnClose, int brokerPort, int controllerPort) {
     String version = version();
     String slf4j = slf4jVersion();
     String classPath =
@@ -94,8 +99,6 @@ final class ForkedKafka implements AutoCloseable {
             + ownLocation();
     try {
       Files.createDirectories(dir);
-      int brokerPort = FreePorts.next();
-      int controllerPort = FreePorts.next();
       Path config = dir.resolve("server.properties");
       Properties props = new Properties();
       props.putAll(KafkaNodeConfig.properties(dir.resolve("log"), brokerPort, controllerPort));
@@ -239,6 +242,22 @@ final class ForkedKafka implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /** SIGKILL: the broker gets no chance to flush or to close its log cleanly. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("forked Kafka (pid " + pid() + ") survived SIGKILL");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  boolean alive() {
+    return process.isAlive();
   }
 
   /** SIGTERM (a clean stop, exit status 143), SIGKILL after a grace period; deletes its data. */

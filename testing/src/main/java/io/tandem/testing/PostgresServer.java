@@ -8,7 +8,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +34,102 @@ public final class PostgresServer extends JdbcServer {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresServer.class);
 
+  /** The private, killable server's process control; null for the shared server. */
+  private final Postmaster postmaster;
+
   private PostgresServer(String jdbcUrl, String user, String password, String description) {
+    this(jdbcUrl, user, password, description, null);
+  }
+
+  private PostgresServer(
+      String jdbcUrl, String user, String password, String description, Postmaster postmaster) {
     super(jdbcUrl, user, password, description);
+    this.postmaster = postmaster;
+  }
+
+  /**
+   * A new embedded server of its own (zonky's PostgreSQL binaries, durable: fsync and synchronous
+   * commit on), for tests that kill it and start it again on the same data; the caller closes it.
+   * Always embedded, whatever the environment says: a user's server cannot be killed.
+   *
+   * @return the running server
+   * @throws IllegalStateException if it does not start
+   */
+  public static PostgresServer startPrivate() {
+    return Postmaster.startPrivate();
+  }
+
+  /**
+   * Whether this launcher owns the server process ({@link #startPrivate()}), so that {@link
+   * #kill()} and {@link #restart()} work.
+   *
+   * @return true for a private server
+   */
+  public boolean controllable() {
+    return postmaster != null;
+  }
+
+  /**
+   * Kills the postmaster and every backend process with SIGKILL, as a crash would: no checkpoint,
+   * no shutdown; what was acknowledged must be in the WAL (fsync is on).
+   *
+   * @throws IllegalStateException if the server is not {@link #controllable()}
+   */
+  public void kill() {
+    requirePostmaster().kill();
+  }
+
+  /**
+   * Starts a killed server again on the same data directory and port (crash recovery replays the
+   * WAL); returns when it accepts connections.
+   *
+   * @throws IllegalStateException if the server is not {@link #controllable()} or does not start
+   */
+  public void restart() {
+    requirePostmaster().start();
+    try {
+      awaitAccepting(Duration.ofSeconds(120));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + "; " + postmaster.logTail(), e);
+    }
+  }
+
+  /** Stops a private server (SIGKILL: its data is thrown away) and deletes its data; idempotent. */
+  public void close() {
+    if (postmaster != null) {
+      postmaster.close();
+    }
+  }
+
+  private Postmaster requirePostmaster() {
+    if (postmaster == null) {
+      throw new IllegalStateException(
+          "only a private PostgreSQL (PostgresServer.startPrivate) can be killed; this one is "
+              + description());
+    }
+    return postmaster;
+  }
+
+  private void awaitAccepting(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    SQLException last = null;
+    while (System.nanoTime() < deadline) {
+      try (Connection c = connect()) {
+        if (c.isValid(5)) {
+          return;
+        }
+      } catch (SQLException e) {
+        last = e; // starting up or replaying the WAL
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while PostgreSQL restarts", e);
+      }
+    }
+    throw new IllegalStateException(
+        "PostgreSQL did not accept connections within " + timeout + " after a restart", last);
   }
 
   /**
@@ -112,6 +213,170 @@ public final class PostgresServer extends JdbcServer {
           container.getUsername(),
           container.getPassword(),
           "Testcontainers postgres:16-alpine at " + container.getJdbcUrl());
+    }
+  }
+
+  /**
+   * A private embedded server's postmaster. zonky starts it the first time (initdb, binaries);
+   * later starts rerun the postmaster's own command line on the same data directory, because
+   * zonky's instance keeps a file lock on that directory for the life of this JVM.
+   */
+  private static final class Postmaster {
+    private final Path dir;
+    private final List<String> command;
+    private final Map<String, String> environment;
+    private ProcessHandle process;
+
+    private Postmaster(
+        Path dir, List<String> command, Map<String, String> environment, ProcessHandle process) {
+      this.dir = dir;
+      this.command = command;
+      this.environment = environment;
+      this.process = process;
+    }
+
+    static PostgresServer startPrivate() {
+      Path dir;
+      try {
+        dir = Files.createTempDirectory("tandem-postgres-private-");
+      } catch (IOException e) {
+        throw new UncheckedIOException("no temp dir for PostgreSQL", e);
+      }
+      int port = FreePorts.next();
+      try {
+        io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg =
+            io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
+                .setPort(port)
+                .setDataDirectory(dir.resolve("data"))
+                .setCleanDataDirectory(true)
+                .setRegisterShutdownHook(false)
+                .setServerConfig("fsync", "on")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("listen_addresses", "127.0.0.1")
+                .setServerConfig("max_connections", "300")
+                .start();
+        // zonky starts the server through pg_ctl, which has exited by now: the postmaster's pid is
+        // the first line of postmaster.pid, its command line in /proc (Linux, where the embedded
+        // binaries run).
+        long pid =
+            Long.parseLong(
+                Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
+        ProcessHandle h =
+            ProcessHandle.of(pid)
+                .orElseThrow(() -> new IllegalStateException("no postmaster with pid " + pid));
+        String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+        List<String> command = new ArrayList<>(Arrays.asList(cmdline.split("\0")));
+        // pg_ctl handed the postmaster its environment (zonky's library path among it): keep it.
+        Map<String, String> environment = new HashMap<>();
+        for (String kv :
+            Files.readString(Path.of("/proc", Long.toString(pid), "environ")).split("\0")) {
+          int eq = kv.indexOf('=');
+          if (eq > 0) {
+            environment.put(kv.substring(0, eq), kv.substring(eq + 1));
+          }
+        }
+        Postmaster pm = new Postmaster(dir, command, environment, h);
+        Runtime.getRuntime().addShutdownHook(new Thread(pm::close, "tandem-postgres-private-stop"));
+        PostgresServer server =
+            new PostgresServer(
+                "jdbc:postgresql://127.0.0.1:" + port + "/postgres",
+                "postgres",
+                "postgres",
+                "private embedded zonky PostgreSQL on 127.0.0.1:" + port + ", data in " + dir,
+                pm);
+        ServerLog.using("PostgreSQL (private, killable)", durability(server));
+        return server;
+      } catch (IOException e) {
+        throw new IllegalStateException("private embedded PostgreSQL did not start", e);
+      }
+    }
+
+    synchronized void kill() {
+      if (process == null) {
+        return;
+      }
+      List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
+      all.add(0, process);
+      all.forEach(ProcessHandle::destroyForcibly);
+      for (ProcessHandle p : all) {
+        try {
+          p.onExit().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("PostgreSQL process " + p.pid() + " survived SIGKILL", e);
+        }
+      }
+      process = null;
+    }
+
+    synchronized void start() {
+      if (process != null) {
+        throw new IllegalStateException("PostgreSQL is running (pid " + process.pid() + ")");
+      }
+      // pg_ctl and the postmaster refuse to run as root; zonky starts them inside a new user
+      // namespace (unshare -U, where this uid is unprivileged) when unshare is available: the
+      // same here, with the postmaster's own options.
+      Path bin = Path.of(command.get(0)).getParent();
+      int d = command.indexOf("-D");
+      List<String> options = command.subList(d + 2, command.size());
+      List<String> pgCtl = new ArrayList<>();
+      if (ProcessHandle.current().info().user().map("root"::equals).orElse(false)) {
+        pgCtl.addAll(List.of("unshare", "-U"));
+      }
+      pgCtl.addAll(
+          List.of(
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              command.get(d + 1),
+              "-o",
+              String.join(" ", options),
+              "-w",
+              "-t",
+              "120",
+              "-l",
+              dir.resolve("restart.log").toString(),
+              "start"));
+      try {
+        ProcessBuilder pb = new ProcessBuilder(pgCtl);
+        pb.environment().clear();
+        pb.environment().putAll(environment);
+        Process ctl =
+            pb.redirectErrorStream(true)
+                .redirectOutput(
+                    ProcessBuilder.Redirect.appendTo(dir.resolve("pg_ctl.log").toFile()))
+                .start();
+        if (!ctl.waitFor(150, TimeUnit.SECONDS) || ctl.exitValue() != 0) {
+          ctl.destroyForcibly();
+          throw new IllegalStateException("pg_ctl start failed: " + pgCtl + "; " + logTail());
+        }
+        long pid =
+            Long.parseLong(
+                Files.readAllLines(Path.of(command.get(d + 1)).resolve("postmaster.pid"))
+                    .get(0)
+                    .trim());
+        process =
+            ProcessHandle.of(pid)
+                .orElseThrow(() -> new IllegalStateException("no postmaster with pid " + pid));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot restart PostgreSQL: " + pgCtl, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while PostgreSQL restarts", e);
+      }
+    }
+
+    String logTail() {
+      try {
+        List<String> lines = Files.readAllLines(dir.resolve("restart.log"));
+        return "postmaster log: "
+            + String.join(" | ", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+      } catch (IOException e) {
+        return "no postmaster log: " + e;
+      }
+    }
+
+    synchronized void close() {
+      kill();
+      deleteTree(dir, log);
     }
   }
 

@@ -38,6 +38,9 @@ public final class TcpProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final List<Pair> pairs = new CopyOnWriteArrayList<>();
   private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger repliesLost = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicBoolean loseNext =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closed;
 
   private TcpProxy(ServerSocket listener, InetSocketAddress target) {
@@ -96,6 +99,35 @@ public final class TcpProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * Loses the reply to the next request: the next bytes any client sends are forwarded to the
+   * server, and when the server's first answer on that connection comes back it is dropped and the
+   * connection closed. The server has then received (and, for a commit, applied) the request; the
+   * client only sees its connection end while it waits: an unknown outcome. Connections opened
+   * later are affected too, until one request has gone through.
+   */
+  public void loseNextReply() {
+    loseNext.set(true);
+  }
+
+  /**
+   * Whether a {@link #loseNextReply()} is still waiting for a request.
+   *
+   * @return true while armed
+   */
+  public boolean armed() {
+    return loseNext.get();
+  }
+
+  /**
+   * How many replies {@link #loseNextReply()} dropped so far.
+   *
+   * @return the count
+   */
+  public int repliesLost() {
+    return repliesLost.get();
+  }
+
   /** Closes every connection open now (both sides see a reset or end of stream). */
   public void cut() {
     for (Pair p : pairs) {
@@ -146,6 +178,7 @@ public final class TcpProxy implements AutoCloseable {
     final Socket server;
     volatile boolean dropUpstream;
     volatile boolean dropDownstream;
+    volatile boolean loseReply;
 
     Pair(Socket client, Socket server) {
       this.client = client;
@@ -168,6 +201,15 @@ public final class TcpProxy implements AutoCloseable {
                   while ((n = in.read(buf)) >= 0) {
                     if (upstream ? dropUpstream : dropDownstream) {
                       continue;
+                    }
+                    if (!upstream && loseReply) {
+                      // The server answered the request: drop the answer, end the connection.
+                      repliesLost.incrementAndGet();
+                      break;
+                    }
+                    if (upstream && loseNext.compareAndSet(true, false)) {
+                      // Set before forwarding, so that the answer cannot overtake the flag.
+                      loseReply = true;
                     }
                     out.write(buf, 0, n);
                     out.flush();

@@ -116,13 +116,7 @@ final class MicrometerMetrics implements Metrics {
   @Override
   public void lag(LongSupplier lag) {
     Gauge g =
-        Gauge.builder(
-                "tandem.consumer.lag",
-                lag,
-                s -> {
-                  long v = s.getAsLong();
-                  return v < 0 ? Double.NaN : v;
-                })
+        Gauge.builder("tandem.consumer.lag", lag, MicrometerMetrics::unknownAsNaN)
             .description("records between the consumer's positions and the log end")
             // Gauges hold their state weakly by default; nothing else holds this supplier.
             .strongReference(true)
@@ -138,13 +132,7 @@ final class MicrometerMetrics implements Metrics {
       String topic, int partition, LongSupplier lag, LongSupplier millisSinceCommit) {
     Tags at = tags.and("topic", topic, "partition", Integer.toString(partition));
     Gauge l =
-        Gauge.builder(
-                "tandem.consumer.partition.lag",
-                lag,
-                s -> {
-                  long v = s.getAsLong();
-                  return v < 0 ? Double.NaN : v;
-                })
+        Gauge.builder("tandem.consumer.partition.lag", lag, MicrometerMetrics::unknownAsNaN)
             .description("records between this consumer's position and the log end")
             .strongReference(true)
             .tags(at)
@@ -154,10 +142,7 @@ final class MicrometerMetrics implements Metrics {
                 "tandem.consumer.partition.since.commit",
                 millisSinceCommit,
                 TimeUnit.MILLISECONDS,
-                s -> {
-                  long v = s.getAsLong();
-                  return v < 0 ? Double.NaN : v;
-                })
+                MicrometerMetrics::unknownAsNaN)
             .description(
                 "time since this consumer last committed the partition (since it was assigned,"
                     + " before its first commit)")
@@ -202,5 +187,11 @@ final class MicrometerMetrics implements Metrics {
       }
       partitions.clear();
     }
+  }
+
+  /** A negative lag means "not known yet": shown as NaN, not as a number. */
+  private static double unknownAsNaN(LongSupplier lag) {
+    long v = lag.getAsLong();
+    return v < 0 ? Double.NaN : v;
   }
 }

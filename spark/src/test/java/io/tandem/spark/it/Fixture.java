@@ -10,11 +10,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.ConsumerGroupState;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -129,6 +133,17 @@ final class Fixture {
       totals.merge("k" + (i % KEYS), i, Long::sum);
     }
     return totals;
+  }
+
+  /** Whether Kafka lists members of the consumer group. */
+  static boolean groupHasMembers(String group) throws Exception {
+    Map<String, Object> props = new HashMap<>();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka().bootstrapServers());
+    try (Admin admin = Admin.create(props)) {
+      ConsumerGroupDescription d =
+          admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+      return d != null && !d.members().isEmpty() && d.state() == ConsumerGroupState.STABLE;
+    }
   }
 
   static Map<TopicPartition, Long> endOffsets(String topic) {

@@ -1,6 +1,8 @@
 package io.tandem.spark.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.tandem.redis.RedisTransaction;
 import io.tandem.spark.BatchProcessor;
@@ -14,15 +16,20 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,6 +111,63 @@ class ForeachBatchIT {
       results.verify(jedis, 2400);
     }
     assertPositionsAtLogEnd(store, group, topic);
+  }
+
+  /**
+   * Partitions added to the topic while the query runs: Spark's offset log gives the new partition
+   * an end without a start, so the batch's range is unknown. The batch fails, naming the partition,
+   * and nothing of it is committed; a restart with a new checkpoint starts every partition, the new
+   * one included, from the store.
+   */
+  @Test
+  void partitionsAddedWhileTheQueryRunsFailTheBatchClearly() throws Exception {
+    String topic = Fixture.unique("ss_added");
+    String group = topic;
+    StoreSpec<Connection> store = Fixture.jdbcStore();
+    Fixture.kafka().createTopic(topic, 2);
+    JdbcResults results = new JdbcResults(topic);
+    try (Connection c = Fixture.postgres().connect()) {
+      results.create(c);
+    }
+    Path checkpoint = tmp.resolve("checkpoint");
+    Fixture.produce(topic, 2, 0, 400);
+    StreamingQuery query =
+        Fixture.spark()
+            .readStream()
+            .format("kafka")
+            .option("kafka.bootstrap.servers", Fixture.kafka().bootstrapServers())
+            .option("subscribe", topic)
+            .option("startingOffsets", fromStore(store, group, topic))
+            .load()
+            .writeStream()
+            .foreachBatch(
+                TandemForeachBatch.of(store, group, checkpoint.toString(), results.perBatch()))
+            .option("checkpointLocation", checkpoint.toString())
+            .trigger(Trigger.ProcessingTime(200, TimeUnit.MILLISECONDS))
+            .start();
+    try {
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .untilAsserted(() -> assertPositionsAtLogEnd(store, group, topic));
+      try (Admin admin = Fixture.kafka().admin()) {
+        admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(3))).all().get();
+      }
+      Fixture.produce(topic, 3, 400, 300);
+      assertThatThrownBy(() -> query.awaitTermination(180_000))
+          .isInstanceOf(StreamingQueryException.class)
+          .hasStackTraceContaining(topic + "-2 has no start offset in batch")
+          .hasStackTraceContaining("added to the topic during the query");
+    } finally {
+      query.stop();
+    }
+    try (Connection c = Fixture.postgres().connect()) {
+      assertThat(results.seenCount(c)).as("nothing of the failed batch committed").isEqualTo(400);
+    }
+
+    // Restarted with a new checkpoint: every partition from the store, the new one initialized.
+    delete(checkpoint);
+    runToEnd(topic, group, store, checkpoint, fromStore(store, group, topic), results.perBatch());
+    check(results, store, group, topic, 700);
   }
 
   static String fromStore(StoreSpec<?> store, String group, String topic) {

@@ -30,6 +30,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.streaming.Durations;
+import org.apache.spark.streaming.api.java.JavaInputDStream;
 import org.apache.spark.streaming.api.java.JavaStreamingContext;
 
 /**
@@ -38,9 +39,11 @@ import org.apache.spark.streaming.api.java.JavaStreamingContext;
  * Arguments are {@code key=value}: {@code mode} (dstream, sstream), {@code store} (jdbc, redis),
  * {@code uri}, {@code user}, {@code password}, {@code group}, {@code topic}, {@code checkpoint} (a
  * directory, or {@code none} for a DStream without checkpoint), {@code bootstrap}, {@code pauseMs}
- * (a pause inside the commit's transaction, after the results are written: a kill lands there).
- * Events on standard output: {@code writing} (results written, transaction open), {@code committed}
- * (a batch's commit returned).
+ * (a pause inside the commit's transaction, after the results are written: a kill lands there),
+ * {@code subscribe} (true: the DStream subscribes instead of assigning), {@code starting} (store,
+ * the default, or earliest: Structured Streaming's startingOffsets). Events on standard output:
+ * {@code writing} (results written, transaction open), {@code committed} (a batch's commit
+ * returned).
  */
 @SuppressWarnings("deprecation") // DStreams
 public final class SparkDriverMain {
@@ -140,29 +143,32 @@ public final class SparkDriverMain {
           if (!checkpoint.equals("none")) {
             ssc.checkpoint(checkpoint);
           }
-          // assign, not subscribe: a driver recovered from its checkpoint seeks at once, and with
-          // Subscribe the group (which still lists the killed driver until its session expires)
-          // has assigned nothing yet: "No current assignment for partition" (seen here).
-          TandemDirectStream.<String, String>assign(
-                  ssc,
-                  store,
-                  group,
-                  KafkaPositions.partitionsOf(List.of(topic), kafka),
-                  kafka,
-                  Reset.EARLIEST)
-              .foreachRDD(
-                  rdd -> {
-                    CommitReport report =
-                        TandemDirectStream.commitEachPartition(rdd, store, group, job);
-                    event(
-                        "committed ranges="
-                            + report.committed().size()
-                            + " already="
-                            + report.alreadyCommitted().size()
-                            + " conflicts="
-                            + report.conflicts().size());
-                    report.requireNoConflicts();
-                  });
+          // subscribe=true: the strategy a checkpoint recovery used to break ("No current
+          // assignment for partition"); default assign.
+          JavaInputDStream<ConsumerRecord<String, String>> stream =
+              Boolean.parseBoolean(args.getOrDefault("subscribe", "false"))
+                  ? TandemDirectStream.<String, String>subscribe(
+                      ssc, store, group, List.of(topic), kafka, Reset.EARLIEST)
+                  : TandemDirectStream.<String, String>assign(
+                      ssc,
+                      store,
+                      group,
+                      KafkaPositions.partitionsOf(List.of(topic), kafka),
+                      kafka,
+                      Reset.EARLIEST);
+          stream.foreachRDD(
+              rdd -> {
+                CommitReport report =
+                    TandemDirectStream.commitEachPartition(rdd, store, group, job);
+                event(
+                    "committed ranges="
+                        + report.committed().size()
+                        + " already="
+                        + report.alreadyCommitted().size()
+                        + " conflicts="
+                        + report.conflicts().size());
+                report.requireNoConflicts();
+              });
           return ssc;
         };
     JavaStreamingContext ssc =
@@ -181,13 +187,16 @@ public final class SparkDriverMain {
     String topic = args.get("topic");
     String checkpoint = args.get("checkpoint");
     SparkSession spark = SparkSession.builder().config(conf()).getOrCreate();
+    // starting=earliest: a misconfigured restart, which replays what the store holds.
     String starting =
-        TandemForeachBatch.startingOffsets(
-            store,
-            group,
-            List.of(topic),
-            Map.of("kafka.bootstrap.servers", args.get("bootstrap")),
-            Reset.EARLIEST);
+        args.getOrDefault("starting", "store").equals("earliest")
+            ? "earliest"
+            : TandemForeachBatch.startingOffsets(
+                store,
+                group,
+                List.of(topic),
+                Map.of("kafka.bootstrap.servers", args.get("bootstrap")),
+                Reset.EARLIEST);
     TandemForeachBatch<T> commit = TandemForeachBatch.of(store, group, checkpoint, job);
     spark
         .readStream()

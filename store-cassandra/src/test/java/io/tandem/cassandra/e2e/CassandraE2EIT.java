@@ -9,6 +9,7 @@ import io.tandem.cassandra.CassandraOffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.ExactlyOnceVerification;
+import io.tandem.tck.e2e.KillableStore;
 import io.tandem.tck.e2e.ResultModel;
 import io.tandem.tck.e2e.internal.Fixture;
 import io.tandem.tck.e2e.internal.Settings;
@@ -44,6 +45,19 @@ import org.slf4j.LoggerFactory;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CassandraE2EIT extends ExactlyOnceVerification {
 
+  /**
+   * The fault rules [E5]-[E11] run here only on request: on Cassandra they took 998 s on this
+   * 2-core machine (each commit is a Paxos round, every worker start waits for the driver), more
+   * than CI's budget for all fault runs. {@code -Dtandem.e2e.faults.cassandra=true} runs them.
+   */
+  @Override
+  protected String faultRulesSkippedReason() {
+    return Boolean.getBoolean("tandem.e2e.faults.cassandra")
+        ? null
+        : "fault runs on Cassandra take ~15 min here, beyond CI's budget; run them with"
+            + " -Dtandem.e2e.faults.cassandra=true";
+  }
+
   private static final Logger log = LoggerFactory.getLogger(CassandraE2EIT.class);
   private static final String KEYSPACE = "tandem_e2e";
 
@@ -70,9 +84,59 @@ class CassandraE2EIT extends ExactlyOnceVerification {
     return KafkaBroker.shared().bootstrapServers();
   }
 
+  /**
+   * [E6]: a private Cassandra with {@code commitlog_sync: batch} (the store's durable setting: a
+   * write is acknowledged after its commit log is synced), killed with SIGKILL and restarted.
+   */
+  @Override
+  protected KillableStore killableStore() {
+    Map<String, String> settings = new HashMap<>();
+    settings.put("commitlog_sync", "batch");
+    settings.put("commitlog_sync_period", null); // a period is not allowed with batch
+    CassandraServer server = CassandraServer.startPrivate(settings);
+    String uri = uriOf(server);
+    try (CassandraOffsetStore store =
+        (CassandraOffsetStore)
+            OffsetStores.open(uri + "&createSchema=SimpleStrategy:1", Map.of())) {
+      CassandraResultModel.createTables(store.session(), KEYSPACE);
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return new KillableStore() {
+      @Override
+      public String uri() {
+        return uri;
+      }
+
+      @Override
+      public void kill() {
+        server.kill();
+      }
+
+      @Override
+      public void restart() {
+        server.start();
+      }
+
+      @Override
+      public String description() {
+        return "private Cassandra " + server + ", commitlog_sync batch";
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+    };
+  }
+
   @Override
   protected String storeUri() {
-    CassandraServer server = CassandraServer.shared();
+    return uriOf(CassandraServer.shared());
+  }
+
+  private static String uriOf(CassandraServer server) {
     String hosts =
         server.contactPoints().stream()
             .map(p -> p.getHostString() + ":" + p.getPort())
@@ -106,7 +170,9 @@ class CassandraE2EIT extends ExactlyOnceVerification {
   @Order(Integer.MAX_VALUE)
   @DisplayName("[C1] idempotent results: ids map 1:1 to inputs, every replay wrote the same values")
   void resultsMapOneToOneAndReplaysAreTrueOverwrites(TestReporter reporter) {
-    Map<String, CassandraResultModel.Detail> runs = Map.copyOf(CassandraResultModel.READ);
+    Map<String, CassandraResultModel.Detail> runs = new HashMap<>(CassandraResultModel.READ);
+    // The fault runs ([E5]-[E10]) have inputs of their own, checked by the kit.
+    runs.keySet().removeAll(faultRuns());
     assertFalse(runs.isEmpty(), "no kit run read its results back before [C1] (run the class)");
     Settings s = Settings.fromSystemProperties();
     List<E2eRecord> chaosInput = Fixture.generate(s.records(), s.keys(), new Random(s.seed()));

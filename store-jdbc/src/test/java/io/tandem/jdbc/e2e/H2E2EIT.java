@@ -43,6 +43,12 @@ class H2E2EIT extends ExactlyOnceVerification {
   }
 
   @Override
+  protected String faultRulesSkippedReason() {
+    return "H2 is the embedded, one-JVM store (it loses updates under concurrent transactions from"
+        + " several JVMs); the fault runs cover JDBC on PostgreSQL";
+  }
+
+  @Override
   protected String bootstrapServers() {
     return KafkaBroker.shared().bootstrapServers();
   }

@@ -7,6 +7,7 @@ import io.tandem.tck.e2e.ResultModel;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.MongoServer;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
@@ -24,6 +25,19 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
 
   /**
+   * The fault rules [E5]-[E11] are written for this backend but were not yet run to completion on
+   * it; until they are, CI skips them here and {@code -Dtandem.e2e.faults.unverified=true} runs
+   * them.
+   */
+  @Override
+  protected String faultRulesSkippedReason() {
+    return Boolean.getBoolean("tandem.e2e.faults.unverified")
+        ? null
+        : "fault runs on MongoDB (replica set) not yet verified; run them with"
+            + " -Dtandem.e2e.faults.unverified=true";
+  }
+
+  /**
    * Why the hard-kill rules do not run on jongodb. Measured there (JongodbFactsIT): two
    * transactions updating one document both commit and the last one wins, where MongoDB fails the
    * second with a WriteConflict. In the hard-kill run several members commit concurrently, every
@@ -39,9 +53,13 @@ class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
           + " totals, which MongoDB serialises with WriteConflict; on jongodb the outcome would be"
           + " the emulator's. Runs against a real MongoDB (TANDEM_MONGODB_URI or Docker).";
 
-  /** Skips [E1] and [E2] on the jongodb emulator only; everything runs on a real MongoDB. */
+  /**
+   * Skips the rules where several members commit at once ([E1], [E2] and the fault runs) on the
+   * jongodb emulator only; everything runs on a real MongoDB.
+   */
   static final class EmulatorLimits implements ExecutionCondition {
-    private static final Set<String> CONCURRENT_COMMITS = Set.of("[E1]", "[E2]");
+    private static final Set<String> CONCURRENT_COMMITS =
+        Set.of("[E1]", "[E2]", "[E5]", "[E6]", "[E7]", "[E8]", "[E9]", "[E11]");
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -62,6 +80,24 @@ class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
   @BeforeAll
   static void serverWithTransactions() {
     assumeTrue(MongoServer.best().isPresent(), MongoServer::bestUnavailableReason);
+  }
+
+  @Override
+  protected Optional<String> storeEndpoint() {
+    // A replica-set client connects to the members the server lists, not to the address it was
+    // given: a proxy in front of that address would not see the commits.
+    return Optional.empty();
+  }
+
+  @Override
+  protected String lostReplyUnsupportedReason() {
+    return "a replica-set client discovers its members from the server and bypasses a proxy";
+  }
+
+  @Override
+  protected String storeKillUnsupportedReason() {
+    return "no MongoDB process this test may kill and restart on the same data (jongodb keeps its"
+        + " data in memory; a real server comes from TANDEM_MONGODB_URI or Docker)";
   }
 
   @Override

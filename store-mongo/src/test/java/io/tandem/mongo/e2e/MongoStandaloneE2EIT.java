@@ -15,6 +15,12 @@ import java.util.Map;
 class MongoStandaloneE2EIT extends ExactlyOnceVerification {
 
   @Override
+  protected String storeKillUnsupportedReason() {
+    return "mongo-java-server runs inside the test JVM (an in-memory emulator): it has no process of"
+        + " its own to kill and no data that would survive a restart";
+  }
+
+  @Override
   protected String bootstrapServers() {
     return KafkaBroker.shared().bootstrapServers();
   }

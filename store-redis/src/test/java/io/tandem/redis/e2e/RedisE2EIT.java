@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tandem.redis.RedisStoreConfig;
 import io.tandem.tck.e2e.ExactlyOnceVerification;
+import io.tandem.tck.e2e.KillableStore;
 import io.tandem.tck.e2e.ResultModel;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.RedisServer;
@@ -37,6 +38,47 @@ class RedisE2EIT extends ExactlyOnceVerification {
       assertThat(j.configGet("appendonly")).as(why).containsEntry("appendonly", "yes");
       assertThat(j.configGet("appendfsync")).as(why).containsEntry("appendfsync", "always");
     }
+  }
+
+  /**
+   * [E6]: a private embedded {@code redis-server} with {@code appendonly yes} and {@code
+   * appendfsync always}, killed with SIGKILL and started again on its AOF.
+   */
+  @Override
+  protected KillableStore killableStore() {
+    RedisServer redis = RedisServer.startPrivate("always");
+    return new KillableStore() {
+      @Override
+      public String uri() {
+        return redis.uri();
+      }
+
+      @Override
+      public void kill() {
+        redis.kill();
+      }
+
+      @Override
+      public void restart() {
+        redis.start();
+        if (!redis.uri().equals(uri)) {
+          throw new IllegalStateException(
+              "Redis came back on another port (" + redis.uri() + "), workers use " + uri);
+        }
+      }
+
+      private final String uri = redis.uri();
+
+      @Override
+      public String description() {
+        return redis.description() + ", appendfsync always";
+      }
+
+      @Override
+      public void close() {
+        redis.close();
+      }
+    };
   }
 
   @Override

@@ -9,11 +9,15 @@ import io.tandem.spi.Capabilities;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.spi.Partition;
+import io.tandem.spi.StoreUnavailableException;
+import io.tandem.tck.e2e.internal.FaultSettings;
+import io.tandem.tck.e2e.internal.FaultTable;
 import io.tandem.tck.e2e.internal.Fixture;
 import io.tandem.tck.e2e.internal.Models;
 import io.tandem.tck.e2e.internal.Settings;
 import io.tandem.tck.e2e.internal.Worker;
 import io.tandem.testing.ForkedJvm;
+import io.tandem.testing.RestartableKafka;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -25,11 +29,16 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DisplayName;
@@ -78,8 +87,13 @@ public abstract class ExactlyOnceVerification {
 
   private static final Logger log = LoggerFactory.getLogger(ExactlyOnceVerification.class);
 
+  private static final Pattern ENDPOINT = Pattern.compile("//([^/?,@]+:[0-9]+)");
+  private static final Duration SHORT_WAIT = Duration.ofSeconds(20);
+
   private final Settings settings = Settings.fromSystemProperties();
+  private final FaultSettings faults = FaultSettings.fromSystemProperties();
   private final List<Path> propertyFiles = new ArrayList<>();
+  private final Set<String> faultRunIds = ConcurrentHashMap.newKeySet();
   private ChaosReport chaos;
 
   /** For subclasses. */
@@ -357,10 +371,18 @@ public abstract class ExactlyOnceVerification {
       List<ForkedJvm> workers,
       ChaosReport report)
       throws Exception {
-    Map<Partition, Long> ends = fixture.endOffsets();
     long deadline = System.nanoTime() + settings.timeout().toNanos();
     while (true) {
-      Map<Partition, Long> positions = store.positions(group, ends.keySet());
+      // Read each time: a transaction the broker aborts late (a hanging producer's) adds its
+      // marker to the log end after the input was sent.
+      Map<Partition, Long> ends = fixture.endOffsets();
+      Map<Partition, Long> positions;
+      try {
+        positions = store.positions(group, ends.keySet());
+      } catch (StoreUnavailableException e) {
+        // A fault run's store may just have come back: ask again.
+        positions = Map.of();
+      }
       if (positions.equals(ends)) {
         return;
       }
@@ -385,10 +407,10 @@ public abstract class ExactlyOnceVerification {
   }
 
   private static void awaitSomeoneAssigned(List<ForkedJvm> workers) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
     while (workers.stream().noneMatch(w -> w.stat("assigned") > 0)) {
       if (System.nanoTime() > deadline) {
-        fail("no worker owned a partition for 60 s: " + workers);
+        fail("no worker owned a partition for 180 s: " + workers);
       }
       TimeUnit.MILLISECONDS.sleep(100);
     }
@@ -530,6 +552,749 @@ public abstract class ExactlyOnceVerification {
     }
   }
 
+  // ---------------------------------------------------------------- E5-E11: faults
+
+  /**
+   * The store's {@code host:port} inside {@link #storeUri()}, which the lost-reply rule [E5] routes
+   * through a TCP proxy in every worker. The default takes the first {@code host:port} after {@code
+   * //}; a backend whose client discovers other addresses from the server (a MongoDB replica set)
+   * returns empty, and [E5] is skipped with {@link #lostReplyUnsupportedReason()}.
+   *
+   * @return the endpoint, or empty when a proxy cannot stand between the client and the store
+   */
+  protected Optional<String> storeEndpoint() {
+    Matcher m = ENDPOINT.matcher(storeUri());
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /**
+   * Why [E5] cannot run on this backend, when {@link #storeEndpoint()} is empty.
+   *
+   * @return the reason shown in the report
+   */
+  protected String lostReplyUnsupportedReason() {
+    return "no single host:port in the store URI " + storeUri() + " to put a proxy in front of";
+  }
+
+  /**
+   * Why the fault rules [E5]-[E11] do not apply to this backend at all, or null (the default) when
+   * they do. Each is then reported as skipped with this reason.
+   *
+   * @return the reason, or null
+   */
+  protected String faultRulesSkippedReason() {
+    return null;
+  }
+
+  private void assumeFaultRules() {
+    String why = faultRulesSkippedReason();
+    assumeTrue(why == null, why);
+  }
+
+  /**
+   * The namespaces of the fault runs ([E5]-[E11]) this instance made so far, for a backend's own
+   * checks that look at every run's results and must tell the fault runs (other inputs) apart.
+   *
+   * @return run namespaces, as given to {@link ResultModel#open}
+   */
+  protected final Set<String> faultRuns() {
+    return Set.copyOf(faultRunIds);
+  }
+
+  /**
+   * A store server of the backend's own that rule [E6] kills with SIGKILL under load and restarts
+   * on the same data. The default is none: [E6] is skipped with {@link
+   * #storeKillUnsupportedReason()}.
+   *
+   * @return a started, killable server (the kit closes it), or null
+   * @throws Exception if it cannot be started
+   */
+  protected KillableStore killableStore() throws Exception {
+    return null;
+  }
+
+  /**
+   * Why [E6] cannot run on this backend, when {@link #killableStore()} returns null.
+   *
+   * @return the reason shown in the report
+   */
+  protected String storeKillUnsupportedReason() {
+    return "the backend's test names no killable store server (override killableStore())";
+  }
+
+  /**
+   * [E5] The reply to a commit is lost on the wire (the request reached the store, the connection
+   * ended before the answer came back): the runtime resolves the unknown outcome by reading the
+   * positions back, and every record still has exactly one result.
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E5] a reply lost mid-commit is resolved by reading back: every record once")
+  public void lostReplyMidCommitIsResolvedByReadingBack(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    Optional<String> endpoint = storeEndpoint();
+    assumeTrue(endpoint.isPresent(), this::lostReplyUnsupportedReason);
+    FaultPlan plan = plan("lost reply", faults.cycles());
+    plan.endpoint = endpoint.get();
+    plan.cycle =
+        (i, run) -> {
+          ForkedJvm w = run.busyWorker();
+          long before = w.stat("lostReplies");
+          run.produceChunk();
+          w.send("lose-reply");
+          if (w.awaitStats(s -> s.getOrDefault("lostReplies", 0L) > before, SHORT_WAIT)) {
+            run.count("replies lost", 1);
+          } else {
+            run.count("armed, no commit came", 1);
+          }
+        };
+    FaultOutcome out = faultRun(plan, reporter);
+    long lost = out.counter("replies lost");
+    long resolved = out.stats.getOrDefault("resolved", 0L);
+    long retried = out.stats.getOrDefault("commitRetries", 0L);
+    // A store may resolve the lost reply inside its own commit (ZooKeeper's client reconnects and
+    // the store reads its znodes back), so the runtime sees no failed commit at all: the client
+    // cannot report success for a request whose reply never came unless it read the outcome back.
+    // Either way the invariants checked by faultRun (every record once, folds exact) must hold.
+    out.note(
+        "replies lost="
+            + lost
+            + " commit retries="
+            + retried
+            + " resolved="
+            + resolved
+            + (retried == 0 ? " (resolved inside the store's own commit)" : ""));
+    out.publish();
+    assertTrue(lost > 0, "no reply was lost: the fault never hit a commit: " + out);
+    if (retried > 0) {
+      assertTrue(resolved >= 1, "no unknown commit outcome was resolved by reading back: " + out);
+    }
+  }
+
+  /**
+   * [E6] The store server is killed with SIGKILL while consumers commit, and started again on the
+   * same data: no position read before the kill is behind after the restart, the consumers resume
+   * by themselves, every record has exactly one result and folds are exact.
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E6] the store killed under load and restarted: acknowledged commits survive")
+  @SuppressWarnings("try") // KillableStore.close() may throw anything
+  public void storeKilledUnderLoadKeepsAcknowledgedCommits(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    KillableStore server = killableStore();
+    assumeTrue(server != null, this::storeKillUnsupportedReason);
+    try (KillableStore s = server) {
+      FaultPlan plan = plan("store SIGKILL", faults.cycles());
+      plan.uri = s.uri();
+      plan.props = s.properties();
+      plan.cycle =
+          (i, run) -> {
+            run.produceChunk();
+            run.awaitCommits();
+            Map<Partition, Long> before = run.positions();
+            s.kill();
+            // Down for a moment while the consumers keep trying.
+            TimeUnit.MILLISECONDS.sleep(500 + run.random.nextInt(1500));
+            s.restart();
+            Map<Partition, Long> after = run.positions();
+            before.forEach(
+                (p, at) -> {
+                  if (after.getOrDefault(p, -1L) < at) {
+                    run.failures.add(p + " was at " + at + " before the kill, " + after.get(p));
+                  }
+                });
+            run.count("kills", 1);
+          };
+      FaultOutcome out = faultRun(plan, reporter);
+      out.note("server: " + s.description());
+      out.publish();
+    }
+  }
+
+  /**
+   * [E7] The Kafka broker is bounced under load, hard (SIGKILL of its JVM) and clean (SIGTERM), and
+   * restarted on the same log directory: every record has exactly one result. Runs on a broker of
+   * its own ({@link RestartableKafka}), which needs {@code kafka_2.13} in the local Maven
+   * repository.
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E7] the broker bounced under load, hard and clean: every record once")
+  public void brokerBouncedUnderLoadEveryRecordOnce(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    try (RestartableKafka broker = RestartableKafka.start()) {
+      FaultPlan plan = plan("broker bounce", Math.max(2, faults.cycles()));
+      plan.bootstrap = broker.bootstrapServers();
+      plan.cycle =
+          (i, run) -> {
+            run.produceChunk();
+            run.awaitCommits();
+            boolean hard = i % 2 == 0;
+            if (hard) {
+              broker.kill();
+            } else {
+              broker.stop();
+            }
+            TimeUnit.MILLISECONDS.sleep(500 + run.random.nextInt(1500));
+            broker.restart();
+            run.count(hard ? "hard" : "clean", 1);
+          };
+      FaultOutcome out = faultRun(plan, reporter);
+      out.note("broker: " + broker.description());
+      out.publish();
+    }
+  }
+
+  /**
+   * [E8] Members go 1, 4, 1 every few seconds, under the classic and the consumer group protocol:
+   * every record has exactly one result. Cycles: {@code tandem.e2e.storm.cycles} (1; 100 for a full
+   * storm).
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E8] a rebalance storm 1-4-1 under both group protocols: every record once")
+  public void rebalanceStormUnderBothProtocolsEveryRecordOnce(TestReporter reporter)
+      throws Exception {
+    assumeFaultRules();
+    for (String protocol : List.of("classic", "consumer")) {
+      FaultPlan plan = plan("storm " + protocol, faults.stormCycles());
+      plan.initialWorkers = 1;
+      plan.consumer = protocolProperties(protocol);
+      plan.cycle =
+          (i, run) -> {
+            run.produceChunk();
+            List<ForkedJvm> added = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+              added.add(run.startWorker());
+            }
+            run.workers.addAll(added);
+            for (ForkedJvm w : added) {
+              awaitStarted(w);
+            }
+            TimeUnit.MILLISECONDS.sleep(1000 + run.random.nextInt(2000));
+            // Back to one member: any three of the four leave (cleanly), the old one too.
+            while (run.workers.size() > 1) {
+              run.retire(run.workers.remove(run.random.nextInt(run.workers.size())));
+            }
+            run.count("rebalances", 2);
+          };
+      faultRun(plan, reporter).publish();
+    }
+  }
+
+  /**
+   * [E9] Aborted producer transactions and one left hanging (aborted by the broker at its timeout)
+   * sit among the input: consumers read committed data only, no aborted record gets a result, and
+   * the positions still reach the log end (past the transaction markers).
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E9] aborted and hanging producer transactions: no aborted record processed")
+  public void abortedAndHangingTransactionsAreNeverProcessed(TestReporter reporter)
+      throws Exception {
+    assumeFaultRules();
+    FaultPlan plan = plan("aborted+hanging txns", faults.cycles());
+    List<KafkaProducer<String, String>> hanging = new ArrayList<>();
+    plan.cycle =
+        (i, run) -> {
+          run.produceChunk();
+          run.produceTransaction("a" + i, 40, true);
+          if (i == 0) {
+            hanging.add(run.produceTransaction("h" + i, 40, false));
+          }
+          run.produceChunk();
+          run.count("aborted", 1);
+          if (i == plan.cycles - 1) {
+            // The rest of the input follows the broker's abort of the hanging transaction, so the
+            // run ends with no transaction open and a final log end (abort markers included).
+            run.fixture.awaitNoOpenTransaction(Duration.ofSeconds(90));
+          }
+        };
+    try {
+      FaultOutcome out = faultRun(plan, reporter);
+      out.note("hanging=" + hanging.size() + " (aborted by the broker after its timeout)");
+      out.publish();
+    } finally {
+      hanging.forEach(p -> p.close(Duration.ZERO));
+    }
+  }
+
+  /**
+   * [E10] Retention deletes records past a group's stored position ({@code deleteRecords}) while no
+   * consumer runs: the next consumer fails loudly with a position out of range and moves no
+   * position; nothing is skipped silently.
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName("[E10] retention passing a stored position fails loudly, never skips silently")
+  @SuppressWarnings("try") // ResultModel.close() may throw anything
+  public void retentionPastStoredPositionFailsLoudly(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    String run = newRunId();
+    faultRunIds.add(run);
+    Path logDir = Path.of("target", "e2e", run);
+    List<E2eRecord> input = Fixture.generate(400, 10, new Random(settings.seed()));
+    try (Fixture fixture = new Fixture(bootstrapServers(), "tandem-e2e-" + run, 1);
+        KafkaProducer<String, String> producer = fixture.producer();
+        OffsetStore<?> store = OffsetStores.open(storeUri(), storeProperties());
+        ResultModel<?> model = newModel(run)) {
+      List<String> args = workerArgs(run, fixture.topic(), run);
+      fixture.send(producer, input.subList(0, 200));
+      try (ForkedJvm w = worker("w1", withName(args, "w1"), logDir)) {
+        awaitDrained(fixture, store, run, List.of(w), new ChaosReport(run, settings));
+        assertTrue(w.stop(Duration.ofSeconds(60)), "the first consumer did not stop cleanly");
+      }
+      Partition p = Partition.of(fixture.topic(), 0);
+      long stored = store.positions(run, List.of(p)).get(p);
+      fixture.send(producer, input.subList(200, input.size()));
+      long cut = fixture.endOffsets().get(p) - 50;
+      fixture.deleteRecords(p, cut);
+      try (ForkedJvm w = worker("w2", withName(args, "w2"), logDir)) {
+        Optional<String> failed = w.await("failed", Duration.ofSeconds(120));
+        assertTrue(
+            failed.isPresent(),
+            "the consumer did not fail after retention passed its stored position " + stored);
+        assertTrue(
+            failed.get().contains("PositionOutOfRange") || failed.get().contains("out of range"),
+            "failed for another reason: " + failed.get());
+        assertEquals(
+            stored,
+            store.positions(run, List.of(p)).get(p),
+            "the stored position moved although records before the log start were never read");
+        Check check = Check.of(input.subList(0, 200), model.read());
+        FaultTable.row(
+            getClass().getSimpleName(),
+            "retention past position",
+            1,
+            input.size(),
+            check.losses,
+            check.duplicates,
+            foldsVerdict(check),
+            "log start "
+                + cut
+                + " > stored "
+                + stored
+                + ": worker failed loudly ("
+                + failed.get().substring(0, Math.min(80, failed.get().length()))
+                + "), unexpected results="
+                + check.unexpected);
+        reporter.publishEntry("tandem.e2e.retention", "stored=" + stored + " logStart=" + cut);
+        assertEquals(0, check.losses, "records before the cut with no result");
+        assertEquals(0, check.duplicates, "records with several results");
+        assertEquals(0, check.unexpected, "results for records deleted by retention");
+      }
+    }
+  }
+
+  /**
+   * [E11] Soak: for {@code -Dtandem.soak.minutes=N} minutes, runs the fault rules above in a random
+   * order and size, the seed printed so that a failure replays ({@code -Dtandem.e2e.seed}). Off
+   * (and reported as skipped) unless the property is set.
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a failure
+   */
+  @Test
+  @DisplayName("[E11] soak: the faults mixed at random for N minutes, seed printed")
+  public void soakMixesFaultsAtRandom(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    long minutes = Long.getLong("tandem.soak.minutes", 0);
+    assumeTrue(minutes > 0, "soak is off; run with -Dtandem.soak.minutes=N");
+    Random random = new Random(settings.seed());
+    log.info(
+        "[tandem-e2e] soak for {} min, seed {} (replay: -Dtandem.e2e.seed={})",
+        minutes,
+        settings.seed(),
+        settings.seed());
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
+    int rounds = 0;
+    while (System.nanoTime() < deadline) {
+      int pick = random.nextInt(6);
+      rounds++;
+      log.info("[tandem-e2e] soak round {} (seed {}): fault #{}", rounds, settings.seed(), pick);
+      try {
+        switch (pick) {
+          case 0 -> everyRecordHasExactlyOneResultAfterHardKills(reporter);
+          case 1 -> lostReplyMidCommitIsResolvedByReadingBack(reporter);
+          case 2 -> storeKilledUnderLoadKeepsAcknowledgedCommits(reporter);
+          case 3 -> brokerBouncedUnderLoadEveryRecordOnce(reporter);
+          case 4 -> rebalanceStormUnderBothProtocolsEveryRecordOnce(reporter);
+          default -> abortedAndHangingTransactionsAreNeverProcessed(reporter);
+        }
+      } catch (org.opentest4j.TestAbortedException e) {
+        log.info("[tandem-e2e] soak round {}: skipped ({})", rounds, e.getMessage());
+      } catch (Throwable t) {
+        throw new AssertionError(
+            "soak round " + rounds + " failed; replay with -Dtandem.e2e.seed=" + settings.seed(),
+            t);
+      }
+      synchronized (this) {
+        chaos = null; // the next hard-kill round is a new run
+      }
+    }
+    reporter.publishEntry("tandem.e2e.soak", "rounds=" + rounds + " seed=" + settings.seed());
+  }
+
+  private static Map<String, String> protocolProperties(String protocol) {
+    if (protocol.equals("consumer")) {
+      // KIP-848: the broker owns session and heartbeat timing, the client may not set them.
+      return Map.of("group.protocol", "consumer");
+    }
+    return Map.of(
+        "group.protocol", "classic", "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+  }
+
+  private FaultPlan plan(String name, int cycles) {
+    FaultPlan p = new FaultPlan();
+    p.name = name;
+    p.cycles = cycles;
+    p.bootstrap = bootstrapServers();
+    p.uri = storeUri();
+    p.props = storeProperties();
+    p.consumer = consumerProperties();
+    return p;
+  }
+
+  private String foldsVerdict(Check check) {
+    if (!capabilities().transactional()) {
+      return "n/a (idempotent)";
+    }
+    return check.expectedTotals.equals(check.observedTotals) ? "yes" : "NO";
+  }
+
+  /** What a fault run does besides the common frame: its cycle and its connections. */
+  private static final class FaultPlan {
+    String name;
+    int cycles;
+    int initialWorkers = 2;
+    String bootstrap;
+    String uri;
+    Map<String, String> props;
+    Map<String, String> consumer;
+    String endpoint;
+    FaultCycle cycle;
+  }
+
+  @FunctionalInterface
+  private interface FaultCycle {
+    void inject(int index, FaultRun run) throws Exception;
+  }
+
+  /**
+   * The common frame of every fault: input in chunks, workers started, the fault injected once per
+   * cycle among busy consumers, then drained to the log end and checked: every record once, folds
+   * exact (TRANSACTIONAL), positions at the log end, no worker crashed by itself.
+   */
+  @SuppressWarnings("try") // ResultModel.close() may throw anything
+  private FaultOutcome faultRun(FaultPlan plan, TestReporter reporter) throws Exception {
+    String run = newRunId();
+    faultRunIds.add(run);
+    Random random = new Random(settings.seed() ^ plan.name.hashCode());
+    Path logDir = Path.of("target", "e2e", run);
+    List<E2eRecord> input = Fixture.generate(faults.records(), settings.keys(), random);
+    log.info(
+        "[tandem-e2e] {} fault run '{}' {}: {} cycles, {} records, seed {} (worker logs in {})",
+        getClass().getSimpleName(),
+        plan.name,
+        run,
+        plan.cycles,
+        input.size(),
+        settings.seed(),
+        logDir.toAbsolutePath());
+    long started = System.nanoTime();
+    try (Fixture fixture = new Fixture(plan.bootstrap, "tandem-e2e-" + run, settings.partitions());
+        KafkaProducer<String, String> producer = fixture.producer();
+        OffsetStore<?> store = OffsetStores.open(plan.uri, plan.props);
+        ResultModel<?> model = newModel(run, plan.uri, plan.props)) {
+      List<String> args =
+          workerArgs(
+              run, fixture.topic(), run, plan.bootstrap, plan.uri, plan.props, plan.consumer);
+      if (plan.endpoint != null) {
+        args.add("--storeEndpoint=" + plan.endpoint);
+      }
+      FaultRun r = new FaultRun(run, plan, fixture, producer, store, input, args, logDir, random);
+      try {
+        for (int i = 0; i < plan.initialWorkers; i++) {
+          r.workers.add(r.startWorker());
+        }
+        for (int i = 0; i < plan.cycles; i++) {
+          for (ForkedJvm w : r.workers) {
+            awaitStarted(w);
+          }
+          awaitSomeoneAssigned(r.workers);
+          TimeUnit.MILLISECONDS.sleep(200 + random.nextInt(800));
+          collectExits(r.workers, r.report);
+          plan.cycle.inject(i, r);
+          r.cycles++;
+        }
+        r.produceRest();
+        while (r.workers.size() < 2) {
+          r.workers.add(r.startWorker());
+        }
+        awaitDrained(fixture, store, run, r.workers, r.report);
+        for (ForkedJvm w : new ArrayList<>(r.workers)) {
+          r.retire(w);
+        }
+        r.workers.clear();
+      } finally {
+        for (ForkedJvm w : r.workers) {
+          w.close();
+        }
+      }
+      // A fresh connection to read back: the setup one may have died with a killed server.
+      Check check;
+      try (ResultModel<?> reader = newModel(run, plan.uri, plan.props)) {
+        check = Check.of(r.expected, reader.read());
+      }
+      FaultOutcome out = new FaultOutcome(plan.name, r, check, reporter);
+      out.note(String.format("%.0fs", (System.nanoTime() - started) / 1e9));
+      assertEquals(
+          0, r.report.unexpectedExits.size(), "workers crashed by themselves: " + out.summary());
+      assertTrue(r.failures.isEmpty(), "acknowledged state lost: " + r.failures);
+      assertEquals(0, check.losses, "records with no result: " + check.lostSample);
+      assertEquals(0, check.duplicates, "records with several results: " + check.duplicateSample);
+      assertEquals(
+          0, check.unexpected, "results for ids never committed: " + check.unexpectedSample);
+      if (capabilities().transactional()) {
+        assertEquals(check.expectedTotals, check.observedTotals, "per-key totals");
+      }
+      return out;
+    }
+  }
+
+  /** The state of one fault run, handed to its cycles. */
+  private final class FaultRun {
+    final String run;
+    final FaultPlan plan;
+    final Fixture fixture;
+    final KafkaProducer<String, String> producer;
+    final OffsetStore<?> store;
+    final List<E2eRecord> input;
+    final List<E2eRecord> expected = new ArrayList<>();
+    final List<String> args;
+    final Path logDir;
+    final Random random;
+    final ChaosReport report;
+    final List<ForkedJvm> workers = new ArrayList<>();
+    final List<String> failures = new ArrayList<>();
+    final Map<String, Long> counters = new TreeMap<>();
+    final Map<String, Long> retiredStats = new TreeMap<>();
+    final int chunk;
+    final int[] serial = {0};
+    int produced;
+    int cycles;
+
+    FaultRun(
+        String run,
+        FaultPlan plan,
+        Fixture fixture,
+        KafkaProducer<String, String> producer,
+        OffsetStore<?> store,
+        List<E2eRecord> input,
+        List<String> args,
+        Path logDir,
+        Random random) {
+      this.run = run;
+      this.plan = plan;
+      this.fixture = fixture;
+      this.producer = producer;
+      this.store = store;
+      this.input = input;
+      this.args = args;
+      this.logDir = logDir;
+      this.random = random;
+      this.report = new ChaosReport(run, settings);
+      this.chunk = Math.max(1, input.size() / (2 * Math.max(1, plan.cycles) + 1));
+    }
+
+    ForkedJvm startWorker() {
+      return ExactlyOnceVerification.this.startWorker(run, args, logDir, serial, report);
+    }
+
+    /** A clean stop; its counters are kept for the report. */
+    void retire(ForkedJvm w) throws InterruptedException {
+      if (!w.stop(Duration.ofSeconds(60))) {
+        report.unexpectedExits.add(w.name() + " did not stop cleanly");
+      }
+      for (String k : STAT_KEYS) {
+        retiredStats.merge(k, w.stat(k), Long::sum);
+      }
+      w.close();
+    }
+
+    ForkedJvm busyWorker() {
+      List<ForkedJvm> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
+      return busy.isEmpty()
+          ? workers.get(random.nextInt(workers.size()))
+          : busy.get(random.nextInt(busy.size()));
+    }
+
+    void produceChunk() throws Exception {
+      if (produced < input.size()) {
+        int until = Math.min(input.size(), produced + chunk);
+        List<E2eRecord> part = input.subList(produced, until);
+        fixture.send(producer, part);
+        expected.addAll(part);
+        produced = until;
+      }
+    }
+
+    void produceRest() throws Exception {
+      while (produced < input.size()) {
+        produceChunk();
+      }
+    }
+
+    /**
+     * Sends {@code count} records in one producer transaction, then aborts it, or leaves it open
+     * (returning the producer, which the caller closes after the run). Their ids start with {@code
+     * prefix}: none may ever get a result.
+     */
+    KafkaProducer<String, String> produceTransaction(String prefix, int count, boolean abort)
+        throws Exception {
+      KafkaProducer<String, String> tx =
+          fixture.transactionalProducer(run + "-" + prefix, Duration.ofSeconds(3));
+      tx.initTransactions();
+      tx.beginTransaction();
+      List<E2eRecord> doomed = Fixture.generate(count, settings.keys(), random);
+      for (E2eRecord r : doomed) {
+        E2eRecord x = new E2eRecord(prefix + r.id(), r.key(), r.amount());
+        tx.send(fixture.record(x)).get(60, TimeUnit.SECONDS);
+      }
+      if (abort) {
+        tx.abortTransaction();
+        tx.close(Duration.ofSeconds(10));
+        return null;
+      }
+      return tx;
+    }
+
+    /** Waits until the workers committed something since the last call. */
+    void awaitCommits() throws InterruptedException {
+      long before = workers.stream().mapToLong(w -> w.stat("commits")).sum();
+      long deadline = System.nanoTime() + SHORT_WAIT.toNanos();
+      while (workers.stream().mapToLong(w -> w.stat("commits")).sum() <= before
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+    }
+
+    /** The stored positions of the run's group, retried while the store comes back. */
+    Map<Partition, Long> positions() throws InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (true) {
+        try {
+          return new TreeMap<>(store.positions(run, fixture.partitions()));
+        } catch (StoreUnavailableException e) {
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          TimeUnit.MILLISECONDS.sleep(200);
+        }
+      }
+    }
+
+    void count(String key, long n) {
+      counters.merge(key, n, Long::sum);
+    }
+  }
+
+  private static final List<String> STAT_KEYS =
+      List.of("commits", "conflicts", "commitRetries", "resolved", "lostReplies", "skipped");
+
+  /** A fault run's figures: one row of the fault table. */
+  private final class FaultOutcome {
+    final String fault;
+    final FaultRun run;
+    final Check check;
+    final TestReporter reporter;
+    final Map<String, Long> stats;
+    final List<String> notes = new ArrayList<>();
+
+    FaultOutcome(String fault, FaultRun run, Check check, TestReporter reporter) {
+      this.fault = fault;
+      this.run = run;
+      this.check = check;
+      this.reporter = reporter;
+      this.stats = run.retiredStats;
+    }
+
+    long counter(String key) {
+      return run.counters.getOrDefault(key, 0L);
+    }
+
+    void note(String note) {
+      notes.add(note);
+    }
+
+    String summary() {
+      return "fault="
+          + fault
+          + " run="
+          + run.run
+          + " cycles="
+          + run.cycles
+          + " records="
+          + run.expected.size()
+          + " lost="
+          + check.losses
+          + " duplicated="
+          + check.duplicates
+          + " unexpected="
+          + check.unexpected
+          + " "
+          + run.counters
+          + " workers "
+          + stats
+          + " worker JVMs="
+          + run.report.started
+          + " crashed="
+          + run.report.unexpectedExits
+          + " seed="
+          + settings.seed()
+          + " "
+          + String.join("; ", notes);
+    }
+
+    void publish() {
+      log.info(
+          "[tandem-e2e] {}: {}",
+          ExactlyOnceVerification.this.getClass().getSimpleName(),
+          summary());
+      reporter.publishEntry("tandem.e2e.fault", summary());
+      List<String> parts = new ArrayList<>(notes);
+      run.counters.forEach((k, v) -> parts.add(k + "=" + v));
+      parts.add("seed=" + settings.seed());
+      FaultTable.row(
+          ExactlyOnceVerification.this.getClass().getSimpleName(),
+          fault,
+          run.cycles,
+          run.expected.size(),
+          check.losses,
+          check.duplicates,
+          foldsVerdict(check),
+          String.join(", ", parts));
+    }
+
+    @Override
+    public String toString() {
+      return summary();
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** A {@code key=value} field of an event line. */
@@ -549,8 +1314,13 @@ public abstract class ExactlyOnceVerification {
   }
 
   private ResultModel<?> newModel(String namespace) throws Exception {
+    return newModel(namespace, storeUri(), storeProperties());
+  }
+
+  private ResultModel<?> newModel(String namespace, String uri, Map<String, String> props)
+      throws Exception {
     ResultModel<?> model = Models.create(resultModel().getName());
-    model.open(storeUri(), storeProperties(), namespace);
+    model.open(uri, props, namespace);
     return model;
   }
 
@@ -561,15 +1331,27 @@ public abstract class ExactlyOnceVerification {
   }
 
   private List<String> workerArgs(String run, String topic, String group) throws IOException {
+    return workerArgs(
+        run, topic, group, bootstrapServers(), storeUri(), storeProperties(), consumerProperties());
+  }
+
+  private List<String> workerArgs(
+      String run,
+      String topic,
+      String group,
+      String bootstrap,
+      String uri,
+      Map<String, String> props,
+      Map<String, String> consumer)
+      throws IOException {
     List<String> args = new ArrayList<>();
-    args.add("--bootstrap=" + bootstrapServers());
+    args.add("--bootstrap=" + bootstrap);
     args.add("--topic=" + topic);
     args.add("--group=" + group);
-    args.add("--store=" + storeUri());
+    args.add("--store=" + uri);
     args.add("--model=" + resultModel().getName());
     args.add("--namespace=" + run);
     args.add("--workMs=" + settings.workMs());
-    Map<String, String> props = storeProperties();
     if (!props.isEmpty()) {
       Path file = Files.createTempFile("tandem-e2e-store-", ".properties");
       try {
@@ -585,7 +1367,7 @@ public abstract class ExactlyOnceVerification {
       propertyFiles.add(file);
       args.add("--storeProps=" + file);
     }
-    consumerProperties().forEach((k, v) -> args.add("--consumer." + k + "=" + v));
+    consumer.forEach((k, v) -> args.add("--consumer." + k + "=" + v));
     return args;
   }
 

@@ -112,6 +112,87 @@ public final class Fixture implements AutoCloseable {
   }
 
   /**
+   * A transactional producer for this run, for input that is aborted or left hanging.
+   *
+   * @param transactionalId unique per producer
+   * @param timeout the transaction timeout: the broker aborts a transaction left open this long
+   * @return the producer, transactions not yet initialized; the caller closes it
+   */
+  public KafkaProducer<String, String> transactionalProducer(
+      String transactionalId, Duration timeout) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) timeout.toMillis());
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+    return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+  }
+
+  /**
+   * The Kafka record of an input record: its partition from its key.
+   *
+   * @param r the input record
+   * @return the producer record
+   */
+  public ProducerRecord<String, String> record(E2eRecord r) {
+    return new ProducerRecord<>(topic, partitionOf(r.key()), r.key(), r.value());
+  }
+
+  /**
+   * Deletes the records of a partition below an offset, as retention would.
+   *
+   * @param p the partition
+   * @param beforeOffset the new log start offset
+   * @throws Exception if the broker refuses
+   */
+  public void deleteRecords(Partition p, long beforeOffset) throws Exception {
+    admin
+        .deleteRecords(
+            Map.of(
+                new TopicPartition(p.topic(), p.partition()),
+                org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(beforeOffset)))
+        .all()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Waits until no partition of the topic has an open producer transaction: the last stable offset
+   * (read_committed end) equals the log end everywhere.
+   *
+   * @param timeout how long to wait
+   * @throws Exception if the broker fails or a transaction stays open past the timeout
+   */
+  public void awaitNoOpenTransaction(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (int i = 0; i < partitions; i++) {
+      request.put(new TopicPartition(topic, i), OffsetSpec.latest());
+    }
+    while (true) {
+      var committed =
+          admin
+              .listOffsets(
+                  request,
+                  new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                      org.apache.kafka.common.IsolationLevel.READ_COMMITTED))
+              .all()
+              .get(30, TimeUnit.SECONDS);
+      var all = admin.listOffsets(request).all().get(30, TimeUnit.SECONDS);
+      boolean stable =
+          all.entrySet().stream()
+              .allMatch(e -> committed.get(e.getKey()).offset() == e.getValue().offset());
+      if (stable) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "a producer transaction on " + topic + " is still open after " + timeout);
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+  }
+
+  /**
    * Sends records and waits until the broker has them all.
    *
    * @param producer the run's producer

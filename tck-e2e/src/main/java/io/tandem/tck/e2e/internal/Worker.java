@@ -1,15 +1,19 @@
 package io.tandem.tck.e2e.internal;
 
+import io.tandem.kafka.ConsumerListener;
 import io.tandem.kafka.ConsumerStats;
+import io.tandem.kafka.RetryPolicy;
 import io.tandem.kafka.TandemConsumer;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.ResultModel;
 import io.tandem.testing.ForkChannel;
+import io.tandem.testing.TcpProxy;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,6 +22,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -29,22 +34,30 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *
  * <ul>
  *   <li>commands: {@code hang} (the next batch's writer blocks forever inside the commit, after
- *       writing its results, so a kill lands mid-commit), {@code go} (release a poll held by {@link
- *       GateInterceptor}), {@code stop} (close the consumer cleanly and exit 0);
+ *       writing its results, so a kill lands mid-commit), {@code lose-reply} (the next batch's
+ *       writer arms the store proxy, which then loses the reply to the commit), {@code go} (release
+ *       a poll held by {@link GateInterceptor}), {@code stop} (close the consumer cleanly and exit
+ *       0);
  *   <li>events: {@code started}, {@code hang}, {@code gate ...}, {@code released}, {@code stats
  *       commits=.. records=.. conflicts=..} (every 100 ms, runtime counters), {@code stopped}.
  * </ul>
  *
  * <p>Arguments ({@code --key=value}): bootstrap, topic, group, store, storeProps (a properties
- * file), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200), workMs (0: time
- * spent in each batch's writer, inside the commit), and consumer properties as {@code
- * --consumer.<kafka key>=<value>}.
+ * file), storeEndpoint ({@code host:port} of the store inside the store URI: reach it through a
+ * {@link TcpProxy}), model (class name), namespace, name, gateAtPoll (0), maxPollRecords (200),
+ * workMs (0: time spent in each batch's writer, inside the commit), and consumer properties as
+ * {@code --consumer.<kafka key>=<value>}.
  *
  * <p>Internal: may change in any release.
  */
 public final class Worker {
 
   private static final AtomicBoolean hangNext = new AtomicBoolean();
+  private static final AtomicBoolean loseReplyNext = new AtomicBoolean();
+  private static final AtomicLong commitRetries = new AtomicLong();
+  private static final AtomicLong resolved = new AtomicLong();
+  private static final AtomicBoolean unknownOutcome = new AtomicBoolean();
+  private static volatile TcpProxy proxy;
   private static volatile ForkChannel channel;
 
   private Worker() {}
@@ -65,6 +78,7 @@ public final class Worker {
             command -> {
               switch (command) {
                 case "hang" -> hangNext.set(true);
+                case "lose-reply" -> loseReplyNext.set(true);
                 case "go" -> GateInterceptor.RELEASE.countDown();
                 default -> event("unknown-command " + command);
               }
@@ -97,14 +111,30 @@ public final class Worker {
     ResultModel<Object> model = Models.create(required(a, "model"));
     model.open(required(a, "store"), storeProps, required(a, "namespace"));
 
+    // With --storeEndpoint the store (not the model's setup connection) is reached through a TCP
+    // proxy in this JVM, which can lose the reply to a commit: the writer arms it as its last step,
+    // so the next request on the wire is the store's own commit.
+    String storeUri = required(a, "store");
+    String endpoint = a.get("storeEndpoint");
+    if (endpoint != null) {
+      if (!storeUri.contains(endpoint)) {
+        throw new IllegalArgumentException(
+            "--storeEndpoint=" + endpoint + " does not occur in --store=" + storeUri);
+      }
+      int colon = endpoint.lastIndexOf(':');
+      proxy =
+          TcpProxy.start(
+              endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+      storeUri = storeUri.replace(endpoint, "127.0.0.1:" + proxy.port());
+    }
+
     consumerProps.put("bootstrap.servers", required(a, "bootstrap"));
     consumerProps.putIfAbsent("max.poll.records", a.getOrDefault("maxPollRecords", "200"));
     consumerProps.put("interceptor.classes", GateInterceptor.class.getName());
     consumerProps.putIfAbsent("client.id", a.getOrDefault("name", "worker"));
 
     @SuppressWarnings("unchecked")
-    OffsetStore<Object> store =
-        (OffsetStore<Object>) OffsetStores.open(required(a, "store"), storeProps);
+    OffsetStore<Object> store = (OffsetStore<Object>) OffsetStores.open(storeUri, storeProps);
     TandemConsumer.Builder<String, String, Object> builder =
         TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
             .properties(consumerProps)
@@ -119,11 +149,43 @@ public final class Worker {
                     // random kill lands with the transaction open.
                     TimeUnit.MILLISECONDS.sleep(workMs);
                   }
+                  if (proxy != null && loseReplyNext.compareAndSet(true, false)) {
+                    proxy.loseNextReply();
+                  }
                   if (hangNext.compareAndSet(true, false)) {
                     event("hang batch=" + records.size());
                     new CountDownLatch(1).await(); // until SIGKILL
                   }
                 });
+    // A store outage (a killed server, a lost reply) is retried quickly: the kit's faults are
+    // seconds long, and the default's 10 s ceiling would only slow the run down.
+    builder.retry(RetryPolicy.exponential(Duration.ofMillis(100), Duration.ofSeconds(1)));
+    builder.listener(
+        new ConsumerListener() {
+          @Override
+          public void retrying(RetryEvent event) {
+            if (event.operation() == RetryEvent.Operation.COMMIT) {
+              commitRetries.incrementAndGet();
+              unknownOutcome.set(true);
+            }
+          }
+
+          // The runtime read the positions back after the failed commit and went on: the outcome
+          // was resolved (committed, found landed, or found moved by another member).
+          @Override
+          public void committed(CommitEvent event) {
+            if (unknownOutcome.getAndSet(false)) {
+              resolved.incrementAndGet();
+            }
+          }
+
+          @Override
+          public void conflicted(ConflictEvent event) {
+            if (unknownOutcome.getAndSet(false)) {
+              resolved.incrementAndGet();
+            }
+          }
+        });
     if (!store.capabilities().transactional()) {
       // The model's contract: on an idempotent store its results are keyed upserts.
       builder.keyedResults();
@@ -156,6 +218,9 @@ public final class Worker {
     printStats(consumer);
     store.close();
     model.close();
+    if (proxy != null) {
+      proxy.close();
+    }
     event("stopped");
     System.exit(failure.get() == null ? 0 : 3);
   }
@@ -172,7 +237,15 @@ public final class Worker {
             + " retries="
             + s.retries()
             + " assigned="
-            + s.assignedPartitions());
+            + s.assignedPartitions()
+            + " commitRetries="
+            + commitRetries.get()
+            + " resolved="
+            + resolved.get()
+            + " lostReplies="
+            + (proxy == null ? 0 : proxy.repliesLost())
+            + " skipped="
+            + s.skippedPositions());
   }
 
   private static String required(Map<String, String> a, String key) {
