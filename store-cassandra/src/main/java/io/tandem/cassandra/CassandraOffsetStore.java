@@ -144,6 +144,12 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   /** Reads by partition list beyond this size read the whole group instead. */
   private static final int IN_LIMIT = 256;
 
+  /**
+   * Partitions per {@code IN} read in the partition layout: each is its own Cassandra partition, so
+   * the coordinator fans the query out; a hundred keeps one query's work modest.
+   */
+  private static final int KEYS_PER_READ = 100;
+
   /** Attempts of an admin LWT (initialize, overwrite, delete) that loses a race. */
   private static final int ADMIN_ATTEMPTS = 10;
 
@@ -468,31 +474,56 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   /**
-   * Partition layout: one read per Kafka partition (a SERIAL read may name one Cassandra partition
-   * only), {@link CassandraStoreConfig#resultConcurrency()} in flight at once.
+   * Partition layout: {@code IN} queries of up to {@link #KEYS_PER_READ} partitions of one topic,
+   * or under SERIAL consistency (which may name one Cassandra partition only) one read per
+   * partition; {@link CassandraStoreConfig#resultConcurrency()} queries in flight at once (10 000
+   * single reads one window at a time took over a minute on a loaded node).
    */
   private Map<Partition, Stored> readKeys(
       String group, List<Partition> partitions, ConsistencyLevel consistency) {
+    boolean serial =
+        consistency == ConsistencyLevel.SERIAL || consistency == ConsistencyLevel.LOCAL_SERIAL;
+    List<List<Partition>> queries = new ArrayList<>();
+    if (serial) {
+      partitions.forEach(p -> queries.add(List.of(p)));
+    } else {
+      Map<String, List<Partition>> byTopic = new LinkedHashMap<>();
+      for (Partition p : partitions) {
+        byTopic.computeIfAbsent(p.topic(), t -> new ArrayList<>()).add(p);
+      }
+      for (List<Partition> topic : byTopic.values()) {
+        for (int i = 0; i < topic.size(); i += KEYS_PER_READ) {
+          queries.add(topic.subList(i, Math.min(topic.size(), i + KEYS_PER_READ)));
+        }
+      }
+    }
+    Prepared ps = prepared();
     Map<Partition, Stored> out = new TreeMap<>();
-    PreparedStatement one = prepared().selectOne;
     try {
       int window = config.resultConcurrency();
-      for (int i = 0; i < partitions.size(); i += window) {
-        List<Partition> slice = partitions.subList(i, Math.min(partitions.size(), i + window));
+      for (int i = 0; i < queries.size(); i += window) {
+        List<List<Partition>> slice = queries.subList(i, Math.min(queries.size(), i + window));
         List<java.util.concurrent.CompletableFuture<AsyncResultSet>> futures =
             new ArrayList<>(slice.size());
-        for (Partition p : slice) {
+        for (List<Partition> q : slice) {
+          Statement<?> statement;
+          if (q.size() == 1) {
+            Partition p = q.get(0);
+            statement = ps.selectOne.bind(group, p.topic(), p.partition());
+          } else {
+            List<Integer> ids = new ArrayList<>(q.size());
+            q.forEach(p -> ids.add(p.partition()));
+            statement = ps.selectTopic.bind(group, q.get(0).topic(), ids);
+          }
           futures.add(
               session
-                  .executeAsync(
-                      one.bind(group, p.topic(), p.partition()).setConsistencyLevel(consistency))
+                  .executeAsync(statement.setConsistencyLevel(consistency))
                   .toCompletableFuture());
         }
         for (int k = 0; k < slice.size(); k++) {
-          Row row = join(futures.get(k)).one();
-          if (row != null) {
-            put(out, slice.get(k), row, 0);
-          }
+          List<Partition> q = slice.get(k);
+          AsyncResultSet rs = join(futures.get(k));
+          collect(out, q, rs);
         }
       }
     } catch (OffsetStoreException e) {
@@ -501,6 +532,25 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       throw DriverErrors.map(e, "reading positions of group '" + group + "'");
     }
     return out;
+  }
+
+  /** The rows of one {@link #readKeys} query, every page. */
+  private static void collect(Map<Partition, Stored> out, List<Partition> q, AsyncResultSet rs) {
+    String topic = q.get(0).topic();
+    boolean single = q.size() == 1;
+    while (true) {
+      for (Row row : rs.currentPage()) {
+        if (single) {
+          put(out, q.get(0), row, 0);
+        } else {
+          put(out, new Partition(topic, row.getInt(0)), row, 1);
+        }
+      }
+      if (!rs.hasMorePages()) {
+        return;
+      }
+      rs = join(rs.fetchNextPage().toCompletableFuture());
+    }
   }
 
   private static AsyncResultSet join(java.util.concurrent.CompletableFuture<AsyncResultSet> f) {
@@ -612,10 +662,24 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       return;
     }
     List<Conflict> conflicts = new ArrayList<>();
-    for (OffsetRange r : advanceAll(group, sorted, ps, conflicts)) {
-      // Not settled by the first round (unknown outcome, or an uninformative answer): sent again
-      // on the one-range path. Had the first send applied late, that answer is a conflict
-      // finding `until`: safe, the caller re-reads positions that already include this commit.
+    for (Unsettled u : advanceAll(group, sorted, ps, conflicts)) {
+      OffsetRange r = u.range();
+      if (u.error() instanceof RuntimeException e && DriverErrors.outcomeUnknown(e)) {
+        // The request may have been applied (a reply lost on a cut connection): read back under
+        // Paxos for this send's commit_id before sending anything again, as the one-range path
+        // does; resolve() waits for the pool to reconnect.
+        Outcome outcome = resolve(group, List.of(r), u.commitId(), e);
+        if (outcome.applied()) {
+          continue;
+        }
+        if (!outcome.conflicts().isEmpty()) {
+          conflicts.addAll(outcome.conflicts());
+          continue;
+        }
+      }
+      // Not applied (or an uninformative answer): sent again on the one-range path. Had the
+      // first send applied late after all, that answer is a conflict finding `until`: safe, the
+      // caller re-reads positions that already include this commit.
       try {
         advance(group, List.of(r), ps);
       } catch (OffsetConflictException e) {
@@ -634,11 +698,11 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
    * took over a minute on a loaded node). Returns the ranges the round did not settle; the
    * conflicts it found are added to {@code found}.
    */
-  private List<OffsetRange> advanceAll(
+  private List<Unsettled> advanceAll(
       String group, List<OffsetRange> ranges, Prepared ps, List<Conflict> found) {
     int window = config.resultConcurrency();
     Semaphore permits = new Semaphore(window);
-    List<OffsetRange> unsettled = Collections.synchronizedList(new ArrayList<>());
+    List<Unsettled> unsettled = Collections.synchronizedList(new ArrayList<>());
     List<Conflict> conflicts = Collections.synchronizedList(new ArrayList<>());
     try {
       for (OffsetRange r : ranges) {
@@ -662,7 +726,14 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                   (rs, err) -> {
                     try {
                       if (err != null) {
-                        unsettled.add(r);
+                        unsettled.add(
+                            new Unsettled(
+                                r,
+                                id,
+                                err instanceof java.util.concurrent.CompletionException ce
+                                        && ce.getCause() != null
+                                    ? ce.getCause()
+                                    : err));
                       } else if (!rs.wasApplied()) {
                         Map<Partition, Long> stored = new HashMap<>();
                         for (Row row : rs.currentPage()) {
@@ -673,7 +744,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                         }
                         List<Conflict> c = conflicts(List.of(r), stored);
                         if (c.isEmpty()) {
-                          unsettled.add(r);
+                          unsettled.add(new Unsettled(r, id, null));
                         } else {
                           conflicts.addAll(c);
                         }
@@ -683,7 +754,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                     }
                   });
         } catch (RuntimeException e) {
-          unsettled.add(r);
+          unsettled.add(new Unsettled(r, id, e));
           permits.release();
         }
       }
@@ -698,10 +769,13 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
           e);
     }
     found.addAll(conflicts);
-    List<OffsetRange> out = new ArrayList<>(unsettled);
-    out.sort(java.util.Comparator.comparing(OffsetRange::partition));
+    List<Unsettled> out = new ArrayList<>(unsettled);
+    out.sort(java.util.Comparator.comparing(u -> u.range().partition()));
     return out;
   }
+
+  /** A range the first round did not settle: its send's commit id and error (null: no error). */
+  private record Unsettled(OffsetRange range, UUID commitId, Throwable error) {}
 
   private static void refuseNonIdempotent(List<Statement<?>> statements) {
     for (int i = 0; i < statements.size(); i++) {
@@ -1245,7 +1319,13 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
         distinctGroups = s.prepare("SELECT DISTINCT group_id FROM " + t);
       } else {
         selectGroup = null;
-        selectTopic = null;
+        // IN on the last column of the partition key: one query, many Cassandra partitions
+        // (fanned out by the coordinator); not allowed under SERIAL consistency.
+        selectTopic =
+            s.prepare(
+                "SELECT partition_id, position, commit_id FROM "
+                    + t
+                    + " WHERE group_id = ? AND topic = ? AND partition_id IN ?");
         selectOne =
             s.prepare(
                 "SELECT position, commit_id FROM "
