@@ -14,14 +14,15 @@ public enum CassandraLayout {
    * topic, partition_id)}): a commit is one lightweight transaction per range, so members of a
    * group that own disjoint partitions never meet in one Paxos round. A commit of several ranges is
    * not atomic across them ({@code atomicAcrossPartitions} is false; the consumer runtime then
-   * commits one partition per call). The default.
+   * commits one partition per call). Chosen for groups of several members.
    */
   PARTITION,
 
   /**
    * A group's positions are the rows of one Cassandra partition (partition key {@code group_id}):
    * one conditional batch moves any number of them atomically, but every member of the group
-   * competes for that partition's Paxos round.
+   * competes for that partition's Paxos round. The default: one Paxos round per commit whatever its
+   * size, and the layout of tables created before the option existed.
    */
   GROUP;
 

@@ -254,7 +254,7 @@ public final class CassandraStoreConfig {
     private int maxRangesPerCommit = DEFAULT_MAX_RANGES;
     private int resultConcurrency = 32;
     private int lwtAttempts = 3;
-    private CassandraLayout layout = CassandraLayout.PARTITION;
+    private CassandraLayout layout = CassandraLayout.GROUP;
     private String user;
     private String password;
     private CqlSession session;
@@ -401,10 +401,11 @@ public final class CassandraStoreConfig {
     }
 
     /**
-     * How positions are laid out. Default {@link CassandraLayout#PARTITION} (one Cassandra
-     * partition per Kafka partition: members of a group do not contend); {@link
-     * CassandraLayout#GROUP} keeps a group in one Cassandra partition (commits atomic across
-     * partitions). The offsets table must have been created for the same layout.
+     * How positions are laid out. Default {@link CassandraLayout#GROUP} (a group in one Cassandra
+     * partition: commits atomic across partitions, one Paxos round per commit, the layout of tables
+     * created before the option existed); {@link CassandraLayout#PARTITION} gives each Kafka
+     * partition its own Cassandra partition, so members of a group do not contend. The offsets
+     * table must have been created for the same layout.
      *
      * @param layout the layout
      * @return this builder

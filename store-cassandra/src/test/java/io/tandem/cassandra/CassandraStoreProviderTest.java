@@ -54,17 +54,18 @@ class CassandraStoreProviderTest {
   }
 
   @Test
-  void layoutDefaultsToPartitionAndGroupIsSelectable() {
+  void layoutDefaultsToGroupAndPartitionIsSelectable() {
     assertThat(
             CassandraStoreProvider.parse("cassandra://h?localDatacenter=dc1", Map.of())
                 .config()
                 .layout())
-        .isEqualTo(CassandraLayout.PARTITION);
+        .isEqualTo(CassandraLayout.GROUP);
     assertThat(
-            CassandraStoreProvider.parse("cassandra://h?localDatacenter=dc1&layout=GROUP", Map.of())
+            CassandraStoreProvider.parse(
+                    "cassandra://h?localDatacenter=dc1&layout=PARTITION", Map.of())
                 .config()
                 .layout())
-        .isEqualTo(CassandraLayout.GROUP);
+        .isEqualTo(CassandraLayout.PARTITION);
     assertThatThrownBy(
             () ->
                 CassandraStoreProvider.parse(

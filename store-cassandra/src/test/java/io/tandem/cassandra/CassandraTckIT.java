@@ -13,14 +13,14 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The whole TCK against the shared Cassandra, default (partition) layout; {@link
- * CassandraGroupLayoutTckIT} runs it on the group layout.
+ * The whole TCK against the shared Cassandra, default (group) layout; {@link
+ * CassandraPartitionLayoutTckIT} runs it on the partition layout.
  */
 class CassandraTckIT extends OffsetStoreVerification<CassandraResults> {
 
   /** The layout under test. */
   CassandraLayout layout() {
-    return CassandraLayout.PARTITION;
+    return CassandraLayout.GROUP;
   }
 
   private static final String RESULTS = Cassandra.KEYSPACE + ".results";

@@ -10,13 +10,14 @@ public enum MongoLayout {
    * never meet in a write conflict. On a replica set a commit moves its documents in one
    * transaction (atomic across partitions); on a standalone server each range is its own
    * conditional update (not atomic across partitions; the runtime commits one partition per call).
-   * The default.
+   * Chosen for groups of several members.
    */
   PARTITION,
 
   /**
    * One document per group holding every position: one single-document update moves any number of
-   * positions atomically, but every member of the group writes that one document.
+   * positions atomically, but every member of the group writes that one document. The default, and
+   * the layout of collections written before the option existed.
    */
   GROUP;
 

@@ -212,7 +212,9 @@ public final class MongoOffsetStore implements OffsetStore<MongoResults> {
             guarantee,
             // Per-partition documents outside a transaction move one by one.
             !partitionLayout || guarantee == Guarantee.TRANSACTIONAL,
-            GroupDocuments.MAX_RANGES_PER_COMMIT,
+            partitionLayout
+                ? PartitionDocuments.MAX_RANGES_PER_COMMIT
+                : GroupDocuments.MAX_RANGES_PER_COMMIT,
             true,
             "MongoDB "
                 + server.describe()

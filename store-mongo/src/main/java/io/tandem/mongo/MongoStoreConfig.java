@@ -206,7 +206,7 @@ public final class MongoStoreConfig {
     private String database;
     private String collection;
     private boolean requireTransactions;
-    private MongoLayout layout = MongoLayout.PARTITION;
+    private MongoLayout layout = MongoLayout.GROUP;
     private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
 
     private Builder() {}
@@ -271,8 +271,9 @@ public final class MongoStoreConfig {
     }
 
     /**
-     * How positions are laid out. Default {@link MongoLayout#PARTITION} (a document per partition:
-     * members of a group do not contend); {@link MongoLayout#GROUP} keeps a group in one document.
+     * How positions are laid out. Default {@link MongoLayout#GROUP} (a group in one document, the
+     * layout of collections written before the option existed); {@link MongoLayout#PARTITION}
+     * writes a document per partition, so members of a group do not contend.
      *
      * @param layout the layout
      * @return this builder

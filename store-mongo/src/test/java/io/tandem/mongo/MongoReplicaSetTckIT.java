@@ -68,7 +68,7 @@ class MongoReplicaSetTckIT extends OffsetStoreVerification<MongoResults> {
 
   /** The layout under test: the default; a subclass runs the kit on the other. */
   MongoLayout layout() {
-    return MongoLayout.PARTITION;
+    return MongoLayout.GROUP;
   }
 
   @Override

@@ -19,11 +19,11 @@ class MongoStoreProviderTest {
   }
 
   @Test
-  void layoutDefaultsToPartitionAndGroupIsSelectable() {
+  void layoutDefaultsToGroupAndPartitionIsSelectable() {
     assertThat(MongoStoreProvider.config("mongodb://h/db", Map.of()).layout())
-        .isEqualTo(MongoLayout.PARTITION);
-    assertThat(MongoStoreProvider.config("mongodb://h/db?layout=group", Map.of()).layout())
         .isEqualTo(MongoLayout.GROUP);
+    assertThat(MongoStoreProvider.config("mongodb://h/db?layout=partition", Map.of()).layout())
+        .isEqualTo(MongoLayout.PARTITION);
     assertThatThrownBy(() -> MongoStoreProvider.config("mongodb://h/db?layout=rows", Map.of()))
         .isInstanceOf(StoreConfigurationException.class)
         .hasMessageContaining("partition or group");

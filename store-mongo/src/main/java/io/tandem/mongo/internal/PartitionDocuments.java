@@ -26,6 +26,15 @@ import org.bson.BsonValue;
  */
 public final class PartitionDocuments {
 
+  /**
+   * The ranges one commit may name in this layout. No document limit applies (each range is its own
+   * document), but each range is one update: a conditional update per range on a standalone server,
+   * a document written by the transaction on a replica set. A thousand keeps a commit's round trips
+   * (standalone) and a transaction's size and lifetime (replica set, 60 s by default) modest; the
+   * runtime commits a poll's partitions together only where it may.
+   */
+  public static final int MAX_RANGES_PER_COMMIT = 1_000;
+
   /** The position field. */
   public static final String POSITION = "position";
 
