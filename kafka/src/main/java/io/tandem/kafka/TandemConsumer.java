@@ -202,6 +202,12 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     /** The default poll timeout. */
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(500);
 
+    /**
+     * Whether a consumer fetches its next batch while the current one commits unless {@link
+     * #pipelined(boolean)} says otherwise.
+     */
+    public static final boolean DEFAULT_PIPELINED = true;
+
     /** The default close timeout. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -225,6 +231,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     private Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     private Clock clock = Clock.systemUTC();
     private boolean mirrorOffsets = true;
+    private boolean pipelined = DEFAULT_PIPELINED;
     private boolean requireDurable;
     private boolean topicIdGuard = true;
     private final Set<String> adoptTopicIds = new TreeSet<>();
@@ -530,6 +537,27 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     }
 
     /**
+     * Whether to fetch the next batch while the current one commits. With it, each batch's
+     * processing and store commit run on one dedicated commit thread while the thread that called
+     * {@link TandemConsumer#run()} (which alone calls the Kafka consumer) polls and decodes the
+     * next batch, so the store's round trip and Kafka's fetch overlap. At most one fetched batch
+     * waits; before it is processed the commit's outcome is applied: the records of a partition
+     * whose commit conflicted, that was revoked or lost, or whose commit failed are dropped
+     * unprocessed and the partition is re-read from its stored position. A revocation waits for the
+     * commit in flight before it returns. The processor, sink and dead-letter writer then always
+     * run on the commit thread, one batch at a time, never on the {@code run()} thread. Default
+     * {@link #DEFAULT_PIPELINED}.
+     *
+     * @param enabled true to overlap the commit with the next fetch, false to poll only after the
+     *     commit
+     * @return this builder
+     */
+    public Builder<K, V, T> pipelined(boolean enabled) {
+      this.pipelined = enabled;
+      return this;
+    }
+
+    /**
      * Refuses, at {@link #build()}, a store whose {@link Capabilities#durable()} says a commit that
      * returned may be lost when its server crashes as configured now (Redis without {@code
      * appendfsync always}, Cassandra with {@code commitlog_sync: periodic}, PostgreSQL with {@code
@@ -722,6 +750,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
               closeTimeout,
               clock,
               mirrorOffsets,
+              pipelined,
               topicIdGuard ? topicIdLookup.apply(props) : null,
               adoptTopicIds,
               listeners);
@@ -730,11 +759,13 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       valueDeserializer.configure(props, false);
       Consumer<byte[], byte[]> kafka = consumerFactory.apply(props);
       log.info(
-          "Tandem consumer built: group={} source={} processing={} scope={} store=\"{}\"",
+          "Tandem consumer built: group={} source={} processing={} scope={} pipelined={}"
+              + " store=\"{}\"",
           group,
           topics != null ? topics : pattern != null ? "pattern " + pattern : "assign " + assignment,
           processor != null ? "transactional processor" : "idempotent sink",
           resolved,
+          pipelined,
           caps.description());
       return new TandemConsumer<>(
           new Engine<>(settings, kafka, keyDeserializer, valueDeserializer, metrics));
@@ -914,6 +945,7 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       Duration closeTimeout,
       Clock clock,
       boolean mirrorOffsets,
+      boolean pipelined,
       TopicIdGuard.Lookup topicIds,
       Set<String> adoptTopicIds,
       List<ConsumerListener> listeners) {
