@@ -81,6 +81,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   private static final Logger log = LoggerFactory.getLogger(TandemConsumer.class);
 
+  /** The longest poll while a commit is in flight. */
+  private static final Duration INFLIGHT_POLL = Duration.ofMillis(10);
+
   private final Settings<K, V, T> s;
   private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
   private final Deserializer<K> keys;
@@ -310,6 +313,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         timeout = Duration.ofNanos(wait);
       }
     }
+    if (inflight != null && timeout.compareTo(INFLIGHT_POLL) > 0) {
+      // Nothing tells a poll that the commit ended: poll briefly so that an idle consumer records
+      // it (stats, listeners, the mirror) soon after, not a whole poll timeout later.
+      timeout = INFLIGHT_POLL;
+    }
     ConsumerRecords<byte[], byte[]> polled;
     try {
       polled = consumer.poll(timeout);
@@ -344,7 +352,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     for (TopicPartition tp : polled.partitions()) {
       fetchedAt.put(tp, epochs.getOrDefault(tp, 0));
     }
-    boolean keep = settle(polled, fetchedAt);
+    // An empty poll waits for nothing: the commit in flight is applied when it has ended or when
+    // records arrive, before they are processed.
+    boolean keep =
+        polled.isEmpty() && inflight != null && !inflight.future.isDone()
+            || settle(polled, fetchedAt);
     updateLag();
     if (polled.isEmpty() || !keep) {
       return;
