@@ -42,9 +42,11 @@ import org.slf4j.LoggerFactory;
  * retry, so a commit whose outcome was unknown is never applied twice. Nothing counts as done
  * before the store's commit returns.
  *
- * <p>Threads: {@link #run()} blocks the calling thread and owns the Kafka consumer. {@link
- * #shutdown()}, {@link #close()} and {@link #stats()} may be called from any thread. A {@link
- * ConsumerListener} is told of assignments, positions, commits, conflicts and retries.
+ * <p>Threads: {@link #run()} blocks the calling thread and owns the Kafka consumer. With {@link
+ * Builder#pipelined(boolean)} (the default) processing and store commits run on one commit thread
+ * of the consumer's own while the {@code run()} thread fetches the next batch. {@link #shutdown()},
+ * {@link #close()} and {@link #stats()} may be called from any thread. A {@link ConsumerListener}
+ * is told of assignments, positions, commits, conflicts and retries.
  *
  * <pre>{@code
  * TandemConsumer<String, String, Connection> consumer =
