@@ -251,4 +251,22 @@ class PipelinedEngineTest {
       assertThat(run.memory.results()).containsOnlyKeys("t-0@0", "t-0@2", "t-0@3");
     }
   }
+
+  @Test
+  void pipelinedProcessorsRunOnTheCommitThreadAndSerialOnesOnTheRunThread() throws Exception {
+    for (boolean pipelined : new boolean[] {true, false}) {
+      List<String> threads = new CopyOnWriteArrayList<>();
+      try (MockRun run = new MockRun()) {
+        run.kafka.partition(TP0, 0);
+        run.kafka.append(TP0, "a");
+        run.start(
+            run.builder()
+                .assign(List.of(P0))
+                .pipelined(pipelined)
+                .processor((batch, tx) -> threads.add(Thread.currentThread().getName())));
+        run.awaitStored(Map.of(P0, 1L));
+      }
+      assertThat(threads).containsExactly(pipelined ? "tandem-commit-" + GROUP : "tandem-mock-run");
+    }
+  }
 }
