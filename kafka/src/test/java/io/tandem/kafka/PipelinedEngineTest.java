@@ -119,8 +119,10 @@ class PipelinedEngineTest {
       // A store not atomic across partitions: one commit per partition; only P0's commit is held.
       run.store.beforeNextCommit(
           real -> {
-            run.kafka.append(TP1, "x");
-            run.kafka.append(TP0, "b");
+            synchronized (run.kafka) { // both in one poll: never one without the other
+              run.kafka.append(TP1, "x");
+              run.kafka.append(TP0, "b");
+            }
             awaitFetched(run, 3);
             real.commit(GROUP, List.of(range(P0, 0, 1)), ResultWriter.none());
           });
@@ -193,8 +195,10 @@ class PipelinedEngineTest {
       // While [0, 2) and [0, 1) commit, "c" and "y" are fetched; then the store is unavailable.
       run.store.beforeNextCommit(
           real -> {
-            run.kafka.append(TP0, "c");
-            run.kafka.append(TP1, "y");
+            synchronized (run.kafka) { // both in one poll: never one without the other
+              run.kafka.append(TP0, "c");
+              run.kafka.append(TP1, "y");
+            }
             awaitFetched(run, 5);
             run.store.failBefore(1);
           });
