@@ -971,7 +971,9 @@ public abstract class ExactlyOnceVerification {
         int records = baseFaults.records() / 2 + random.nextInt(baseFaults.records() * 3 / 2 + 1);
         int cycles = 1 + random.nextInt(2 * baseFaults.cycles());
         int storm = 1 + random.nextInt(3 * baseFaults.stormCycles());
-        int kills = 2 + random.nextInt(5);
+        // Two or three kills: [E1] demands a mid-commit kill from four on, which a short round
+        // may not land by chance; the mixed rounds arm mid-commit kills as well.
+        int kills = 2 + random.nextInt(2);
         settings =
             new Settings(
                 2 * records,
