@@ -246,7 +246,7 @@ final class Scale {
       boolean restarted = false;
       String incomplete = null;
       long lastDone = -1;
-      long lastChange = t0;
+      long lastChange = System.currentTimeMillis();
       while (true) {
         Map<String, Long> progress = store.progress(groups);
         long done = progress.values().stream().mapToLong(Long::longValue).sum();
