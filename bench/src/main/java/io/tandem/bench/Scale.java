@@ -248,7 +248,18 @@ final class Scale {
       long lastDone = -1;
       long lastChange = System.currentTimeMillis();
       while (true) {
-        Map<String, Long> progress = store.progress(groups);
+        Map<String, Long> progress;
+        try {
+          progress = store.progress(groups);
+        } catch (Exception e) {
+          // Reading progress is the run's own probe: a slow answer is not the workers' failure.
+          if (System.currentTimeMillis() > deadline) {
+            throw e;
+          }
+          log.warn("{}: cannot read progress ({}); trying again", storeName, e.toString());
+          TimeUnit.SECONDS.sleep(2);
+          continue;
+        }
         long done = progress.values().stream().mapToLong(Long::longValue).sum();
         if (done != lastDone) {
           lastDone = done;

@@ -20,7 +20,7 @@ import java.util.Set;
  * @param takeover per partition of the killed member: kill to first commit by the new owner (ms)
  * @param assignment per partition of the killed member: kill to its assignment to another member
  * @param orphans partitions of the killed member that no other member committed after the kill
- * @param heap per JVM: heap after GC, first/last/max in bytes
+ * @param heap per JVM: heap after GC from its first commit on, first/last/max in bytes
  * @param conflicts offset conflicts over all JVMs (last counters each JVM wrote)
  * @param retries store retries over all JVMs (last counters each JVM wrote)
  */
@@ -121,7 +121,10 @@ record ScaleAnalysis(
     long conflicts = 0;
     long retries = 0;
     for (Map.Entry<String, ScaleLog.Parsed> j : jvms.entrySet()) {
-      List<ScaleLog.Heap> h = j.getValue().heap();
+      // From the JVM's first commit on: before it the consumers have not joined or fetched yet,
+      // and the heap is the empty JVM's, not the run's working set.
+      long since = j.getValue().commits().stream().mapToLong(ScaleLog.Commit::time).min().orElse(0);
+      List<ScaleLog.Heap> h = j.getValue().heap().stream().filter(x -> x.time() >= since).toList();
       if (!h.isEmpty()) {
         long max = h.stream().mapToLong(ScaleLog.Heap::bytes).max().orElse(0);
         heap.put(j.getKey(), new long[] {h.get(0).bytes(), h.get(h.size() - 1).bytes(), max});

@@ -281,7 +281,7 @@ final class ScaleReport {
     b.append(
         "- Heap: each worker forces a full GC every "
             + s.heapSeconds()
-            + " s and writes the heap in use (`MemoryMXBean`); first, last and max per JVM.\n");
+            + " s and writes the heap in use (`MemoryMXBean`); first (the first sample after the JVM's first commit), last and max per JVM.\n");
     b.append(
         "- Store size: PostgreSQL `pg_total_relation_size` of the offsets table and the results"
             + " table, rows, dead tuples; Redis `DBSIZE` and `INFO memory`. At start the tables"

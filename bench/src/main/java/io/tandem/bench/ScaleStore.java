@@ -313,7 +313,9 @@ abstract class ScaleStore {
     @Override
     Map<String, Map<Integer, long[]>> counters(List<String> groups) {
       Map<String, Map<Integer, long[]>> out = new LinkedHashMap<>();
-      try (Jedis j = new Jedis(host, port)) {
+      // A generous timeout: with appendfsync always and a busy machine, Jedis' default 2 s was
+      // too short for the run's reads (SocketTimeoutException seen here).
+      try (Jedis j = new Jedis(host, port, 60_000)) {
         for (String g : groups) {
           Map<Integer, long[]> m = new HashMap<>();
           j.hgetAll(key(g, "n"))

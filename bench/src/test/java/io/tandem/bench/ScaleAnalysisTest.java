@@ -83,8 +83,13 @@ class ScaleAnalysisTest {
     assertThat(a.groupRates().get(0)).isCloseTo(300 / 16.5, within(1e-9));
     assertThat(a.groupRates().get(1)).isCloseTo(300 / 18.5, within(1e-9));
     assertThat(a.groupRateSpread()[0]).isCloseTo(300 / 18.5, within(1e-9));
+    // From each JVM's first commit on: a's sample at 2500 (its first commit 2000) and 4500; b's
+    // at 3000 and 20000 (first commit 1500).
     assertThat(a.heap().get("a")).containsExactly(1000, 3000, 3000);
     assertThat(a.heap().get("b")).containsExactly(2000, 1500, 2000);
+    Map<String, ScaleLog.Parsed> late = new LinkedHashMap<>();
+    late.put("c", jvm("H 100 500", "C 200 0 1000 10 0", "H 300 900", "H 400 800"));
+    assertThat(ScaleAnalysis.of(late, null, 0, 10).heap().get("c")).containsExactly(900, 800, 900);
     assertThat(a.conflicts()).isEqualTo(4);
     assertThat(a.retries()).isEqualTo(6);
   }
