@@ -19,19 +19,22 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>CI runs [E1]-[E4], the lost reply [E5] and the store kill [E6], the two faults whose outcome
  * depends on the store. The faults that do not ([E7] broker bounce, [E8] rebalance storm, [E9]
- * aborted transactions, [E10] retention) exercise the runtime and the broker the same way on every
- * store and run in CI on PostgreSQL, the other JDBC dialect; here they run with {@code
- * -Dtandem.e2e.faults.mariadb=true}, which keeps MariaDB's share of CI's fault budget small.
+ * aborted transactions, [E10] retention, [E12] compacted input) exercise the runtime and the broker
+ * the same way on every store and run in CI on PostgreSQL, the other JDBC dialect; here they run
+ * with {@code -Dtandem.e2e.faults.mariadb=true}, which keeps MariaDB's share of CI's fault budget
+ * small.
  */
 @ExtendWith(MariaDbE2EIT.StoreIndependentFaults.class)
 class MariaDbE2EIT extends ExactlyOnceVerification {
 
-  /** The property that runs [E7]-[E10] here as well. */
+  /** The property that runs [E7]-[E10] and [E12] here as well. */
   static final String ALL_FAULTS = "tandem.e2e.faults.mariadb";
 
-  /** Skips [E7]-[E10] unless {@link #ALL_FAULTS} is set; see the class comment for why. */
+  /**
+   * Skips [E7]-[E10] and [E12] unless {@link #ALL_FAULTS} is set; see the class comment for why.
+   */
   static final class StoreIndependentFaults implements ExecutionCondition {
-    private static final Set<String> OPT_IN = Set.of("[E7]", "[E8]", "[E9]", "[E10]");
+    private static final Set<String> OPT_IN = Set.of("[E7]", "[E8]", "[E9]", "[E10]", "[E12]");
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {

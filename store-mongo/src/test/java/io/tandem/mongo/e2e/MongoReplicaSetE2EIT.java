@@ -28,9 +28,10 @@ class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
   /**
    * The fault rules [E5]-[E11]. On jongodb they run in CI, where only [E10] (retention, one
    * consumer) can: [E5] and [E6] skip for their own reasons (no proxy before a replica set, no
-   * process to kill), [E7]-[E9] and [E11] commit from several members at once and skip with {@link
-   * #NO_WRITE_CONFLICTS}. On a real replica set (TANDEM_MONGODB_URI, Docker) they were not yet run
-   * to completion; until they are, {@code -Dtandem.e2e.faults.unverified=true} runs them there.
+   * process to kill), [E7]-[E9], [E11] and [E12] commit from several members at once and skip with
+   * {@link #NO_WRITE_CONFLICTS}. On a real replica set (TANDEM_MONGODB_URI, Docker) they were not
+   * yet run to completion; until they are, {@code -Dtandem.e2e.faults.unverified=true} runs them
+   * there.
    */
   @Override
   protected String faultRulesSkippedReason() {
@@ -62,7 +63,7 @@ class MongoReplicaSetE2EIT extends ExactlyOnceVerification {
    */
   static final class EmulatorLimits implements ExecutionCondition {
     private static final Set<String> CONCURRENT_COMMITS =
-        Set.of("[E1]", "[E2]", "[E5]", "[E6]", "[E7]", "[E8]", "[E9]", "[E11]");
+        Set.of("[E1]", "[E2]", "[E5]", "[E6]", "[E7]", "[E8]", "[E9]", "[E11]", "[E12]");
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
