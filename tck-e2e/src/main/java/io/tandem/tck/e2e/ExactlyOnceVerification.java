@@ -464,11 +464,33 @@ public abstract class ExactlyOnceVerification {
 
   // ---------------------------------------------------------------- zombies
 
+  /**
+   * Input records of each zombie run ([E3], [E4]), on one partition in batches of 100: the zombie
+   * commits two batches and holds the third, the new owner takes over from there and drains the
+   * rest. The default is {@code tandem.e2e.zombie.records} (2000); a backend whose server is slow
+   * to commit may return less (at least 400), which keeps every step of the rule and shortens only
+   * the drain after it.
+   *
+   * @return the number of records, at least 400
+   */
+  protected int zombieRecords() {
+    return settings.zombieRecords();
+  }
+
   @SuppressWarnings("try") // ResultModel.close() may throw anything
   private void zombie(boolean zombieCommitsFirst, TestReporter reporter) throws Exception {
     String run = newRunId();
     Path logDir = Path.of("target", "e2e", run);
-    List<E2eRecord> input = Fixture.generate(2_000, 10, new Random(settings.seed()));
+    int size = zombieRecords();
+    if (size < Settings.MIN_ZOMBIE_RECORDS) {
+      throw new IllegalArgumentException(
+          getClass().getSimpleName()
+              + ".zombieRecords() must be >= "
+              + Settings.MIN_ZOMBIE_RECORDS
+              + ", got "
+              + size);
+    }
+    List<E2eRecord> input = Fixture.generate(size, 10, new Random(settings.seed()));
     // One partition: the zombie's batch and the new owner's first batch start at the same
     // position, so exactly one of their commits can win.
     try (Fixture fixture = new Fixture(bootstrapServers(), "tandem-e2e-" + run, 1);
@@ -984,7 +1006,8 @@ public abstract class ExactlyOnceVerification {
                 base.maxWorkers(),
                 base.workMs(),
                 base.timeout(),
-                roundSeed);
+                roundSeed,
+                base.zombieRecords());
         faults = new FaultSettings(Math.max(100, records), cycles, storm);
         synchronized (this) {
           chaos = null; // every hard-kill round is a new run
