@@ -3,6 +3,7 @@
 # Never `mvn install`. Options are system properties, passed through: see bench/README.md.
 #   bench/run.sh                                   # everything (about 15-25 min on 2 cores)
 #   bench/run.sh -Dbench.stores=postgres,redis -Dbench.records=100000
+#   bench/run.sh -Dbench.mode=scale                # the scale run (SCALE.md), see bench/README.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -q -pl bench -am package -DskipTests -Dspotless.check.skip=true \

@@ -54,6 +54,18 @@ public final class Bench {
    * @throws Exception if a benchmark fails
    */
   public static void main(String[] args) throws Exception {
+    if ("scale".equals(System.getProperty("bench.mode"))) {
+      // The scale run (issue 16): its own report, SCALE.md, beside REPORT.md.
+      try {
+        Scale.run(
+            Path.of(
+                System.getProperty(
+                    "bench.out", Files.exists(Path.of("bench", "pom.xml")) ? "bench" : ".")));
+      } finally {
+        Backends.closeAll();
+      }
+      System.exit(0);
+    }
     Instant start = Instant.now();
     // The MongoDB emulator last: see the mongo microbenchmarks below.
     List<String> stores = new ArrayList<>(list("bench.stores", String.join(",", Backends.ALL)));
@@ -228,7 +240,6 @@ public final class Bench {
     List<String> fullSweep = list("bench.sweep.stores", "postgres");
     List<Integer> reducedPolls = ints("bench.reduced.polls", "1000");
     List<Integer> reducedConsumers = ints("bench.reduced.consumers", "1,2,4");
-    List<String> variants = list("bench.variants", "tandem,at-least-once");
     int repeat = Integer.getInteger("bench.repeat", 3);
     if (repeat > 1) {
       notes.add(
@@ -290,6 +301,14 @@ public final class Bench {
       Map<Integer, Long> ends = kafka.produce(topic, PARTITIONS, largest, keys);
       int warmup = Integer.getInteger("bench.warmup.records", 20_000);
       boolean subscribed = Boolean.parseBoolean(System.getProperty("bench.subscribed", "true"));
+      // Variants to run (bench.variants, default all but the -pipelined/-serial pair, which
+      // compares the consumer's pipelined option on and off in one run).
+      List<String> chosen = list("bench.variants", "");
+      java.util.function.Predicate<String> wanted =
+          v ->
+              chosen.isEmpty()
+                  ? !v.endsWith("-pipelined") && !v.endsWith("-serial")
+                  : chosen.contains(v);
       for (String store : stores) {
         Backend<?> backend = Backends.get(store);
         long n = Long.getLong("bench.records." + store, defaultRecords(store, records));
@@ -327,24 +346,44 @@ public final class Bench {
             int times = reference ? repeat : 1;
             Map<String, List<PipelineResult>> runs = new LinkedHashMap<>();
             for (int i = 0; i < times; i++) {
-              PipelineResult t = p.tandem(backend, c, poll);
-              runs.computeIfAbsent("tandem", k -> new ArrayList<>()).add(t);
-              if (!variants.contains("at-least-once")) {
-                continue; // bench.variants=tandem: the scale-out and contention runs alone
+              // The no-Kafka variant commits batches of the size Tandem's polls had.
+              double meanBatch = poll;
+              if (wanted.test("tandem")) {
+                PipelineResult t = p.tandem(backend, c, poll);
+                runs.computeIfAbsent("tandem", k -> new ArrayList<>()).add(t);
+                meanBatch = t.meanBatch();
               }
-              runs.computeIfAbsent("at-least-once", k -> new ArrayList<>())
-                  .add(p.atLeastOnce(backend, c, poll));
+              if (wanted.test("at-least-once")) {
+                runs.computeIfAbsent("at-least-once", k -> new ArrayList<>())
+                    .add(p.atLeastOnce(backend, c, poll));
+              }
               if (backend instanceof PostgresBackend pg) {
-                runs.computeIfAbsent("hand-written", k -> new ArrayList<>())
-                    .add(p.handWritten(pg, c, poll));
-                runs.computeIfAbsent("no-kafka", k -> new ArrayList<>())
-                    .add(p.noKafka(backend, c, poll, (int) Math.max(1, Math.round(t.meanBatch()))));
+                if (wanted.test("hand-written")) {
+                  runs.computeIfAbsent("hand-written", k -> new ArrayList<>())
+                      .add(p.handWritten(pg, c, poll));
+                }
                 if (reference && subscribed) {
                   // As users run a consumer: subscribe(), group join included in the time.
-                  runs.computeIfAbsent("tandem-subscribed", k -> new ArrayList<>())
-                      .add(p.tandem(backend, c, poll, true));
-                  runs.computeIfAbsent("hand-written-subscribed", k -> new ArrayList<>())
-                      .add(p.handWritten(pg, c, poll, true));
+                  for (Boolean pipelined : new Boolean[] {null, true, false}) {
+                    String v =
+                        "tandem-subscribed"
+                            + (pipelined == null ? "" : pipelined ? "-pipelined" : "-serial");
+                    if (wanted.test(v)) {
+                      PipelineResult t = p.tandem(backend, c, poll, true, pipelined);
+                      runs.computeIfAbsent(v, k -> new ArrayList<>()).add(t);
+                      if (!wanted.test("tandem")) {
+                        meanBatch = t.meanBatch();
+                      }
+                    }
+                  }
+                  if (wanted.test("hand-written-subscribed")) {
+                    runs.computeIfAbsent("hand-written-subscribed", k -> new ArrayList<>())
+                        .add(p.handWritten(pg, c, poll, true));
+                  }
+                }
+                if (wanted.test("no-kafka")) {
+                  runs.computeIfAbsent("no-kafka", k -> new ArrayList<>())
+                      .add(p.noKafka(backend, c, poll, (int) Math.max(1, Math.round(meanBatch))));
                 }
               }
             }

@@ -108,11 +108,16 @@ final class Kafka implements AutoCloseable {
       throws Exception {
     try (Admin admin = Admin.create(clientProperties())) {
       admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+      awaitLeaders(admin, topic, partitions);
     }
     Map<String, Object> p = clientProperties();
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    // One batch buffer per partition in flight: with 1 000 partitions 256 KiB each would take 8×
+    // the producer's 32 MiB and every send would wait for memory (113 s for 50 000 records here).
+    p.put(
+        ProducerConfig.BATCH_SIZE_CONFIG,
+        Math.max(16 * 1024, Math.min(256 * 1024, (16 << 20) / partitions)));
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     long t0 = System.nanoTime();
     java.util.concurrent.atomic.AtomicReference<Exception> failed =
@@ -141,6 +146,52 @@ final class Kafka implements AutoCloseable {
       consumer.endOffsets(tps).forEach((tp, end) -> ends.put(tp.partition(), end));
     }
     return ends;
+  }
+
+  /**
+   * Waits until every partition of a new topic has a leader that answers. Producing to a topic of 1
+   * 000 partitions right after creating it got NOT_LEADER_OR_FOLLOWER on the partitions whose
+   * leaders were not ready, and the idempotent producer then retried one partition's batches with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER without end (seen here with kafka 4.4.0's embedded broker).
+   */
+  private void awaitLeaders(Admin admin, String topic, int partitions) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (true) {
+      long led =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get()
+              .get(topic)
+              .partitions()
+              .stream()
+              .filter(p -> p.leader() != null && !p.leader().isEmpty())
+              .count();
+      if (led == partitions) {
+        break;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            topic
+                + ": only "
+                + led
+                + " of "
+                + partitions
+                + " partitions have a leader after 3 min");
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    // The leaders answer: ListOffsets goes to each partition's leader (retried until it does).
+    Map<String, Object> c = clientProperties();
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-probe");
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int i = 0; i < partitions; i++) {
+        tps.add(new TopicPartition(topic, i));
+      }
+      consumer.endOffsets(tps, java.time.Duration.ofMinutes(3));
+    }
   }
 
   static String key(long i, int keys) {

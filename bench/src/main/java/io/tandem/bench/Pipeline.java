@@ -218,6 +218,17 @@ final class Pipeline {
    */
   <T> PipelineResult tandem(Backend<T> backend, int consumers, int poll, boolean subscribed)
       throws Exception {
+    return tandem(backend, consumers, poll, subscribed, null);
+  }
+
+  /**
+   * As {@link #tandem(Backend, int, int, boolean)}, with the consumer's {@code pipelined} option
+   * set ({@code null}: the builder's default); a set option names the variant {@code ...-pipelined}
+   * or {@code ...-serial}.
+   */
+  <T> PipelineResult tandem(
+      Backend<T> backend, int consumers, int poll, boolean subscribed, Boolean pipelined)
+      throws Exception {
     String group = unique("tg");
     String ns = unique("t");
     backend.prepare(ns, keys, partitions);
@@ -240,6 +251,9 @@ final class Pipeline {
                 .processor(
                     (Batch<String, String> batch, T handle) ->
                         backend.writer(ns, rows(batch.records())).write(handle));
+        if (pipelined != null) {
+          b.pipelined(pipelined);
+        }
         if (subscribed) {
           b.topics(List.of(topic));
         } else {
@@ -255,7 +269,8 @@ final class Pipeline {
       PipelineResult r =
           await(
               backend.name(),
-              subscribed ? "tandem-subscribed" : "tandem",
+              (subscribed ? "tandem-subscribed" : "tandem")
+                  + (pipelined == null ? "" : pipelined ? "-pipelined" : "-serial"),
               consumers,
               poll,
               t0,

@@ -34,6 +34,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,10 +68,21 @@ import org.slf4j.LoggerFactory;
  * is at or after it with only records already committed or holes in between. A partition whose
  * stored position is not known (just assigned, after a conflict or an abandoned retry) is in {@code
  * pending}, paused, until its position is read from the store and seeked.
+ *
+ * <p>Pipelined ({@link Settings#pipelined()}): the processing and store commit of a poll's last
+ * unit run on the commit thread ({@link #inflight}) while this thread polls the next batch; the
+ * next step applies the commit's outcome first ({@link #settle}), then drops the prefetched records
+ * of every partition whose epoch moved meanwhile (conflict, revocation, re-seek). Every other
+ * commit, and every call of user code, also runs on the commit thread, waited for, so user code
+ * always runs on one thread. Rebalance callbacks wait for the commit in flight ({@link
+ * #settleInCallback()}).
  */
 final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   private static final Logger log = LoggerFactory.getLogger(TandemConsumer.class);
+
+  /** The longest poll while a commit is in flight. */
+  private static final Duration INFLIGHT_POLL = Duration.ofMillis(10);
 
   private final Settings<K, V, T> s;
   private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
@@ -85,7 +100,13 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private RuntimeException callbackFailure;
   private int loadAttempts;
   private long nextLoadNanos;
-  private long lastCommitNanos;
+  // Written by whichever thread ran the store call; read after it was waited for.
+  private volatile long lastCommitNanos;
+  // Pipelined only: the commit thread, and the one commit running on it that this thread has not
+  // waited for yet.
+  private final ExecutorService committer;
+  private volatile Thread commitThread;
+  private Inflight<K, V> inflight;
 
   // Any thread.
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -127,6 +148,16 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
             : new TopicIdGuard(
                 settings.store(), settings.group(), settings.topicIds(), settings.adoptTopicIds());
     this.consumer = consumer;
+    this.committer =
+        settings.pipelined()
+            ? Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "tandem-commit-" + settings.group());
+                  t.setDaemon(true);
+                  commitThread = t;
+                  return t;
+                })
+            : null;
     metrics.lag(() -> lag);
   }
 
@@ -183,6 +214,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       log.error("Tandem consumer group={} failed: {}", s.group(), e.toString(), e);
       throw e;
     } finally {
+      drain();
       release();
       if (!failed) {
         state.set(State.STOPPED);
@@ -205,8 +237,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       finished.countDown();
       return;
     }
-    if (runner == Thread.currentThread()) {
-      return; // called from inside run(): the loop stops after this batch
+    if (runner == Thread.currentThread() || commitThread == Thread.currentThread()) {
+      return; // called from inside run() or a processor: the loop stops after this batch
     }
     try {
       if (!finished.await(s.closeTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -233,6 +265,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (committer != null) {
+      committer.shutdownNow();
     }
     closeQuietly(keys);
     closeQuietly(values);
@@ -278,6 +313,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         timeout = Duration.ofNanos(wait);
       }
     }
+    if (inflight != null && timeout.compareTo(INFLIGHT_POLL) > 0) {
+      // Nothing tells a poll that the commit ended: poll briefly so that an idle consumer records
+      // it (stats, listeners, the mirror) soon after, not a whole poll timeout later.
+      timeout = INFLIGHT_POLL;
+    }
     ConsumerRecords<byte[], byte[]> polled;
     try {
       polled = consumer.poll(timeout);
@@ -291,9 +331,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       return;
     } catch (OffsetOutOfRangeException e) {
       throwCallbackFailure();
+      settle(ConsumerRecords.empty(), Map.of());
       outOfRange(e);
       return;
     } catch (NoOffsetForPartitionException e) {
+      settle(ConsumerRecords.empty(), Map.of());
       // Cannot happen while every fetching partition was seeked; if it does, ask the store.
       log.warn(
           "group={}: Kafka has no position for {}; re-reading them from the store",
@@ -303,13 +345,36 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       return;
     }
     throwCallbackFailure();
+    // The epochs the polled records were fetched under: a partition whose epoch moves before they
+    // are processed (the commit in flight conflicted or failed, the partition was revoked or
+    // re-seeked) has them dropped, and its consumer position was reset by whatever moved it.
+    Map<TopicPartition, Integer> fetchedAt = new HashMap<>();
+    for (TopicPartition tp : polled.partitions()) {
+      fetchedAt.put(tp, epochs.getOrDefault(tp, 0));
+    }
+    // An empty poll waits for nothing: the commit in flight is applied when it has ended or when
+    // records arrive, before they are processed.
+    boolean keep =
+        polled.isEmpty() && inflight != null && !inflight.future.isDone()
+            || settle(polled, fetchedAt);
     updateLag();
-    if (polled.isEmpty()) {
+    if (polled.isEmpty() || !keep) {
       return;
     }
     List<Slice> slices = new ArrayList<>();
     for (TopicPartition tp : polled.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> recs = polled.records(tp);
+      if (epochs.getOrDefault(tp, 0) != fetchedAt.get(tp)) {
+        log.info(
+            "group={}: dropping {} prefetched records of {} from offset {}: the commit before them"
+                + " conflicted, failed or the partition was revoked; it is read again from its"
+                + " stored position",
+            s.group(),
+            recs.size(),
+            tp,
+            recs.get(0).offset());
+        continue;
+      }
       Long from = positions.get(tp);
       if (from == null) {
         log.warn(
@@ -345,11 +410,15 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         s.scope() == CommitScope.PER_POLL
             ? Ranges.chunks(slices, s.maxRangesPerCommit())
             : slices.stream().map(List::of).collect(Collectors.toList());
-    for (List<Slice> unit : units) {
+    for (int i = 0; i < units.size(); i++) {
       if (stopRequested) {
         throw new Abandoned();
       }
-      commitUnit(unit);
+      if (committer != null && i == units.size() - 1) {
+        submit(units.get(i));
+      } else {
+        commitUnit(units.get(i));
+      }
     }
   }
 
@@ -374,9 +443,30 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   // ---------------------------------------------------------------- batches
 
   private void commitUnit(List<Slice> polledUnit) {
-    // A retry backoff of an earlier unit of this poll polls the consumer, so partitions of this
-    // unit may have been revoked (or revoked and re-assigned, re-seeked from the store) since:
-    // never commit a range of a partition that is not ours as it was when polled.
+    List<Slice> unit = owned(polledUnit);
+    if (unit.isEmpty()) {
+      return;
+    }
+    Decoded<K, V> decoded = decode(unit);
+    Throwable failure = decoded.error;
+    if (failure == null) {
+      try {
+        commitWithRetry(unit, decoded.batch, Kind.RECORDS, null, 1, false);
+        return;
+      } catch (ProcessingFailure f) {
+        failure = f.getCause();
+      }
+    }
+    isolate(unit, decoded, failure);
+  }
+
+  /**
+   * The slices of a unit still ours as they were when polled. A retry backoff of an earlier unit of
+   * this poll polls the consumer, and so does a pipelined poll, so partitions of this unit may have
+   * been revoked (or revoked and re-assigned, re-seeked from the store) since: never commit a range
+   * of a partition that is not ours as it was when polled.
+   */
+  private List<Slice> owned(List<Slice> polledUnit) {
     List<Slice> unit = new ArrayList<>(polledUnit.size());
     for (Slice sl : polledUnit) {
       Long at = positions.get(sl.tp);
@@ -390,19 +480,14 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
             sl.range);
       }
     }
-    if (unit.isEmpty()) {
-      return;
-    }
-    Decoded<K, V> decoded = decode(unit);
-    Throwable failure = decoded.error;
-    if (failure == null) {
-      try {
-        commitWithRetry(unit, decoded.batch, Kind.RECORDS, null);
-        return;
-      } catch (ProcessingFailure f) {
-        failure = f.getCause();
-      }
-    }
+    return unit;
+  }
+
+  /**
+   * A unit failed with something not retriable: stop with its one record or dead-letter it, or
+   * replay the unit one record per commit to find the poison record.
+   */
+  private void isolate(List<Slice> unit, Decoded<K, V> decoded, Throwable failure) {
     int count = unit.stream().mapToInt(sl -> sl.records.size()).sum();
     if (count == 1) {
       poison(unit.get(0), decoded);
@@ -437,7 +522,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         Decoded<K, V> d = decode(List.of(single));
         if (d.error == null) {
           try {
-            commitWithRetry(List.of(single), d.batch, Kind.RECORDS, null);
+            commitWithRetry(List.of(single), d.batch, Kind.RECORDS, null, 1, false);
             continue;
           } catch (ProcessingFailure f) {
             d = new Decoded<>(d.batch, single.records.get(0), f.getCause());
@@ -484,7 +569,8 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
             cause);
     DeadLetterWriter<K, V, T> writer = s.deadLetters();
     try {
-      commitWithRetry(List.of(single), null, Kind.DEAD_LETTER, h -> writer.write(letter, h));
+      commitWithRetry(
+          List.of(single), null, Kind.DEAD_LETTER, h -> writer.write(letter, h), 1, false);
     } catch (ProcessingFailure f) {
       throw new TandemConsumerException(
           "the dead-letter writer failed for "
@@ -505,14 +591,21 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
    *
    * @param batch the decoded records for {@link Kind#RECORDS}, else null
    * @param writer the writer for other kinds, else null
+   * @param first 1, or the attempt to start with when earlier ones failed with an outage and their
+   *     backoff is over (the stored positions are then read back first)
+   * @param sunk whether the sink already wrote the batch's keyed results
    * @throws ProcessingFailure if the processor, sink or writer threw something not retriable
    */
   private void commitWithRetry(
-      List<Slice> unit, Batch<K, V> batch, Kind kind, ResultWriter<T> writer) {
+      List<Slice> unit,
+      Batch<K, V> batch,
+      Kind kind,
+      ResultWriter<T> writer,
+      int first,
+      boolean sunk) {
     List<Slice> remaining = unit;
     Batch<K, V> current = batch;
-    boolean sunk = false;
-    int attempt = 0;
+    int attempt = first - 1;
     while (true) {
       attempt++;
       try {
@@ -544,18 +637,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         accept(remaining, kind, attempt);
         return;
       } catch (OffsetConflictException e) {
-        conflicts.incrementAndGet();
-        metrics.conflict();
-        log.warn(
-            "group={}: offset conflict on {} ({}); another writer moved the stored positions."
-                + " Dropping the batch and re-seeking from the store",
-            s.group(),
-            ranges(remaining),
-            e.conflicts());
-        List<OffsetRange> tried = ranges(remaining);
-        tell(l -> l.conflicted(new ConflictEvent(s.group(), tried, e.conflicts())));
-        markPending(remaining.stream().map(sl -> sl.tp).collect(Collectors.toList()));
-        tryLoadPending();
+        conflicted(remaining, e);
         return;
       } catch (StoreUnavailableException e) {
         retryAfter(attempt, e, remaining);
@@ -568,6 +650,21 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
         }
       }
     }
+  }
+
+  private void conflicted(List<Slice> remaining, OffsetConflictException e) {
+    conflicts.incrementAndGet();
+    metrics.conflict();
+    log.warn(
+        "group={}: offset conflict on {} ({}); another writer moved the stored positions."
+            + " Dropping the batch and re-seeking from the store",
+        s.group(),
+        ranges(remaining),
+        e.conflicts());
+    List<OffsetRange> tried = ranges(remaining);
+    tell(l -> l.conflicted(new ConflictEvent(s.group(), tried, e.conflicts())));
+    markPending(remaining.stream().map(sl -> sl.tp).collect(Collectors.toList()));
+    tryLoadPending();
   }
 
   private void retryAfter(int attempt, StoreUnavailableException e, List<Slice> remaining) {
@@ -670,6 +767,14 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   }
 
   private void storeCommit(List<Slice> unit, ResultWriter<T> results) {
+    onCommitThread(
+        () -> {
+          storeCommitHere(unit, results);
+          return null;
+        });
+  }
+
+  private void storeCommitHere(List<Slice> unit, ResultWriter<T> results) {
     // Latency comes from the injected clock, so tests can step it; the system clock's instants
     // have microsecond resolution on Linux.
     Instant t0 = clock.instant();
@@ -764,12 +869,20 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   }
 
   private void sink(Batch<K, V> batch) {
-    try {
-      s.sink().write(batch);
-    } catch (StoreUnavailableException e) {
-      throw e;
-    } catch (Exception e) {
-      throw failure(e);
+    Throwable error =
+        onCommitThread(
+            () -> {
+              try {
+                s.sink().write(batch);
+                return null;
+              } catch (StoreUnavailableException e) {
+                throw e;
+              } catch (Exception e) {
+                return e;
+              }
+            });
+    if (error != null) {
+      throw failure(error);
     }
   }
 
@@ -812,6 +925,255 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     }
   }
 
+  // ---------------------------------------------------------------- pipelining
+
+  /**
+   * Pipelined: starts the processing and commit of a poll's last unit on the commit thread and
+   * returns; the next step applies its outcome ({@link #settle}). A unit that does not decode is
+   * handled at once, as without pipelining.
+   */
+  private void submit(List<Slice> polledUnit) {
+    List<Slice> unit = owned(polledUnit);
+    if (unit.isEmpty()) {
+      return;
+    }
+    Decoded<K, V> decoded = decode(unit);
+    if (decoded.error != null) {
+      isolate(unit, decoded, decoded.error);
+      return;
+    }
+    Batch<K, V> batch = decoded.batch;
+    inflight = new Inflight<>(unit, batch, committer.submit(() -> attempt(unit, batch)));
+  }
+
+  /** On the commit thread: the sink, or the processor inside the store's commit. */
+  private Attempt attempt(List<Slice> unit, Batch<K, V> batch) {
+    boolean sunk = false;
+    try {
+      ResultWriter<T> results;
+      if (s.sink() != null) {
+        s.sink().write(batch);
+        sunk = true;
+        results = ResultWriter.none();
+      } else {
+        results = h -> s.processor().process(batch, h);
+      }
+      storeCommitHere(unit, results);
+      return new Attempt(null, sunk);
+    } catch (Throwable t) {
+      return new Attempt(t, sunk);
+    }
+  }
+
+  /**
+   * Waits for the commit in flight, if any, and applies its outcome: committed, or conflicting
+   * partitions re-read from the store (their epochs move, so {@code step} drops their prefetched
+   * records). Any other failure drops the whole prefetched batch (each of its partitions is seeked
+   * back to where it stood before that poll) and then goes the way it goes without pipelining:
+   * retried after a backoff, or the unit replayed record by record.
+   *
+   * @param prefetched what the poll after the submit returned
+   * @param fetchedAt the epochs of its partitions right after that poll
+   * @return false if the prefetched batch was dropped and its partitions seeked back
+   */
+  private boolean settle(
+      ConsumerRecords<byte[], byte[]> prefetched, Map<TopicPartition, Integer> fetchedAt) {
+    Inflight<K, V> f = inflight;
+    if (f == null) {
+      return true;
+    }
+    inflight = null;
+    Attempt a = await(f.future);
+    Throwable t = a.error;
+    if (t == null) {
+      mirror(f.unit);
+      accept(f.unit, Kind.RECORDS, 1);
+      return true;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    if (t instanceof OffsetConflictException e) {
+      conflicted(f.unit, e);
+      return true;
+    }
+    rewind(prefetched, fetchedAt, f.unit);
+    StoreUnavailableException unavailable = null;
+    Throwable cause;
+    if (t instanceof StoreUnavailableException e) {
+      unavailable = e;
+      cause = e;
+    } else if (t instanceof ResultWriteException e) {
+      cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof StoreUnavailableException u) {
+        unavailable = u;
+      }
+    } else if (s.sink() != null && !a.sunk) {
+      cause = t; // the sink threw it
+    } else if (t instanceof RuntimeException e) {
+      throw e; // the store itself failed (a bug, a refused batch)
+    } else {
+      throw new IllegalStateException(t);
+    }
+    if (unavailable != null) {
+      try {
+        retryAfter(1, unavailable, f.unit);
+        commitWithRetry(f.unit, f.batch, Kind.RECORDS, null, 2, a.sunk);
+        return false;
+      } catch (ProcessingFailure p) {
+        cause = p.getCause();
+      }
+    } else {
+      RuntimeException r = failure(cause);
+      if (r instanceof Abandoned) {
+        throw r;
+      }
+    }
+    // The backoff polled: keep only what is still ours as polled.
+    List<Slice> unit = owned(f.unit);
+    if (!unit.isEmpty()) {
+      isolate(unit, new Decoded<>(narrow(f.batch, unit), null, cause), cause);
+    }
+    return false;
+  }
+
+  /**
+   * Seeks every partition of a dropped prefetched batch back to where it stood before that poll:
+   * the end of its range in flight, else its stored position. Epochs stay: the consumer is then
+   * exactly where it is after a poll without pipelining.
+   */
+  private void rewind(
+      ConsumerRecords<byte[], byte[]> prefetched,
+      Map<TopicPartition, Integer> fetchedAt,
+      List<Slice> unit) {
+    if (prefetched.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Slice> flying = new HashMap<>();
+    for (Slice sl : unit) {
+      flying.put(sl.tp, sl);
+    }
+    int dropped = 0;
+    for (TopicPartition tp : prefetched.partitions()) {
+      Long at = positions.get(tp);
+      if (at == null || epochs.getOrDefault(tp, 0) != fetchedAt.get(tp)) {
+        continue; // not ours any more, or already re-seeked
+      }
+      Slice sl = flying.get(tp);
+      boolean inFlight = sl != null && sl.epoch == fetchedAt.get(tp) && sl.range.from() == at;
+      consumer.seek(tp, inFlight ? sl.range.until() : at);
+      dropped += prefetched.records(tp).size();
+    }
+    log.info(
+        "group={}: the commit of {} did not succeed; dropping the {} records fetched meanwhile",
+        s.group(),
+        ranges(unit),
+        dropped);
+  }
+
+  /**
+   * In a rebalance callback: waits for the commit in flight so that it never lands after a
+   * revocation returns, and applies a success or a conflict at once. A commit that failed otherwise
+   * is left for {@link #settle} after the poll: its retry or replay polls the consumer, which a
+   * callback must not.
+   */
+  private void settleInCallback() {
+    Inflight<K, V> f = inflight;
+    if (f == null) {
+      return;
+    }
+    Attempt a = await(f.future);
+    if (a.error == null) {
+      inflight = null;
+      mirror(f.unit);
+      accept(f.unit, Kind.RECORDS, 1);
+    } else if (a.error instanceof OffsetConflictException e) {
+      inflight = null;
+      try {
+        conflicted(f.unit, e);
+      } catch (RuntimeException x) {
+        callbackFailure = x; // rethrown after the poll, as from onPartitionsAssigned
+      }
+    }
+  }
+
+  /** When the run ends: waits for the commit in flight and records it if it committed. */
+  private void drain() {
+    Inflight<K, V> f = inflight;
+    inflight = null;
+    if (f == null) {
+      return;
+    }
+    try {
+      Attempt a = await(f.future);
+      if (a.error == null) {
+        mirror(f.unit);
+        accept(f.unit, Kind.RECORDS, 1);
+      } else {
+        log.info(
+            "group={}: the last commit in flight ({}) did not complete: {}; its records are read"
+                + " again from the stored positions",
+            s.group(),
+            ranges(f.unit),
+            a.error.toString());
+      }
+    } catch (RuntimeException e) {
+      log.warn("group={}: recording the last commit in flight failed", s.group(), e);
+    }
+  }
+
+  /**
+   * Runs a store call or user code on the commit thread when pipelined (here otherwise), and waits
+   * for it: user code then always runs on one thread. What the task throws is thrown here.
+   */
+  private <R> R onCommitThread(java.util.concurrent.Callable<R> task) {
+    if (committer == null || Thread.currentThread() == commitThread) {
+      try {
+        return task.call();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return await(committer.submit(task));
+  }
+
+  /**
+   * Waits for a task on the commit thread. An interrupt of this thread is passed on to the commit
+   * thread (so a processor sees it, as it would running here), and the wait goes on until the task
+   * ends: a commit is never left running behind this thread's back. The interrupt is restored.
+   */
+  private <R> R await(Future<R> future) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return future.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+          Thread worker = commitThread;
+          if (worker != null && !future.isDone()) {
+            worker.interrupt();
+          }
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          if (cause instanceof RuntimeException r) {
+            throw r;
+          }
+          if (cause instanceof Error err) {
+            throw err;
+          }
+          throw new IllegalStateException(cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- positions
 
   @Override
@@ -819,6 +1181,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     if (partitions.isEmpty()) {
       return;
     }
+    settleInCallback();
     forget(partitions);
     log.info("group={}: partitions revoked {}", s.group(), partitions);
     SortedSet<Partition> gone = partitions(partitions);
@@ -830,6 +1193,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     if (partitions.isEmpty()) {
       return;
     }
+    settleInCallback();
     forget(partitions);
     log.warn(
         "group={}: partitions lost {} (session expired?); their uncommitted work is dropped",
@@ -1044,7 +1408,7 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
           start);
       Slice skip = new Slice(tp, new OffsetRange(partition(tp), at, start), List.of(), -1);
       try {
-        commitWithRetry(List.of(skip), null, Kind.SKIPPED_POSITIONS, ResultWriter.none());
+        commitWithRetry(List.of(skip), null, Kind.SKIPPED_POSITIONS, ResultWriter.none(), 1, false);
       } catch (ProcessingFailure f) {
         throw new IllegalStateException("an empty writer failed", f.getCause());
       }
@@ -1155,6 +1519,15 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
       OffsetRange range,
       List<ConsumerRecord<byte[], byte[]>> records,
       int epoch) {}
+
+  /** A commit started on the commit thread and not yet waited for. */
+  private record Inflight<K, V>(List<Slice> unit, Batch<K, V> batch, Future<Attempt> future) {}
+
+  /**
+   * How a commit on the commit thread ended: {@code error} null if it committed; {@code sunk}
+   * whether the sink had written the keyed results.
+   */
+  private record Attempt(Throwable error, boolean sunk) {}
 
   /** A decoded unit, or the first record that failed to decode. */
   private record Decoded<K, V>(

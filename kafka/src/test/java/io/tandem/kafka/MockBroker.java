@@ -41,6 +41,7 @@ class MockBroker extends MockConsumer<byte[], byte[]> {
   private final Map<String, Uuid> topicIds = new HashMap<>();
   private boolean wakeupPending;
   private long emptyPolls;
+  private long recordsPolled;
 
   MockBroker() {
     // The runtime always sets auto.offset.reset=none: a partition without a position must never
@@ -90,6 +91,11 @@ class MockBroker extends MockConsumer<byte[], byte[]> {
     return emptyPolls;
   }
 
+  /** Records every poll so far returned, in total. */
+  synchronized long recordsPolled() {
+    return recordsPolled;
+  }
+
   /** Every position this partition was seeked to, in order. */
   synchronized List<Long> seeks(TopicPartition tp) {
     return List.copyOf(seeks.getOrDefault(tp, List.of()));
@@ -120,6 +126,7 @@ class MockBroker extends MockConsumer<byte[], byte[]> {
     if (out.isEmpty()) {
       emptyPolls++;
     }
+    recordsPolled += out.count();
     if (out.isEmpty() && !wakeupPending) {
       try {
         wait(Math.max(1, Math.min(timeout.toMillis(), 5)));

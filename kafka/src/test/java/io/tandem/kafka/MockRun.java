@@ -150,6 +150,9 @@ final class MockRun implements AutoCloseable {
     final List<ConflictEvent> conflicts = new CopyOnWriteArrayList<>();
     final List<RetryEvent> retries = new CopyOnWriteArrayList<>();
 
+    /** Runs after each revocation is recorded, on the runtime's thread. */
+    volatile java.util.function.Consumer<Set<Partition>> onRevoked = p -> {};
+
     /** Runs after each retry event is recorded, on the runtime's thread. */
     volatile java.util.function.Consumer<RetryEvent> onRetry = e -> {};
 
@@ -161,6 +164,7 @@ final class MockRun implements AutoCloseable {
     @Override
     public void partitionsRevoked(String group, Set<Partition> partitions) {
       revoked.add(partitions);
+      onRevoked.accept(partitions);
     }
 
     @Override

@@ -46,6 +46,10 @@ final class KafkaNodeConfig {
         String.valueOf(KafkaBroker.MIN_SESSION_TIMEOUT_MS));
     p.put("group.consumer.min.heartbeat.interval.ms", "100");
     p.put("log.retention.check.interval.ms", "1000");
+    // The log cleaner (on by default, log.cleaner.enable=true) sleeps log.cleaner.backoff.ms
+    // (default 15 s) whenever it finds nothing to clean: a compacted topic's test would wait up to
+    // that long for its first pass.
+    p.put("log.cleaner.backoff.ms", "500");
     p.put("auto.create.topics.enable", "false");
     return p;
   }

@@ -58,6 +58,32 @@ class LaunchersIT {
   }
 
   @Test
+  void aPrivateMariaDbKeepsACommittedRowAcrossSigkillAndStops() throws Exception {
+    MariaDbServer db = MariaDbServer.startPrivate();
+    int port = Integer.parseInt(db.jdbcUrl().replaceAll(".*:([0-9]+)/.*", "$1"));
+    try {
+      assertThat(db.controllable()).isTrue();
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE kept (id INT PRIMARY KEY) ENGINE=InnoDB");
+        s.execute("INSERT INTO kept VALUES (42)"); // autocommit: acknowledged when this returns
+      }
+      db.kill();
+      assertThat(portOpen("127.0.0.1", port)).as("port %d after kill()", port).isFalse();
+      db.restart();
+      try (Connection c = db.connect();
+          Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT id FROM kept")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(42);
+      }
+    } finally {
+      db.close();
+    }
+    assertThat(portOpen("127.0.0.1", port)).as("port %d after close()", port).isFalse();
+  }
+
+  @Test
   void aPrivateRedisAnswersPingAndStops() throws Exception {
     RedisServer redis = RedisServer.startPrivate("always");
     String host = redis.host();

@@ -177,7 +177,7 @@ class CassandraE2EIT extends ExactlyOnceVerification {
     Settings s = Settings.fromSystemProperties();
     List<E2eRecord> chaosInput = Fixture.generate(s.records(), s.keys(), new Random(s.seed()));
     // The zombie runs' input, as ExactlyOnceVerification generates it.
-    List<E2eRecord> zombieInput = Fixture.generate(2_000, 10, new Random(s.seed()));
+    List<E2eRecord> zombieInput = Fixture.generate(s.zombieRecords(), 10, new Random(s.seed()));
     for (Map.Entry<String, CassandraResultModel.Detail> run : runs.entrySet()) {
       CassandraResultModel.Detail d = run.getValue();
       List<E2eRecord> input =

@@ -90,8 +90,10 @@ public abstract class ExactlyOnceVerification {
   private static final Pattern ENDPOINT = Pattern.compile("//([^/?,@]+:[0-9]+)");
   private static final Duration SHORT_WAIT = Duration.ofSeconds(20);
 
-  private final Settings settings = Settings.fromSystemProperties();
-  private final FaultSettings faults = FaultSettings.fromSystemProperties();
+  // Not final: a soak round [E11] runs each rule at a size and seed of its own.
+  private volatile Settings settings = Settings.fromSystemProperties();
+  private volatile FaultSettings faults = FaultSettings.fromSystemProperties();
+  private volatile SoakTally soak;
   private final List<Path> propertyFiles = new ArrayList<>();
   private final Set<String> faultRunIds = ConcurrentHashMap.newKeySet();
   private ChaosReport chaos;
@@ -238,6 +240,25 @@ public abstract class ExactlyOnceVerification {
     if (chaos == null) {
       chaos = runChaos();
       log.info("[tandem-e2e] {}: {}", getClass().getSimpleName(), chaos.summary());
+      tableRow(
+          "consumer SIGKILL",
+          chaos.kills,
+          chaos.settings.records(),
+          chaos.check.losses,
+          chaos.check.duplicates,
+          foldsVerdict(chaos.check),
+          "mid-commit kills="
+              + chaos.midCommitKills
+              + ", added="
+              + chaos.added
+              + ", removed="
+              + chaos.removed
+              + ", unexpected="
+              + chaos.check.unexpected
+              + ", crashed="
+              + chaos.unexpectedExits.size()
+              + ", seed="
+              + chaos.settings.seed());
     }
     return chaos;
   }
@@ -443,11 +464,33 @@ public abstract class ExactlyOnceVerification {
 
   // ---------------------------------------------------------------- zombies
 
+  /**
+   * Input records of each zombie run ([E3], [E4]), on one partition in batches of 100: the zombie
+   * commits two batches and holds the third, the new owner takes over from there and drains the
+   * rest. The default is {@code tandem.e2e.zombie.records} (2000); a backend whose server is slow
+   * to commit may return less (at least 400), which keeps every step of the rule and shortens only
+   * the drain after it.
+   *
+   * @return the number of records, at least 400
+   */
+  protected int zombieRecords() {
+    return settings.zombieRecords();
+  }
+
   @SuppressWarnings("try") // ResultModel.close() may throw anything
   private void zombie(boolean zombieCommitsFirst, TestReporter reporter) throws Exception {
     String run = newRunId();
     Path logDir = Path.of("target", "e2e", run);
-    List<E2eRecord> input = Fixture.generate(2_000, 10, new Random(settings.seed()));
+    int size = zombieRecords();
+    if (size < Settings.MIN_ZOMBIE_RECORDS) {
+      throw new IllegalArgumentException(
+          getClass().getSimpleName()
+              + ".zombieRecords() must be >= "
+              + Settings.MIN_ZOMBIE_RECORDS
+              + ", got "
+              + size);
+    }
+    List<E2eRecord> input = Fixture.generate(size, 10, new Random(settings.seed()));
     // One partition: the zombie's batch and the new owner's first batch start at the same
     // position, so exactly one of their commits can win.
     try (Fixture fixture = new Fixture(bootstrapServers(), "tandem-e2e-" + run, 1);
@@ -541,6 +584,14 @@ public abstract class ExactlyOnceVerification {
                   + check.losses;
           log.info("[tandem-e2e] {}: {}", getClass().getSimpleName(), summary);
           reporter.publishEntry("tandem.e2e.zombie", summary);
+          tableRow(
+              zombieCommitsFirst ? "zombie before owner" : "zombie after owner",
+              1,
+              input.size(),
+              check.losses,
+              check.duplicates,
+              foldsVerdict(check),
+              outcome + ", seed=" + settings.seed());
           assertEquals(0, check.losses, "records with no result: " + check.lostSample);
           assertEquals(
               0, check.duplicates, "records with several results: " + check.duplicateSample);
@@ -875,8 +926,7 @@ public abstract class ExactlyOnceVerification {
             store.positions(run, List.of(p)).get(p),
             "the stored position moved although records before the log start were never read");
         Check check = Check.of(input.subList(0, 200), model.read());
-        FaultTable.row(
-            getClass().getSimpleName(),
+        tableRow(
             "retention past position",
             1,
             input.size(),
@@ -900,9 +950,15 @@ public abstract class ExactlyOnceVerification {
   }
 
   /**
-   * [E11] Soak: for {@code -Dtandem.soak.minutes=N} minutes, runs the fault rules above in a random
-   * order and size, the seed printed so that a failure replays ({@code -Dtandem.e2e.seed}). Off
-   * (and reported as skipped) unless the property is set.
+   * [E11] Soak: for {@code -Dtandem.soak.minutes=N} minutes, rounds of the rules above picked at
+   * random, each at a random size with a seed of its own drawn from the soak's seed, and "mixed"
+   * rounds in which every cycle of one run injects a fault picked at random (consumer SIGKILL, also
+   * mid-commit; lost reply; store SIGKILL; broker bounce, hard or clean; rebalance burst; aborted
+   * transaction). The soak's seed is printed: {@code -Dtandem.e2e.seed=S} with the same sizes
+   * replays the same rounds, sizes, inputs and fault choices (a real cluster's timing differs from
+   * run to run). Every round appends to the fault table; at the end the soak logs and writes its
+   * totals per fault to {@code target/e2e/soak-<backend>-<seed>.md}. Off (reported as skipped)
+   * unless the property is set.
    *
    * @param reporter JUnit's reporter
    * @throws Exception on a failure
@@ -913,39 +969,507 @@ public abstract class ExactlyOnceVerification {
     assumeFaultRules();
     long minutes = Long.getLong("tandem.soak.minutes", 0);
     assumeTrue(minutes > 0, "soak is off; run with -Dtandem.soak.minutes=N");
-    Random random = new Random(settings.seed());
+    Settings base = settings;
+    FaultSettings baseFaults = faults;
+    long soakSeed = base.seed();
+    Random random = new Random(soakSeed);
     log.info(
-        "[tandem-e2e] soak for {} min, seed {} (replay: -Dtandem.e2e.seed={})",
+        "[tandem-e2e] {} soak for {} min, seed {} (replay: -Dtandem.e2e.seed={})",
+        getClass().getSimpleName(),
         minutes,
-        settings.seed(),
-        settings.seed());
+        soakSeed,
+        soakSeed);
+    Map<String, SoakRound> rules = soakRounds();
+    List<String> names = new ArrayList<>(rules.keySet());
+    SoakTally tally = new SoakTally();
+    soak = tally;
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
     int rounds = 0;
-    while (System.nanoTime() < deadline) {
-      int pick = random.nextInt(6);
-      rounds++;
-      log.info("[tandem-e2e] soak round {} (seed {}): fault #{}", rounds, settings.seed(), pick);
-      try {
-        switch (pick) {
-          case 0 -> everyRecordHasExactlyOneResultAfterHardKills(reporter);
-          case 1 -> lostReplyMidCommitIsResolvedByReadingBack(reporter);
-          case 2 -> storeKilledUnderLoadKeepsAcknowledgedCommits(reporter);
-          case 3 -> brokerBouncedUnderLoadEveryRecordOnce(reporter);
-          case 4 -> rebalanceStormUnderBothProtocolsEveryRecordOnce(reporter);
-          default -> abortedAndHangingTransactionsAreNeverProcessed(reporter);
+    try {
+      while (System.nanoTime() < deadline) {
+        rounds++;
+        String pick = names.get(random.nextInt(names.size()));
+        long roundSeed = random.nextLong();
+        int records = baseFaults.records() / 2 + random.nextInt(baseFaults.records() * 3 / 2 + 1);
+        int cycles = 1 + random.nextInt(2 * baseFaults.cycles());
+        int storm = 1 + random.nextInt(3 * baseFaults.stormCycles());
+        // Two or three kills: [E1] demands a mid-commit kill from four on, which a short round
+        // may not land by chance; the mixed rounds arm mid-commit kills as well.
+        int kills = 2 + random.nextInt(2);
+        settings =
+            new Settings(
+                2 * records,
+                kills,
+                base.partitions(),
+                base.keys(),
+                base.workers(),
+                base.maxWorkers(),
+                base.workMs(),
+                base.timeout(),
+                roundSeed,
+                base.zombieRecords());
+        faults = new FaultSettings(Math.max(100, records), cycles, storm);
+        synchronized (this) {
+          chaos = null; // every hard-kill round is a new run
         }
-      } catch (org.opentest4j.TestAbortedException e) {
-        log.info("[tandem-e2e] soak round {}: skipped ({})", rounds, e.getMessage());
-      } catch (Throwable t) {
-        throw new AssertionError(
-            "soak round " + rounds + " failed; replay with -Dtandem.e2e.seed=" + settings.seed(),
-            t);
+        log.info(
+            "[tandem-e2e] soak round {} (soak seed {}): {} records={} cycles={} storm={} kills={}"
+                + " round seed={}",
+            rounds,
+            soakSeed,
+            pick,
+            faults.records(),
+            cycles,
+            storm,
+            kills,
+            roundSeed);
+        tally.rounds.merge(pick, 1, Integer::sum);
+        try {
+          rules.get(pick).run(reporter);
+        } catch (org.opentest4j.TestAbortedException e) {
+          tally.skipped.merge(pick + ": " + e.getMessage(), 1, Integer::sum);
+          log.info("[tandem-e2e] soak round {}: {} skipped ({})", rounds, pick, e.getMessage());
+        } catch (Throwable t) {
+          throw new AssertionError(
+              "soak round "
+                  + rounds
+                  + " ("
+                  + pick
+                  + ", round seed "
+                  + roundSeed
+                  + ") failed; replay with -Dtandem.e2e.seed="
+                  + soakSeed
+                  + " and the same sizes",
+              t);
+        }
       }
+    } finally {
+      soak = null;
+      settings = base;
+      faults = baseFaults;
       synchronized (this) {
-        chaos = null; // the next hard-kill round is a new run
+        chaos = null;
+      }
+      String table = tally.table(getClass().getSimpleName(), rounds, soakSeed, minutes);
+      log.info("[tandem-e2e] soak totals:\n{}", table);
+      Path file =
+          Path.of("target", "e2e", "soak-" + getClass().getSimpleName() + "-" + soakSeed + ".md");
+      try {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, table);
+      } catch (IOException e) {
+        log.warn("cannot write {}: {}", file, e.toString());
       }
     }
-    reporter.publishEntry("tandem.e2e.soak", "rounds=" + rounds + " seed=" + settings.seed());
+    reporter.publishEntry("tandem.e2e.soak", "rounds=" + rounds + " seed=" + soakSeed);
+  }
+
+  /** The soak's rounds by name: each rule of the kit, and the mixed run. */
+  private Map<String, SoakRound> soakRounds() {
+    Map<String, SoakRound> r = new java.util.LinkedHashMap<>();
+    r.put(
+        "consumer SIGKILL (E1, E2)",
+        rep -> {
+          everyRecordHasExactlyOneResultAfterHardKills(rep);
+          if (capabilities().transactional()) {
+            foldsEqualExpectedTotalsAfterHardKills(rep);
+          }
+        });
+    r.put("zombie after owner (E3)", this::zombieAfterNewOwnerCommittedGetsConflict);
+    r.put("zombie before owner (E4)", this::zombieBeforeNewOwnerCommitsOneWinsOneConflicts);
+    r.put("lost reply (E5)", this::lostReplyMidCommitIsResolvedByReadingBack);
+    r.put("store SIGKILL (E6)", this::storeKilledUnderLoadKeepsAcknowledgedCommits);
+    r.put("broker bounce (E7)", this::brokerBouncedUnderLoadEveryRecordOnce);
+    r.put("rebalance storm (E8)", this::rebalanceStormUnderBothProtocolsEveryRecordOnce);
+    r.put("aborted+hanging txns (E9)", this::abortedAndHangingTransactionsAreNeverProcessed);
+    r.put("retention past position (E10)", this::retentionPastStoredPositionFailsLoudly);
+    r.put("compacted input (E12)", this::compactedInputTopicEveryReadRecordOnce);
+    r.put("mixed", this::mixedFaults);
+    return r;
+  }
+
+  @FunctionalInterface
+  private interface SoakRound {
+    void run(TestReporter reporter) throws Exception;
+  }
+
+  /**
+   * One run on a broker of its own ({@link RestartableKafka}) and, when the backend has one, a
+   * killable store, where every cycle injects a fault picked at random from the run's random
+   * source: consumer SIGKILL (half of them armed to land inside an open commit), lost reply (when a
+   * proxy can stand in front of the store), store SIGKILL (when killable), broker bounce (hard or
+   * clean), rebalance burst (two members join, then the group shrinks back to two) and an aborted
+   * producer transaction.
+   */
+  @SuppressWarnings("try") // KillableStore.close() may throw anything
+  private void mixedFaults(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    KillableStore server = killableStore();
+    try (RestartableKafka broker = RestartableKafka.start();
+        KillableStore s = server) {
+      FaultPlan plan = plan("mixed", Math.max(4, 2 * faults.cycles()));
+      plan.bootstrap = broker.bootstrapServers();
+      if (s != null) {
+        plan.uri = s.uri();
+        plan.props = s.properties();
+      }
+      Matcher m = ENDPOINT.matcher(plan.uri);
+      if (storeEndpoint().isPresent() && m.find()) {
+        plan.endpoint = m.group(1);
+      }
+      List<String> kinds =
+          new ArrayList<>(
+              List.of("consumer SIGKILL", "broker bounce", "rebalance burst", "aborted txn"));
+      if (plan.endpoint != null) {
+        kinds.add("lost reply");
+      }
+      if (s != null) {
+        kinds.add("store SIGKILL");
+      }
+      plan.cycle =
+          (i, run) -> {
+            String kind = kinds.get(run.random.nextInt(kinds.size()));
+            log.info("[tandem-e2e] mixed cycle {}: {}", i + 1, kind);
+            run.produceChunk();
+            switch (kind) {
+              case "consumer SIGKILL" -> {
+                ForkedJvm victim = run.busyWorker();
+                boolean mid = false;
+                if (run.random.nextBoolean()) {
+                  victim.send("hang");
+                  run.produceChunk();
+                  mid = victim.await("hang", Duration.ofSeconds(10)).isPresent();
+                }
+                run.workers.remove(victim);
+                run.kill(victim);
+                run.workers.add(run.startWorker());
+                if (mid) {
+                  run.count("consumer SIGKILL mid-commit", 1);
+                }
+              }
+              case "broker bounce" -> {
+                run.awaitCommits();
+                if (run.random.nextBoolean()) {
+                  broker.kill();
+                } else {
+                  broker.stop();
+                }
+                TimeUnit.MILLISECONDS.sleep(500 + run.random.nextInt(1500));
+                broker.restart();
+              }
+              case "rebalance burst" -> {
+                List<ForkedJvm> added = List.of(run.startWorker(), run.startWorker());
+                run.workers.addAll(added);
+                for (ForkedJvm w : added) {
+                  awaitStarted(w);
+                }
+                TimeUnit.MILLISECONDS.sleep(1000 + run.random.nextInt(2000));
+                while (run.workers.size() > 2) {
+                  run.retire(run.workers.remove(run.random.nextInt(run.workers.size())));
+                }
+              }
+              case "aborted txn" -> run.produceTransaction("a" + i, 40, true);
+              case "lost reply" -> {
+                ForkedJvm w = run.busyWorker();
+                long before = w.stat("lostReplies");
+                w.send("lose-reply");
+                run.produceChunk();
+                if (!w.awaitStats(s2 -> s2.getOrDefault("lostReplies", 0L) > before, SHORT_WAIT)) {
+                  run.count("lost reply armed, no commit came", 1);
+                }
+              }
+              case "store SIGKILL" -> {
+                run.awaitCommits();
+                Map<Partition, Long> before = run.positions();
+                s.kill();
+                TimeUnit.MILLISECONDS.sleep(500 + run.random.nextInt(1500));
+                s.restart();
+                Map<Partition, Long> after = run.positions();
+                before.forEach(
+                    (p, at) -> {
+                      if (after.getOrDefault(p, -1L) < at) {
+                        run.failures.add(p + " was at " + at + " before the kill, " + after.get(p));
+                      }
+                    });
+              }
+              default -> throw new IllegalStateException(kind);
+            }
+            run.count(kind, 1);
+          };
+      FaultOutcome out = faultRun(plan, reporter);
+      out.note(
+          "faults drawn from "
+              + kinds
+              + (s == null ? "" : "; store: " + s.description())
+              + "; broker: "
+              + broker.description());
+      out.publish();
+    }
+  }
+
+  // ---------------------------------------------------------------- E12: compacted input
+
+  /** Topic settings that let the log cleaner compact within a second of new input. */
+  private static final long SEGMENT_MS = 100;
+
+  private static final Map<String, String> COMPACTED =
+      Map.of(
+          "cleanup.policy", "compact",
+          // A segment is rolled at the first append after segment.ms; only closed segments are
+          // cleaned, so input is sent in bursts a few segment.ms apart.
+          "segment.ms", String.valueOf(SEGMENT_MS),
+          "min.cleanable.dirty.ratio", "0.01",
+          "min.compaction.lag.ms", "0");
+
+  private static final Duration COMPACTION_WAIT = Duration.ofSeconds(90);
+
+  /**
+   * [E12] The input topic is compacted ({@code cleanup.policy=compact}, repeated keys) and Kafka's
+   * log cleaner compacts it between runs and while the consumers run. Exactly once here means:
+   * every record a consumer read is applied exactly once; offsets the cleaner removed before they
+   * were read are gaps the positions move past without error; every record still in the log at the
+   * end has a result, so the last value per key in the results is the topic's last value per key;
+   * per-key folds equal the sum over the records applied (TRANSACTIONAL stores); and a stored
+   * position pointing at an offset compacted away resumes at the next existing offset, with no
+   * reset (records kept from before that position would be applied twice) and no error.
+   *
+   * <p>The rule fails when the cleaner never ran: it requires records removed from the log, at
+   * least one stored position compacted away and gaps passed by the consumers. The cleaner is on by
+   * default ({@code log.cleaner.enable}); the wait for its first pass is up to {@code
+   * log.cleaner.backoff.ms} (15 s by default, 0.5 s on the kit's embedded broker).
+   *
+   * @param reporter JUnit's reporter
+   * @throws Exception on a setup failure
+   */
+  @Test
+  @DisplayName(
+      "[E12] a compacted input topic: records read are applied once, compacted gaps passed")
+  @SuppressWarnings("try") // ResultModel.close() may throw anything
+  public void compactedInputTopicEveryReadRecordOnce(TestReporter reporter) throws Exception {
+    assumeFaultRules();
+    String run = newRunId();
+    faultRunIds.add(run);
+    Random random = new Random(settings.seed() ^ 0x636f6d70L);
+    Path logDir = Path.of("target", "e2e", run);
+    int partitions = settings.partitions();
+    List<E2eRecord> generated = Fixture.generate(faults.records(), settings.keys(), random);
+    int third = generated.size() / 3;
+    // Before the first consumer stops: the generated keys, which all recur later (their records
+    // here are compacted away), and one key per partition that never recurs, so its record stays
+    // in the log: a consumer that reset to the log start would apply it twice.
+    List<E2eRecord> first = new ArrayList<>(generated.subList(0, third));
+    for (int p = 0; p < partitions; p++) {
+      int keyNumber = settings.keys() + p;
+      while (keyNumber % partitions != p) {
+        keyNumber++;
+      }
+      first.add(new E2eRecord(String.format("s%07d", p), String.format("k%03d", keyNumber), 1 + p));
+    }
+    List<E2eRecord> second = generated.subList(third, 2 * third);
+    List<E2eRecord> rest = generated.subList(2 * third, generated.size());
+    List<E2eRecord> input = new ArrayList<>(first);
+    input.addAll(second);
+    input.addAll(rest);
+    ChaosReport report = new ChaosReport(run, settings);
+    long gaps = 0;
+    long started = System.nanoTime();
+    log.info(
+        "[tandem-e2e] {} compacted input run {}: {} records, {} keys, seed {}",
+        getClass().getSimpleName(),
+        run,
+        input.size(),
+        settings.keys() + partitions,
+        settings.seed());
+    try (Fixture fixture =
+            new Fixture(bootstrapServers(), "tandem-e2e-" + run, partitions, COMPACTED);
+        KafkaProducer<String, String> producer = fixture.producer();
+        OffsetStore<?> store = OffsetStores.open(storeUri(), storeProperties());
+        ResultModel<?> model = newModel(run)) {
+      List<String> args = workerArgs(run, fixture.topic(), run);
+      // 1. A first consumer reads the first part and stops: its positions are the log end.
+      sendInSegments(fixture, producer, first, 2);
+      try (ForkedJvm w = worker("w1", withName(args, "w1"), logDir)) {
+        awaitDrained(fixture, store, run, List.of(w), report);
+        assertTrue(w.stop(Duration.ofSeconds(60)), "the first consumer did not stop cleanly");
+        gaps += w.stat("gaps");
+      }
+      Map<Partition, Long> stored = new TreeMap<>(store.positions(run, fixture.partitions()));
+      // 2. No consumer runs: the second part in segments of their own, and a few records of the
+      // rest that close the last of those segments (the cleaner never touches the active one).
+      sendInSegments(fixture, producer, second, 3);
+      TimeUnit.MILLISECONDS.sleep(3 * SEGMENT_MS);
+      int closing = Math.min(rest.size(), partitions);
+      fixture.send(producer, rest.subList(0, closing));
+      Map<Partition, Long> ends = fixture.endOffsets();
+      // The records at the stored positions are superseded by later ones of the same key: wait
+      // until the cleaner has removed them.
+      Map<Partition, java.util.NavigableMap<Long, E2eRecord>> snapshot;
+      List<Partition> compactedAtStored = new ArrayList<>();
+      long waitUntil = System.nanoTime() + COMPACTION_WAIT.toNanos();
+      while (true) {
+        snapshot = fixture.readAll(Duration.ofSeconds(60));
+        compactedAtStored.clear();
+        for (Partition p : fixture.partitions()) {
+          long at = stored.get(p);
+          if (at < ends.get(p) && !snapshot.get(p).containsKey(at)) {
+            compactedAtStored.add(p);
+          }
+        }
+        if (compactedAtStored.size() == partitions || System.nanoTime() > waitUntil) {
+          break;
+        }
+        TimeUnit.MILLISECONDS.sleep(250);
+      }
+      assertTrue(
+          !compactedAtStored.isEmpty(),
+          "the log cleaner removed no record at a stored position within "
+              + COMPACTION_WAIT
+              + " (log.cleaner.enable off on the broker, or a long log.cleaner.backoff.ms?):"
+              + " the rule would test nothing. Stored "
+              + stored);
+      // 3. A second consumer resumes from those positions; then the rest arrives in segments while
+      // it runs and the cleaner compacts behind (and sometimes ahead of) it.
+      List<ForkedJvm> workers = new ArrayList<>();
+      Set<String> mustBeRead = new java.util.HashSet<>();
+      Map<Partition, Long> resumeAt = new TreeMap<>();
+      try {
+        workers.add(worker("w2", withName(args, "w2"), logDir));
+        awaitDrained(fixture, store, run, workers, report);
+        // Records are only ever removed below the log end: one still in the log now existed while
+        // the consumer passed its offset, so it must have been read. (One the cleaner removed
+        // after the snapshot above, before the consumer got there, was rightly never read.)
+        Map<Partition, java.util.NavigableMap<Long, E2eRecord>> resumed =
+            fixture.readAll(Duration.ofSeconds(60));
+        for (Partition p : fixture.partitions()) {
+          var tail = resumed.get(p).tailMap(stored.get(p), true);
+          tail.values().forEach(r -> mustBeRead.add(r.id()));
+          if (compactedAtStored.contains(p) && !tail.isEmpty()) {
+            resumeAt.put(p, tail.firstKey());
+          }
+        }
+        List<E2eRecord> remaining = rest.subList(closing, rest.size());
+        int parts = 4;
+        for (int i = 0; i < parts; i++) {
+          fixture.send(
+              producer,
+              remaining.subList(remaining.size() * i / parts, remaining.size() * (i + 1) / parts));
+          TimeUnit.MILLISECONDS.sleep(3 * SEGMENT_MS + random.nextInt(500));
+        }
+        awaitDrained(fixture, store, run, workers, report);
+        for (ForkedJvm w : workers) {
+          if (!w.stop(Duration.ofSeconds(60))) {
+            report.unexpectedExits.add(w.name() + " did not stop cleanly");
+          }
+          gaps += w.stat("gaps");
+        }
+      } finally {
+        for (ForkedJvm w : workers) {
+          w.close();
+        }
+      }
+      Map<Partition, java.util.NavigableMap<Long, E2eRecord>> finalLog =
+          fixture.readAll(Duration.ofSeconds(60));
+      ResultModel.Observed observed = model.read();
+      Map<String, Integer> occurrences = observed.occurrences();
+      Set<String> inLog = new java.util.HashSet<>();
+      Map<String, E2eRecord> lastInLog = new TreeMap<>();
+      for (var part : finalLog.values()) {
+        for (E2eRecord r : part.values()) {
+          inLog.add(r.id());
+          lastInLog.put(r.key(), r); // offset order within the key's partition
+        }
+      }
+      Map<String, E2eRecord> lastProduced = new TreeMap<>();
+      Map<String, E2eRecord> lastApplied = new TreeMap<>();
+      List<E2eRecord> applied = new ArrayList<>();
+      List<String> lostSample = new ArrayList<>();
+      long lost = 0;
+      long neverRead = 0;
+      for (E2eRecord r : input) {
+        lastProduced.put(r.key(), r);
+        boolean hasResult = occurrences.getOrDefault(r.id(), 0) > 0;
+        if (hasResult) {
+          applied.add(r);
+          lastApplied.put(r.key(), r);
+        } else if (inLog.contains(r.id()) || mustBeRead.contains(r.id())) {
+          // Still in the log at the end, or after the second consumer drained past it.
+          lost++;
+          if (lostSample.size() < 10) {
+            lostSample.add(r.id());
+          }
+        } else {
+          neverRead++; // compacted away before any consumer read it: a gap
+        }
+      }
+      // Duplicates, results for ids never produced and the folds, over the records applied.
+      Check check = Check.of(applied, observed);
+      long compactedAway = input.size() - inLog.size();
+      tableRow(
+          "compacted input",
+          2,
+          input.size(),
+          lost,
+          check.duplicates,
+          foldsVerdict(check),
+          String.format(
+              "compacted away=%d, never read (gaps)=%d, gap offsets passed by consumers=%d,"
+                  + " stored positions compacted away=%d/%d (resumed at %s from %s),"
+                  + " unexpected=%d, %.0fs, seed=%d",
+              compactedAway,
+              neverRead,
+              gaps,
+              compactedAtStored.size(),
+              partitions,
+              resumeAt,
+              stored,
+              check.unexpected,
+              (System.nanoTime() - started) / 1e9,
+              settings.seed()));
+      reporter.publishEntry(
+          "tandem.e2e.compacted",
+          "compactedAway=" + compactedAway + " neverRead=" + neverRead + " gaps=" + gaps);
+      assertEquals(
+          List.of(),
+          report.unexpectedExits,
+          "consumers failed on the compacted topic (an offset gap must not be an error)");
+      assertTrue(compactedAway > 0, "the cleaner removed no record: the rule tested nothing");
+      assertTrue(
+          neverRead >= compactedAtStored.size() && gaps > 0,
+          "no consumer passed a compacted gap (never read="
+              + neverRead
+              + ", gap offsets="
+              + gaps
+              + ")");
+      assertEquals(
+          0,
+          lost,
+          "records still in the log at the end, or after the resumed consumer drained past them,"
+              + " never applied: "
+              + lostSample);
+      assertEquals(0, check.duplicates, "records applied twice: " + check.duplicateSample);
+      assertEquals(
+          0, check.unexpected, "results for ids never produced: " + check.unexpectedSample);
+      assertEquals(lastProduced, lastInLog, "the topic's last value per key (the cleaner's)");
+      assertEquals(lastProduced, lastApplied, "the last value per key among the results");
+      if (capabilities().transactional()) {
+        assertEquals(
+            check.expectedTotals, check.observedTotals, "per-key folds over the records applied");
+      }
+    }
+  }
+
+  /** Sends records in bursts a few segment.ms apart, so each burst starts a segment. */
+  private static void sendInSegments(
+      Fixture fixture, KafkaProducer<String, String> producer, List<E2eRecord> records, int bursts)
+      throws Exception {
+    for (int i = 0; i < bursts; i++) {
+      if (i > 0) {
+        TimeUnit.MILLISECONDS.sleep(3 * SEGMENT_MS);
+      }
+      fixture.send(
+          producer,
+          records.subList(records.size() * i / bursts, records.size() * (i + 1) / bursts));
+    }
   }
 
   private static Map<String, String> protocolProperties(String protocol) {
@@ -966,6 +1490,72 @@ public abstract class ExactlyOnceVerification {
     p.props = storeProperties();
     p.consumer = consumerProperties();
     return p;
+  }
+
+  /** A row of the fault table, also counted by a running soak. */
+  private void tableRow(
+      String fault,
+      int cycles,
+      long records,
+      long lost,
+      long duplicated,
+      String folds,
+      String notes) {
+    FaultTable.row(
+        getClass().getSimpleName(), fault, cycles, records, lost, duplicated, folds, notes);
+    SoakTally t = soak;
+    if (t != null) {
+      t.add(fault, cycles, records, lost, duplicated, folds);
+    }
+  }
+
+  /** A soak's totals per fault. */
+  private static final class SoakTally {
+    final Map<String, Integer> rounds = new TreeMap<>();
+    final Map<String, Integer> skipped = new TreeMap<>();
+    // per fault: runs, cycles, records, lost, duplicated, folds checked, folds exact
+    private final Map<String, long[]> rows = new TreeMap<>();
+
+    synchronized void add(
+        String fault, int cycles, long records, long lost, long duplicated, String folds) {
+      long[] r = rows.computeIfAbsent(fault, f -> new long[7]);
+      r[0]++;
+      r[1] += cycles;
+      r[2] += records;
+      r[3] += lost;
+      r[4] += duplicated;
+      if (folds.equals("yes") || folds.equals("NO")) {
+        r[5]++;
+        if (folds.equals("yes")) {
+          r[6]++;
+        }
+      }
+    }
+
+    synchronized String table(String backend, int total, long seed, long minutes) {
+      StringBuilder b = new StringBuilder();
+      b.append(
+          String.format(
+              "soak %s: %d min, %d rounds, seed %d (replay: -Dtandem.e2e.seed=%d)%n"
+                  + "rounds per pick: %s%nskipped: %s%n%n",
+              backend, minutes, total, seed, seed, rounds, skipped));
+      b.append("| backend | fault | runs | cycles | records | lost | duplicated | folds exact |\n");
+      b.append("|---|---|---|---|---|---|---|---|\n");
+      rows.forEach(
+          (fault, r) ->
+              b.append(
+                  String.format(
+                      "| %s | %s | %d | %d | %d | %d | %d | %s |%n",
+                      backend,
+                      fault,
+                      r[0],
+                      r[1],
+                      r[2],
+                      r[3],
+                      r[4],
+                      r[5] == 0 ? "n/a" : r[6] + "/" + r[5])));
+      return b.toString();
+    }
   }
 
   private String foldsVerdict(Check check) {
@@ -1135,6 +1725,15 @@ public abstract class ExactlyOnceVerification {
       w.close();
     }
 
+    /** A SIGKILL; its last reported counters are kept for the report. */
+    void kill(ForkedJvm w) throws InterruptedException {
+      for (String k : STAT_KEYS) {
+        retiredStats.merge(k, w.stat(k), Long::sum);
+      }
+      w.kill();
+      w.close();
+    }
+
     ForkedJvm busyWorker() {
       List<ForkedJvm> busy = workers.stream().filter(w -> w.stat("assigned") > 0).toList();
       return busy.isEmpty()
@@ -1213,7 +1812,8 @@ public abstract class ExactlyOnceVerification {
   }
 
   private static final List<String> STAT_KEYS =
-      List.of("commits", "conflicts", "commitRetries", "resolved", "lostReplies", "skipped");
+      List.of(
+          "commits", "conflicts", "commitRetries", "resolved", "lostReplies", "skipped", "gaps");
 
   /** A fault run's figures: one row of the fault table. */
   private final class FaultOutcome {
@@ -1278,8 +1878,7 @@ public abstract class ExactlyOnceVerification {
       List<String> parts = new ArrayList<>(notes);
       run.counters.forEach((k, v) -> parts.add(k + "=" + v));
       parts.add("seed=" + settings.seed());
-      FaultTable.row(
-          ExactlyOnceVerification.this.getClass().getSimpleName(),
+      tableRow(
           fault,
           run.cycles,
           run.expected.size(),

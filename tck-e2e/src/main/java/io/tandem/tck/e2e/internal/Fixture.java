@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Properties;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,10 +18,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
@@ -43,6 +49,20 @@ public final class Fixture implements AutoCloseable {
    * @throws Exception if the broker refuses
    */
   public Fixture(String bootstrap, String topic, int partitions) throws Exception {
+    this(bootstrap, topic, partitions, Map.of());
+  }
+
+  /**
+   * Creates the topic with topic-level configuration, such as {@code cleanup.policy=compact}.
+   *
+   * @param bootstrap the broker address
+   * @param topic a new topic name
+   * @param partitions its partitions
+   * @param configs topic configuration entries
+   * @throws Exception if the broker refuses
+   */
+  public Fixture(String bootstrap, String topic, int partitions, Map<String, String> configs)
+      throws Exception {
     this.bootstrap = bootstrap;
     this.topic = topic;
     this.partitions = partitions;
@@ -53,7 +73,8 @@ public final class Fixture implements AutoCloseable {
     admin
         .createTopics(
             List.of(
-                new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty())))
+                new NewTopic(topic, java.util.Optional.of(partitions), java.util.Optional.empty())
+                    .configs(configs)))
         .all()
         .get(60, TimeUnit.SECONDS);
   }
@@ -245,6 +266,50 @@ public final class Fixture implements AutoCloseable {
         .get(30, TimeUnit.SECONDS)
         .forEach((tp, info) -> out.put(Partition.of(tp.topic(), tp.partition()), info.offset()));
     return out;
+  }
+
+  /**
+   * Reads every record the topic holds now, from the log start to the log end (read_committed),
+   * with a plain consumer: on a compacted topic, what the cleaner left.
+   *
+   * @param timeout how long reading may take
+   * @return per partition, the records by offset
+   * @throws Exception if the broker fails or the end is not reached within the timeout
+   */
+  public Map<Partition, NavigableMap<Long, E2eRecord>> readAll(Duration timeout) throws Exception {
+    Map<Partition, Long> ends = endOffsets();
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Map<Partition, NavigableMap<Long, E2eRecord>> out = new TreeMap<>();
+    List<TopicPartition> tps = new ArrayList<>();
+    for (Partition part : partitions()) {
+      out.put(part, new TreeMap<>());
+      tps.add(new TopicPartition(topic, part.partition()));
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (KafkaConsumer<String, String> c =
+        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(partition(tp)))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "reading " + topic + " did not reach the log end " + ends + " within " + timeout);
+        }
+        for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+          out.get(Partition.of(r.topic(), r.partition()))
+              .put(r.offset(), E2eRecord.decode(r.key(), r.value()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Partition partition(TopicPartition tp) {
+    return Partition.of(tp.topic(), tp.partition());
   }
 
   /**

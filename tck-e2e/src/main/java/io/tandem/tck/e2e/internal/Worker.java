@@ -1,11 +1,14 @@
 package io.tandem.tck.e2e.internal;
 
+import io.tandem.kafka.Batch;
 import io.tandem.kafka.ConsumerListener;
 import io.tandem.kafka.ConsumerStats;
 import io.tandem.kafka.RetryPolicy;
 import io.tandem.kafka.TandemConsumer;
+import io.tandem.spi.OffsetRange;
 import io.tandem.spi.OffsetStore;
 import io.tandem.spi.OffsetStores;
+import io.tandem.spi.Partition;
 import io.tandem.tck.e2e.E2eRecord;
 import io.tandem.tck.e2e.ResultModel;
 import io.tandem.testing.ForkChannel;
@@ -39,7 +42,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *       a poll held by {@link GateInterceptor}), {@code stop} (close the consumer cleanly and exit
  *       0);
  *   <li>events: {@code started}, {@code hang}, {@code gate ...}, {@code released}, {@code stats
- *       commits=.. records=.. conflicts=..} (every 100 ms, runtime counters), {@code stopped}.
+ *       commits=.. records=.. conflicts=.. gaps=..} (every 100 ms, runtime counters; gaps: offsets
+ *       committed batches passed without a record, e.g. compacted away), {@code stopped}.
  * </ul>
  *
  * <p>Arguments ({@code --key=value}): bootstrap, topic, group, store, storeProps (a properties
@@ -56,6 +60,8 @@ public final class Worker {
   private static final AtomicBoolean loseReplyNext = new AtomicBoolean();
   private static final AtomicLong commitRetries = new AtomicLong();
   private static final AtomicLong resolved = new AtomicLong();
+  private static final AtomicLong gaps = new AtomicLong();
+  private static final AtomicLong pendingGaps = new AtomicLong();
   private static final AtomicBoolean unknownOutcome = new AtomicBoolean();
   private static volatile TcpProxy proxy;
   private static volatile ForkChannel channel;
@@ -143,6 +149,9 @@ public final class Worker {
             .processor(
                 (batch, handle) -> {
                   List<E2eRecord> records = decode(batch.records());
+                  // Offsets the batch's ranges cover without a record: compacted away (or
+                  // transaction markers, aborted records). Counted once the commit succeeds.
+                  pendingGaps.set(gapsOf(batch));
                   model.write(handle, records);
                   if (workMs > 0) {
                     // Simulated processing time inside the commit: widens the window in which a
@@ -174,6 +183,7 @@ public final class Worker {
           // was resolved (committed, found landed, or found moved by another member).
           @Override
           public void committed(CommitEvent event) {
+            gaps.addAndGet(pendingGaps.getAndSet(0));
             if (unknownOutcome.getAndSet(false)) {
               resolved.incrementAndGet();
             }
@@ -245,7 +255,9 @@ public final class Worker {
             + " lostReplies="
             + (proxy == null ? 0 : proxy.repliesLost())
             + " skipped="
-            + s.skippedPositions());
+            + s.skippedPositions()
+            + " gaps="
+            + gaps.get());
   }
 
   private static String required(Map<String, String> a, String key) {
@@ -254,6 +266,18 @@ public final class Worker {
       throw new IllegalArgumentException("missing --" + key + "=...");
     }
     return v;
+  }
+
+  static long gapsOf(Batch<String, String> batch) {
+    Map<Partition, Long> records = new HashMap<>();
+    for (var r : batch.records()) {
+      records.merge(Partition.of(r.topic(), r.partition()), 1L, Long::sum);
+    }
+    long out = 0;
+    for (OffsetRange range : batch.ranges()) {
+      out += range.until() - range.from() - records.getOrDefault(range.partition(), 0L);
+    }
+    return out;
   }
 
   static List<E2eRecord> decode(List<ConsumerRecord<String, String>> rs) {
