@@ -16,9 +16,13 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.Watcher.Event.KeeperState;
+import org.apache.zookeeper.ZooDefs.Ids;
 import org.apache.zookeeper.ZooKeeper;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -124,6 +128,54 @@ class LaunchersIT {
     }
     String[] hostPort = connect.split(",")[0].split(":");
     assertThat(portOpen(hostPort[0], Integer.parseInt(hostPort[1]))).isFalse();
+  }
+
+  /**
+   * The killable ZooKeeper: a znode written (acknowledged) before SIGKILL is there after the
+   * restart on the same data directory and port, and the client's session, with its ephemeral node,
+   * lives on: ZooKeeper logs session creation like any transaction and restores sessions from its
+   * snapshot and log, restarting their timeouts, so a client that reconnects within its timeout
+   * keeps its session.
+   */
+  @Test
+  void aPrivateZooKeeperKeepsAZnodeAndTheSessionAcrossSigkillAndStops() throws Exception {
+    ZooKeeperTestServer zk = ZooKeeperTestServer.startPrivate();
+    String connect = zk.connectString();
+    String[] hostPort = connect.split(":");
+    int port = Integer.parseInt(hostPort[1]);
+    try {
+      assertThat(zk.killable()).isTrue();
+      LinkedBlockingQueue<Watcher.Event.KeeperState> states = new LinkedBlockingQueue<>();
+      ZooKeeper client = new ZooKeeper(connect, 30_000, e -> states.add(e.getState()));
+      try {
+        assertThat(states.poll(30, TimeUnit.SECONDS)).isEqualTo(KeeperState.SyncConnected);
+        long session = client.getSessionId();
+        client.create(
+            "/kept",
+            "42".getBytes(StandardCharsets.UTF_8),
+            Ids.OPEN_ACL_UNSAFE,
+            CreateMode.PERSISTENT);
+        client.create("/mine", new byte[0], Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL);
+
+        zk.kill();
+        assertThat(portOpen("127.0.0.1", port)).as("port %d after kill()", port).isFalse();
+        assertThat(states.poll(30, TimeUnit.SECONDS)).isEqualTo(KeeperState.Disconnected);
+        zk.start();
+
+        assertThat(states.poll(30, TimeUnit.SECONDS))
+            .as("the client reconnects by itself, in the same session")
+            .isEqualTo(KeeperState.SyncConnected);
+        assertThat(client.getSessionId()).isEqualTo(session);
+        assertThat(new String(client.getData("/kept", false, null), StandardCharsets.UTF_8))
+            .isEqualTo("42");
+        assertThat(client.exists("/mine", false).getEphemeralOwner()).isEqualTo(session);
+      } finally {
+        client.close();
+      }
+    } finally {
+      zk.close();
+    }
+    assertThat(portOpen("127.0.0.1", port)).as("port %d after close()", port).isFalse();
   }
 
   @Test
