@@ -243,6 +243,10 @@ public final class ZooKeeperTestServer implements AutoCloseable {
   }
 
   private Embedded control() {
+    if (forked != null) {
+      throw new UnsupportedOperationException(
+          "ZooKeeper " + description + " runs in a JVM of its own: kill() and start() control it");
+    }
     if (embedded == null) {
       throw new UnsupportedOperationException(
           "ZooKeeper " + description + " is not in-process: use startEmbedded() to control one");
