@@ -41,6 +41,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -51,6 +52,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -503,8 +507,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       int window = config.resultConcurrency();
       for (int i = 0; i < queries.size(); i += window) {
         List<List<Partition>> slice = queries.subList(i, Math.min(queries.size(), i + window));
-        List<java.util.concurrent.CompletableFuture<AsyncResultSet>> futures =
-            new ArrayList<>(slice.size());
+        List<CompletableFuture<AsyncResultSet>> futures = new ArrayList<>(slice.size());
         for (List<Partition> q : slice) {
           Statement<?> statement;
           if (q.size() == 1) {
@@ -553,10 +556,10 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     }
   }
 
-  private static AsyncResultSet join(java.util.concurrent.CompletableFuture<AsyncResultSet> f) {
+  private static AsyncResultSet join(CompletableFuture<AsyncResultSet> f) {
     try {
       return f.join();
-    } catch (java.util.concurrent.CompletionException e) {
+    } catch (CompletionException e) {
       if (e.getCause() instanceof RuntimeException cause) {
         throw cause;
       }
@@ -634,7 +637,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       // A writer that reads through the session meets the same outage as the store: after a
       // server SIGKILL it threw NoNodeAvailableException, which as a writer failure made the
       // runtime stop on a "poison" record instead of retrying (found by the e2e rule E6).
-      Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+      Throwable cause = e instanceof CompletionException ? e.getCause() : e;
       if (DriverErrors.isUnavailable(cause)) {
         throw new StoreUnavailableException(
             "Cassandra unavailable while the result writer of group '"
@@ -730,8 +733,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                             new Unsettled(
                                 r,
                                 id,
-                                err instanceof java.util.concurrent.CompletionException ce
-                                        && ce.getCause() != null
+                                err instanceof CompletionException ce && ce.getCause() != null
                                     ? ce.getCause()
                                     : err));
                       } else if (!rs.wasApplied()) {
@@ -770,7 +772,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     }
     found.addAll(conflicts);
     List<Unsettled> out = new ArrayList<>(unsettled);
-    out.sort(java.util.Comparator.comparing(u -> u.range().partition()));
+    out.sort(Comparator.comparing(u -> u.range().partition()));
     return out;
   }
 
@@ -841,7 +843,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
     Failure f = failure.get();
     if (f != null) {
       Throwable cause =
-          f.error instanceof java.util.concurrent.CompletionException && f.error.getCause() != null
+          f.error instanceof CompletionException && f.error.getCause() != null
               ? f.error.getCause()
               : f.error;
       String what =
@@ -1116,7 +1118,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
       String group, Map<Partition, Long> pending, Prepared ps, UUID id) {
     int window = config.resultConcurrency();
     Semaphore permits = new Semaphore(window);
-    Map<Partition, Throwable> failed = new java.util.concurrent.ConcurrentSkipListMap<>();
+    Map<Partition, Throwable> failed = new ConcurrentSkipListMap<>();
     try {
       for (Map.Entry<Partition, Long> e : pending.entrySet()) {
         permits.acquire();
@@ -1135,8 +1137,7 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
                     if (err != null) {
                       failed.put(
                           p,
-                          err instanceof java.util.concurrent.CompletionException
-                                  && err.getCause() != null
+                          err instanceof CompletionException && err.getCause() != null
                               ? err.getCause()
                               : err);
                     }
