@@ -79,7 +79,7 @@ public final class CassandraStoreProvider implements OffsetStoreProvider {
           "layout",
           "`partition` or `group`",
           CassandraLayout::parse,
-          CassandraLayout.PARTITION,
+          CassandraLayout.GROUP,
           "`partition`: a Cassandra partition per Kafka partition (members of a group do not"
               + " contend; one LWT per range, not atomic across partitions); `group`: a group's"
               + " positions in one Cassandra partition (one LWT batch per commit, atomic across"

@@ -59,7 +59,7 @@ public final class MongoStoreProvider implements OffsetStoreProvider {
           "layout",
           "`partition` or `group`",
           MongoLayout::parse,
-          MongoLayout.PARTITION,
+          MongoLayout.GROUP,
           "`partition`: a document per (group, topic, partition), members of a group do not"
               + " contend; `group`: one document per group; see below");
 
