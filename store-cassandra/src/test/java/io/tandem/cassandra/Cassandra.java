@@ -72,29 +72,31 @@ final class Cassandra {
   }
 
   /**
-   * The offsets table of the group layout in the test keyspace (the default name has the other).
+   * The offsets table of the partition layout in the test keyspace (the default name has the
+   * default, group, layout).
    */
-  static final String GROUP_TABLE = "tandem_offsets_group";
+  static final String PARTITION_TABLE = "tandem_offsets_partition";
 
   /** A new store on the shared server and session, schema in place, default layout. */
   static CassandraOffsetStore store() {
-    return store(CassandraLayout.PARTITION);
+    return store(CassandraLayout.GROUP);
   }
 
   /**
    * A new store of the given layout on the shared server and session, its table in place: the
-   * default table for the (default) partition layout, {@link #GROUP_TABLE} for the group layout.
+   * default table for the (default) group layout, {@link #PARTITION_TABLE} for the partition
+   * layout.
    */
   static CassandraOffsetStore store(CassandraLayout layout) {
     awaitSharedSessionReady();
     CassandraStoreConfig.Builder b =
         CassandraStoreConfig.builder().session(sharedSession()).keyspace(KEYSPACE).layout(layout);
-    if (layout == CassandraLayout.GROUP) {
-      b.table(GROUP_TABLE);
+    if (layout == CassandraLayout.PARTITION) {
+      b.table(PARTITION_TABLE);
     }
     CassandraOffsetStore store = CassandraOffsetStore.open(b.build());
     ensureSchema(store);
-    if (layout == CassandraLayout.GROUP) {
+    if (layout == CassandraLayout.PARTITION) {
       store.createTable();
     }
     return store;

@@ -67,15 +67,15 @@ class CassandraOffsetStoreIT {
 
   @Test
   void capabilitiesDeclareIdempotentOffsetsAtomicAcrossPartitionsOnlyInTheGroupLayout() {
-    try (CassandraOffsetStore group = Cassandra.store(CassandraLayout.GROUP)) {
-      assertThat(group.capabilities().atomicAcrossPartitions()).isTrue();
-      assertThat(group.capabilities().description()).contains("group layout");
+    try (CassandraOffsetStore partition = Cassandra.store(CassandraLayout.PARTITION)) {
+      assertThat(partition.capabilities().atomicAcrossPartitions()).isFalse();
+      assertThat(partition.capabilities().description()).contains("partition layout");
     }
     Capabilities caps = store.capabilities();
     assertThat(caps.guarantee()).isEqualTo(Guarantee.IDEMPOTENT);
-    // Default: the partition layout, one LWT per range.
-    assertThat(caps.atomicAcrossPartitions()).isFalse();
-    assertThat(caps.description()).contains("partition layout");
+    // Default: the group layout, one LWT batch per commit.
+    assertThat(caps.atomicAcrossPartitions()).isTrue();
+    assertThat(caps.description()).contains("group layout");
     // The shared test server runs Cassandra's default commitlog_sync: periodic.
     assertThat(caps.durable()).isFalse();
     assertThat(caps.maxRangesPerCommit()).isEqualTo(CassandraStoreConfig.DEFAULT_MAX_RANGES);
@@ -160,9 +160,12 @@ class CassandraOffsetStoreIT {
 
   @Test
   void aTableOfTheOtherLayoutIsRefusedNamingTheOption() {
-    Cassandra.store(CassandraLayout.GROUP).close(); // both tables exist
+    Cassandra.store(CassandraLayout.PARTITION).close(); // both tables exist
     CassandraStoreConfig groupOnPartitionTable =
-        Cassandra.config(Cassandra.server()).layout(CassandraLayout.GROUP).build();
+        Cassandra.config(Cassandra.server())
+            .table(Cassandra.PARTITION_TABLE)
+            .layout(CassandraLayout.GROUP)
+            .build();
     try (CassandraOffsetStore s = CassandraOffsetStore.open(groupOnPartitionTable)) {
       assertThatThrownBy(() -> s.positions("g", List.of(Partition.of("t", 0))))
           .isInstanceOf(StoreConfigurationException.class)
@@ -170,7 +173,7 @@ class CassandraOffsetStoreIT {
           .hasMessageContaining("layout=partition");
     }
     CassandraStoreConfig partitionOnGroupTable =
-        Cassandra.config(Cassandra.server()).table(Cassandra.GROUP_TABLE).build();
+        Cassandra.config(Cassandra.server()).layout(CassandraLayout.PARTITION).build();
     try (CassandraOffsetStore s = CassandraOffsetStore.open(partitionOnGroupTable)) {
       assertThatThrownBy(() -> s.positions("g", List.of(Partition.of("t", 0))))
           .isInstanceOf(StoreConfigurationException.class)

@@ -37,7 +37,7 @@ class ServerFactsIT {
     // layout's table.
     store = Cassandra.store(CassandraLayout.GROUP);
     s = store.session();
-    t = Cassandra.KEYSPACE + "." + Cassandra.GROUP_TABLE;
+    t = Cassandra.KEYSPACE + "." + store.config().table();
   }
 
   @AfterAll
