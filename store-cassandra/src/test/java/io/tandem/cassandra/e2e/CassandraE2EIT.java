@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,10 +29,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +43,6 @@ import org.slf4j.LoggerFactory;
  * worker starts.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@ExtendWith(CassandraE2EIT.StoreIndependentFaults.class)
 class CassandraE2EIT extends ExactlyOnceVerification {
 
   /** The property that runs [E7]-[E10] and [E12] here as well. */
@@ -63,24 +57,14 @@ class CassandraE2EIT extends ExactlyOnceVerification {
    * {@code -Dtandem.e2e.faults.cassandra=true}: all of them took 998 s on this 2-core machine (each
    * commit a Paxos round, each worker start waiting for the driver), beyond CI's fault budget.
    */
-  static final class StoreIndependentFaults implements ExecutionCondition {
-    private static final Set<String> OPT_IN = Set.of("[E7]", "[E8]", "[E9]", "[E10]", "[E12]");
-
-    @Override
-    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      String name = context.getDisplayName();
-      int close = name.indexOf(']');
-      boolean optIn =
-          name.startsWith("[") && close > 0 && OPT_IN.contains(name.substring(0, close + 1));
-      if (optIn && !Boolean.getBoolean(ALL_FAULTS)) {
-        return ConditionEvaluationResult.disabled(
-            "broker, group and input faults run in CI on the other stores (the same runtime path);"
-                + " on Cassandra with -D"
-                + ALL_FAULTS
-                + "=true (~15 min here)");
-      }
-      return ConditionEvaluationResult.enabled("runs on Cassandra");
-    }
+  @Override
+  protected String storeIndependentFaultsSkippedReason() {
+    return Boolean.getBoolean(ALL_FAULTS)
+        ? null
+        : "broker, group and input faults run in CI on the other stores (the same runtime path);"
+            + " on Cassandra with -D"
+            + ALL_FAULTS
+            + "=true (~15 min here)";
   }
 
   private static final Logger log = LoggerFactory.getLogger(CassandraE2EIT.class);

@@ -6,11 +6,6 @@ import io.tandem.tck.e2e.ResultModel;
 import io.tandem.testing.KafkaBroker;
 import io.tandem.testing.MariaDbServer;
 import java.util.Map;
-import java.util.Set;
-import org.junit.jupiter.api.extension.ConditionEvaluationResult;
-import org.junit.jupiter.api.extension.ExecutionCondition;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The end-to-end kit on MariaDB (InnoDB, {@code innodb_flush_log_at_trx_commit=1}). [E6] kills a
@@ -24,33 +19,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * with {@code -Dtandem.e2e.faults.mariadb=true}, which keeps MariaDB's share of CI's fault budget
  * small.
  */
-@ExtendWith(MariaDbE2EIT.StoreIndependentFaults.class)
 class MariaDbE2EIT extends ExactlyOnceVerification {
 
   /** The property that runs [E7]-[E10] and [E12] here as well. */
   static final String ALL_FAULTS = "tandem.e2e.faults.mariadb";
 
-  /**
-   * Skips [E7]-[E10] and [E12] unless {@link #ALL_FAULTS} is set; see the class comment for why.
-   */
-  static final class StoreIndependentFaults implements ExecutionCondition {
-    private static final Set<String> OPT_IN = Set.of("[E7]", "[E8]", "[E9]", "[E10]", "[E12]");
-
-    @Override
-    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-      String name = context.getDisplayName();
-      int close = name.indexOf(']');
-      boolean optIn =
-          name.startsWith("[") && close > 0 && OPT_IN.contains(name.substring(0, close + 1));
-      if (optIn && !Boolean.getBoolean(ALL_FAULTS)) {
-        return ConditionEvaluationResult.disabled(
-            "broker, group and input faults run in CI on PostgreSQL (the same runtime path); on"
-                + " MariaDB with -D"
-                + ALL_FAULTS
-                + "=true");
-      }
-      return ConditionEvaluationResult.enabled("runs on MariaDB");
-    }
+  /** Skips [E7]-[E10] and [E12] unless {@link #ALL_FAULTS} is set; see the class comment. */
+  @Override
+  protected String storeIndependentFaultsSkippedReason() {
+    return Boolean.getBoolean(ALL_FAULTS)
+        ? null
+        : "broker, group and input faults run in CI on PostgreSQL (the same runtime path); on"
+            + " MariaDB with -D"
+            + ALL_FAULTS
+            + "=true";
   }
 
   @Override

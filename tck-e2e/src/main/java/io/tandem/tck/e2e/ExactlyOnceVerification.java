@@ -643,6 +643,23 @@ public abstract class ExactlyOnceVerification {
   }
 
   /**
+   * Why the faults whose path does not depend on the store ([E7] broker bounce, [E8] rebalance
+   * storm, [E9] aborted transactions, [E10] retention, [E12] compacted input) are left to other
+   * backends here, or null (the default) when they run. A backend whose runs are slow may keep only
+   * the store-dependent faults ([E5], [E6]) in CI; each skipped rule reports this reason.
+   *
+   * @return the reason, or null
+   */
+  protected String storeIndependentFaultsSkippedReason() {
+    return null;
+  }
+
+  private void assumeStoreIndependentFaults() {
+    String why = storeIndependentFaultsSkippedReason();
+    assumeTrue(why == null, why);
+  }
+
+  /**
    * The namespaces of the fault runs ([E5]-[E11]) this instance made so far, for a backend's own
    * checks that look at every run's results and must tell the fault runs (other inputs) apart.
    *
@@ -780,6 +797,7 @@ public abstract class ExactlyOnceVerification {
   @DisplayName("[E7] the broker bounced under load, hard and clean: every record once")
   public void brokerBouncedUnderLoadEveryRecordOnce(TestReporter reporter) throws Exception {
     assumeFaultRules();
+    assumeStoreIndependentFaults();
     try (RestartableKafka broker = RestartableKafka.start()) {
       FaultPlan plan = plan("broker bounce", Math.max(2, faults.cycles()));
       plan.bootstrap = broker.bootstrapServers();
@@ -816,6 +834,7 @@ public abstract class ExactlyOnceVerification {
   public void rebalanceStormUnderBothProtocolsEveryRecordOnce(TestReporter reporter)
       throws Exception {
     assumeFaultRules();
+    assumeStoreIndependentFaults();
     for (String protocol : List.of("classic", "consumer")) {
       FaultPlan plan = plan("storm " + protocol, faults.stormCycles());
       plan.initialWorkers = 1;
@@ -855,6 +874,7 @@ public abstract class ExactlyOnceVerification {
   public void abortedAndHangingTransactionsAreNeverProcessed(TestReporter reporter)
       throws Exception {
     assumeFaultRules();
+    assumeStoreIndependentFaults();
     FaultPlan plan = plan("aborted+hanging txns", faults.cycles());
     List<KafkaProducer<String, String>> hanging = new ArrayList<>();
     plan.cycle =
@@ -894,6 +914,7 @@ public abstract class ExactlyOnceVerification {
   @SuppressWarnings("try") // ResultModel.close() may throw anything
   public void retentionPastStoredPositionFailsLoudly(TestReporter reporter) throws Exception {
     assumeFaultRules();
+    assumeStoreIndependentFaults();
     String run = newRunId();
     faultRunIds.add(run);
     Path logDir = Path.of("target", "e2e", run);
@@ -1247,6 +1268,7 @@ public abstract class ExactlyOnceVerification {
   @SuppressWarnings("try") // ResultModel.close() may throw anything
   public void compactedInputTopicEveryReadRecordOnce(TestReporter reporter) throws Exception {
     assumeFaultRules();
+    assumeStoreIndependentFaults();
     String run = newRunId();
     faultRunIds.add(run);
     Random random = new Random(settings.seed() ^ 0x636f6d70L);
