@@ -1,5 +1,7 @@
 package io.tandem.bench;
 
+import io.tandem.cassandra.CassandraLayout;
+import io.tandem.mongo.MongoLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +13,18 @@ import java.util.Map;
  */
 final class Backends {
 
-  static final List<String> ALL = List.of("postgres", "redis", "zookeeper", "cassandra", "mongo");
+  static final List<String> ALL =
+      List.of(
+          "postgres",
+          "redis",
+          "zookeeper",
+          "cassandra",
+          "cassandra-partition",
+          "mongo",
+          "mongo-partition");
+
+  /** Suffix of a store run in the layout with a document / Cassandra partition per partition. */
+  static final String PARTITION_LAYOUT = "-partition";
 
   private static final Map<String, Backend<?>> OPEN = new LinkedHashMap<>();
   private static final Map<String, String> SERVERS = new LinkedHashMap<>();
@@ -36,8 +49,10 @@ final class Backends {
                 Boolean.parseBoolean(System.getProperty("bench.pg.rewrite", "true")));
         case "redis" -> new RedisBackend();
         case "zookeeper" -> new ZooKeeperBackend();
-        case "cassandra" -> new CassandraBackend();
-        case "mongo" -> new MongoBackend();
+        case "cassandra" -> new CassandraBackend(CassandraLayout.GROUP);
+        case "cassandra-partition" -> new CassandraBackend(CassandraLayout.PARTITION);
+        case "mongo" -> new MongoBackend(MongoLayout.GROUP);
+        case "mongo-partition" -> new MongoBackend(MongoLayout.PARTITION);
         default ->
             throw new IllegalArgumentException(
                 "unknown store '" + name + "'; bench.stores takes " + String.join(",", ALL));
@@ -47,6 +62,16 @@ final class Backends {
     } catch (Exception e) {
       throw new IllegalStateException("cannot start " + name, e);
     }
+  }
+
+  /**
+   * The server a store name runs on: {@code cassandra-partition} is Cassandra, measured with the
+   * other layout. Sizes and poll limits that follow from the server go by this name.
+   */
+  static String serverKind(String store) {
+    return store.endsWith(PARTITION_LAYOUT)
+        ? store.substring(0, store.length() - PARTITION_LAYOUT.length())
+        : store;
   }
 
   /** What the backend's server was, as it said when it last started; null if it never did. */

@@ -69,9 +69,9 @@ public final class Bench {
     Instant start = Instant.now();
     // The MongoDB emulator last: see the mongo microbenchmarks below.
     List<String> stores = new ArrayList<>(list("bench.stores", String.join(",", Backends.ALL)));
-    if (stores.remove("mongo")) {
-      stores.add("mongo");
-    }
+    List<String> emulated = stores.stream().filter(Bench::mongo).toList();
+    stores.removeAll(emulated);
+    stores.addAll(emulated);
     for (String s : stores) {
       if (!Backends.ALL.contains(s)) {
         throw new IllegalArgumentException(
@@ -110,7 +110,7 @@ public final class Bench {
     Map<String, String> servers = new LinkedHashMap<>();
     try {
       if (Boolean.parseBoolean(System.getProperty("bench.micro", "true"))) {
-        List<String> others = stores.stream().filter(x -> !x.equals("mongo")).toList();
+        List<String> others = stores.stream().filter(x -> !mongo(x)).toList();
         if (!others.isEmpty()) {
           micro.addAll(micro(others, list("bench.micro.results", "")));
         }
@@ -129,13 +129,12 @@ public final class Bench {
       if (Boolean.parseBoolean(System.getProperty("bench.pipeline", "true"))) {
         pipeline.addAll(pipeline(stores, header, notes));
       }
-      if (Boolean.parseBoolean(System.getProperty("bench.micro", "true"))
-          && stores.contains("mongo")) {
+      if (Boolean.parseBoolean(System.getProperty("bench.micro", "true")) && !emulated.isEmpty()) {
         // Last: the emulator, once started, keeps a core partly busy until the JVM exits, which
         // would slow every store measured after it. It needs seconds for a transaction of 1000
         // upserts: smaller cells only.
         List<String> r = list("bench.micro.results.mongo", "0,100");
-        micro.addAll(micro(List.of("mongo"), r));
+        micro.addAll(micro(emulated, r));
         notes.add(
             "mongo microbenchmarks: results "
                 + r
@@ -149,9 +148,8 @@ public final class Bench {
       header.put("load average at end (1/5/15 min)", loadAverage());
       header.put("VmHWM of the benchmark JVM at end", Memory.statusKb("VmHWM") / 1024 + " MB");
       header.put("wall time", ChronoUnit.SECONDS.between(start, Instant.now()) + " s");
-      if (stores.contains("mongo")
-          && servers.containsKey("mongo")
-          && servers.get("mongo").startsWith("EMULATOR")) {
+      if (emulated.stream()
+          .anyMatch(m -> servers.containsKey(m) && servers.get(m).startsWith("EMULATOR"))) {
         notes.add(
             "MongoDB: no real MongoDB runs on this machine; the numbers are an emulator's and say"
                 + " nothing about MongoDB. Set TANDEM_MONGODB_URI to measure a real one.");
@@ -301,14 +299,9 @@ public final class Bench {
       Map<Integer, Long> ends = kafka.produce(topic, PARTITIONS, largest, keys);
       int warmup = Integer.getInteger("bench.warmup.records", 20_000);
       boolean subscribed = Boolean.parseBoolean(System.getProperty("bench.subscribed", "true"));
-      // Variants to run (bench.variants, default all but the -pipelined/-serial pair, which
-      // compares the consumer's pipelined option on and off in one run).
+      // Variants to run (bench.variants, default all).
       List<String> chosen = list("bench.variants", "");
-      java.util.function.Predicate<String> wanted =
-          v ->
-              chosen.isEmpty()
-                  ? !v.endsWith("-pipelined") && !v.endsWith("-serial")
-                  : chosen.contains(v);
+      java.util.function.Predicate<String> wanted = v -> chosen.isEmpty() || chosen.contains(v);
       for (String store : stores) {
         Backend<?> backend = Backends.get(store);
         long n = Long.getLong("bench.records." + store, defaultRecords(store, records));
@@ -317,7 +310,7 @@ public final class Bench {
           // JIT, connections and prepared statements: a short run of each variant, not reported.
           Pipeline w =
               new Pipeline(kafka, topic, PARTITIONS, firstRecords(ends, Math.min(warmup, n)), keys);
-          int wp = store.equals("mongo") ? 100 : 1000;
+          int wp = mongo(store) ? 100 : 1000;
           w.tandem(backend, 1, wp);
           w.atLeastOnce(backend, 1, wp);
         }
@@ -327,11 +320,14 @@ public final class Bench {
                 "bench.polls." + store,
                 (full ? polls : reducedPolls)
                     .stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElse(""));
-        if (store.equals("mongo") && System.getProperty("bench.polls.mongo") == null) {
+        if (mongo(store) && System.getProperty("bench.polls." + store) == null) {
           // The emulator takes seconds for a transaction of 1000 upserts into a growing collection.
           storePolls = List.of(100);
           notes.add(
-              "mongo: max.poll.records 100 only (bench.polls.mongo): the emulator is slow with large transactions.");
+              store
+                  + ": max.poll.records 100 only (bench.polls."
+                  + store
+                  + "): the emulator is slow with large transactions.");
         }
         for (int poll : storePolls) {
           for (int c : full ? consumers : reducedConsumers) {
@@ -408,12 +404,17 @@ public final class Bench {
   private static long defaultRecords(String store, long records) {
     // Cassandra writes each result as its own request, and with commitlog_sync: batch each waits
     // for an fsync: a fiftieth of the records keeps its runs about as long as the others'.
-    return switch (store) {
+    return switch (Backends.serverKind(store)) {
       case "cassandra" -> Math.max(1, records / 50);
       // An emulator: a small run shows the pipeline works, its speed says nothing.
       case "mongo" -> Math.max(1, records / 100);
       default -> records;
     };
+  }
+
+  /** Whether a store runs on MongoDB (here an emulator: small runs, measured last). */
+  static boolean mongo(String store) {
+    return Backends.serverKind(store).equals("mongo");
   }
 
   /** The end offsets that make {@code n} records, taken evenly from the start of each partition. */

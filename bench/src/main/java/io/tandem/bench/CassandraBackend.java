@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.tandem.cassandra.CassandraLayout;
 import io.tandem.cassandra.CassandraOffsetStore;
 import io.tandem.cassandra.CassandraReplication;
 import io.tandem.cassandra.CassandraResults;
@@ -37,6 +38,7 @@ final class CassandraBackend implements Backend<CassandraResults> {
   static final String KEYSPACE = "bench";
   private static final int CONCURRENCY = 32;
 
+  private final CassandraLayout layout;
   private final CassandraServer server;
   private final CqlSession session;
   private final CassandraOffsetStore store;
@@ -44,7 +46,8 @@ final class CassandraBackend implements Backend<CassandraResults> {
   private final PreparedStatement position;
   private final Map<String, CassandraUpsert<Row>> upserts = new ConcurrentHashMap<>();
 
-  CassandraBackend() {
+  CassandraBackend(CassandraLayout layout) {
+    this.layout = layout;
     Map<String, String> yaml = new HashMap<>();
     yaml.put("commitlog_sync", "batch");
     yaml.put("commitlog_sync_period", null);
@@ -63,7 +66,14 @@ final class CassandraBackend implements Backend<CassandraResults> {
             .build();
     store =
         CassandraOffsetStore.open(
-            CassandraStoreConfig.builder().session(session).keyspace(KEYSPACE).build());
+            CassandraStoreConfig.builder()
+                .session(session)
+                .keyspace(KEYSPACE)
+                .layout(layout)
+                // A table holds one layout.
+                .table(
+                    layout == CassandraLayout.GROUP ? "tandem_offsets" : "tandem_offsets_partition")
+                .build());
     // Replication 1: one node.
     store.createSchema(CassandraReplication.simple(1));
     session.execute(
@@ -81,7 +91,7 @@ final class CassandraBackend implements Backend<CassandraResults> {
 
   @Override
   public String name() {
-    return "cassandra";
+    return layout == CassandraLayout.GROUP ? "cassandra" : "cassandra" + Backends.PARTITION_LAYOUT;
   }
 
   @Override

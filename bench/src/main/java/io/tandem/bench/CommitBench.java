@@ -34,7 +34,15 @@ public class CommitBench {
   private static final AtomicInteger SEQ = new AtomicInteger();
 
   /** The backend. */
-  @Param({"postgres", "redis", "zookeeper", "cassandra", "mongo"})
+  @Param({
+    "postgres",
+    "redis",
+    "zookeeper",
+    "cassandra",
+    "cassandra-partition",
+    "mongo",
+    "mongo-partition"
+  })
   public String store;
 
   /** Ranges per commit. */

@@ -9,6 +9,7 @@ import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.WriteModel;
+import io.tandem.mongo.MongoLayout;
 import io.tandem.mongo.MongoOffsetStore;
 import io.tandem.mongo.MongoResults;
 import io.tandem.mongo.MongoSink;
@@ -31,22 +32,32 @@ import org.bson.Document;
  */
 final class MongoBackend implements Backend<MongoResults> {
 
+  private final MongoLayout layout;
   private final MongoServer.Instance server;
   private final MongoClient client;
   private final MongoOffsetStore store;
   private final boolean transactional;
 
-  MongoBackend() {
+  MongoBackend(MongoLayout layout) {
+    this.layout = layout;
     server = MongoServer.best().orElseGet(MongoServer::inProcess);
     client = MongoClients.create(server.uri());
     store =
-        MongoOffsetStore.open(MongoStoreConfig.builder().client(client).database("bench").build());
+        MongoOffsetStore.open(
+            MongoStoreConfig.builder()
+                .client(client)
+                .database("bench")
+                .layout(layout)
+                // A collection holds one layout.
+                .collection(
+                    layout == MongoLayout.GROUP ? "tandem_offsets" : "tandem_offsets_partition")
+                .build());
     transactional = store.capabilities().guarantee() == Guarantee.TRANSACTIONAL;
   }
 
   @Override
   public String name() {
-    return "mongo";
+    return layout == MongoLayout.GROUP ? "mongo" : "mongo" + Backends.PARTITION_LAYOUT;
   }
 
   @Override

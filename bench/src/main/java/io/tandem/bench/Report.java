@@ -108,6 +108,27 @@ final class Report {
               ratio("postgres", "tandem-subscribed", 1, p, "no-kafka", 1),
               0.95));
     }
+    // The pipelined option (the commit off the poll's path) against the same consumer serial.
+    double piped =
+        ratio("postgres", "tandem-subscribed-pipelined", 1, p, "hand-written-subscribed", 1);
+    if (!Double.isNaN(piped)) {
+      rows.add(
+          target(
+              "PostgreSQL subscribed, pipelined: Tandem / hand-written transactional (1 consumer,"
+                  + " poll "
+                  + p
+                  + ")",
+              piped,
+              1.0));
+      rows.add(
+          target(
+              "PostgreSQL subscribed, pipelined: Tandem / same upserts without Kafka (1 consumer,"
+                  + " poll "
+                  + p
+                  + ")",
+              ratio("postgres", "tandem-subscribed-pipelined", 1, p, "no-kafka", 1),
+              0.95));
+    }
     for (String store : stores()) {
       int sp = pollOf(store);
       double eo = ratio(store, "tandem", 1, sp, "at-least-once", 1);
