@@ -143,7 +143,7 @@ final class Report {
         // second consumer to use.
         double busy =
             find(store, "tandem", 1, sp).map(PipelineResult::machineBusy).orElse(Double.NaN);
-        rows.add(
+        String[] row =
             target(
                 store
                     + ": Tandem 2 consumers / 1 consumer (poll "
@@ -152,11 +152,54 @@ final class Report {
                     + f(100 * busy, 0)
                     + " % busy with 1)",
                 scale,
-                1.4));
+                1.4);
+        if (busy > 1 - IDLE_FOR_SCALE_OUT) {
+          // The issue sets this target only where one consumer leaves 40 % of the CPUs idle:
+          // with less, a second consumer has little CPU to run on (it says so instead).
+          row[3] =
+              "n/a: "
+                  + f(100 * (1 - busy), 0)
+                  + " % idle with 1 (< "
+                  + f(100 * IDLE_FOR_SCALE_OUT, 0)
+                  + " %)";
+        }
+        rows.add(row);
+      }
+    }
+    for (String store : stores()) {
+      // Members on disjoint partitions never meet: no failed commit, no retry in the store.
+      int sp = pollOf(store);
+      double worst = Double.NaN;
+      for (PipelineResult r : pipeline) {
+        if (r.store().equals(store)
+            && r.variant().equals("tandem")
+            && r.poll() == sp
+            && r.consumers() > 1
+            && !Double.isNaN(r.conflictsPerCommit())) {
+          double both =
+              r.conflictsPerCommit()
+                  + (Double.isNaN(r.retriesPerCommit()) ? 0 : r.retriesPerCommit());
+          worst = Double.isNaN(worst) ? both : Math.max(worst, both);
+        }
+      }
+      if (!Double.isNaN(worst)) {
+        rows.add(
+            new String[] {
+              store
+                  + ": failed commits + store retries per commit, 2 and more consumers (poll "
+                  + sp
+                  + ", worst run)",
+              "= 0",
+              f(worst, 4),
+              worst == 0 ? "yes" : "**no**"
+            });
       }
     }
     return rows;
   }
+
+  /** The idle CPU share one consumer must leave for the scale-out target to apply (issue 16). */
+  static final double IDLE_FOR_SCALE_OUT = 0.40;
 
   /** The reference poll size, or the store's smallest measured one when it ran without it. */
   int pollOf(String store) {

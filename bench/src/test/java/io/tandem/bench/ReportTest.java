@@ -99,9 +99,45 @@ class ReportTest {
             })
         .anySatisfy(
             row -> {
+              // 93 % busy with one consumer: the target does not apply, and the row says why.
               assertThat(row[0]).contains("postgres: Tandem 2 consumers");
+              assertThat(row[3]).isEqualTo("n/a: 7 % idle with 1 (< 40 %)");
+            });
+  }
+
+  @Test
+  void scaleOutTargetAppliesWhenOneConsumerLeavesFortyPercentIdle() {
+    List<PipelineResult> p = new ArrayList<>();
+    p.add(busy(run("redis", "tandem", 1, 5_000), 0.55));
+    p.add(busy(run("redis", "tandem", 2, 6_000), 0.90));
+    List<String[]> t = new Report(Map.of(), Map.of(), List.of(), p, List.of()).targets();
+    assertThat(t)
+        .anySatisfy(
+            row -> {
+              assertThat(row[0]).contains("redis: Tandem 2 consumers").contains("55 % busy");
+              assertThat(row[2]).isEqualTo("1.200");
               assertThat(row[3]).isEqualTo("**no**");
             });
+  }
+
+  private static PipelineResult busy(PipelineResult r, double machineBusy) {
+    return new PipelineResult(
+        r.store(),
+        r.variant(),
+        r.consumers(),
+        r.poll(),
+        r.records(),
+        r.seconds(),
+        r.p50Ms(),
+        r.p99Ms(),
+        r.meanBatch(),
+        r.peakHeapAfterGc(),
+        r.peakRssKb(),
+        r.heapAt(),
+        r.rssAt(),
+        machineBusy,
+        r.conflictsPerCommit(),
+        r.retriesPerCommit());
   }
 
   @Test
