@@ -24,6 +24,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +108,9 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
   private final ExecutorService committer;
   private volatile Thread commitThread;
   private Inflight<K, V> inflight;
+  // Pipelined only, run thread: the records of a poll decoded while the commit before them was
+  // still running, by identity of their raw record; taken by decode(). Null outside a step.
+  private IdentityHashMap<ConsumerRecord<byte[], byte[]>, ConsumerRecord<K, V>> predecoded;
 
   // Any thread.
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -204,7 +208,12 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     try {
       start();
       while (!stopRequested) {
-        step();
+        try {
+          step();
+        } finally {
+          // Records decoded ahead and then dropped (their partition's epoch moved) are not kept.
+          predecoded = null;
+        }
       }
     } catch (Abandoned e) {
       log.info("Tandem consumer group={}: stop requested, in-flight batch abandoned", s.group());
@@ -351,6 +360,11 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
     Map<TopicPartition, Integer> fetchedAt = new HashMap<>();
     for (TopicPartition tp : polled.partitions()) {
       fetchedAt.put(tp, epochs.getOrDefault(tp, 0));
+    }
+    if (inflight != null && !polled.isEmpty() && !inflight.future.isDone()) {
+      // Decoding is independent of the commit's outcome: do it while the commit runs. Records of
+      // a partition the outcome then drops were decoded for nothing, which is harmless.
+      predecode(polled);
     }
     // An empty poll waits for nothing: the commit in flight is applied when it has ended or when
     // records arrive, before they are processed.
@@ -1417,34 +1431,60 @@ final class Engine<K, V, T> implements ConsumerRebalanceListener {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * Decodes a poll's records ahead into {@link #predecoded}, stopping at the first record that
+   * cannot be decoded: {@link #decode} meets it again in its place and the usual poison path runs.
+   */
+  private void predecode(ConsumerRecords<byte[], byte[]> polled) {
+    predecoded = new IdentityHashMap<>(polled.count() * 2);
+    for (ConsumerRecord<byte[], byte[]> raw : polled) {
+      ConsumerRecord<K, V> rec;
+      try {
+        rec = decoded(raw);
+      } catch (RuntimeException e) {
+        return;
+      }
+      predecoded.put(raw, rec);
+    }
+  }
+
+  private ConsumerRecord<K, V> decoded(ConsumerRecord<byte[], byte[]> raw) {
+    K key = keys.deserialize(raw.topic(), raw.headers(), raw.key());
+    V value = values.deserialize(raw.topic(), raw.headers(), raw.value());
+    return new ConsumerRecord<>(
+        raw.topic(),
+        raw.partition(),
+        raw.offset(),
+        raw.timestamp(),
+        raw.timestampType(),
+        raw.serializedKeySize(),
+        raw.serializedValueSize(),
+        key,
+        value,
+        raw.headers(),
+        raw.leaderEpoch(),
+        raw.deliveryCount());
+  }
+
   private Decoded<K, V> decode(List<Slice> unit) {
     List<ConsumerRecord<K, V>> out = new ArrayList<>();
     List<OffsetRange> ranges = new ArrayList<>(unit.size());
     for (Slice sl : unit) {
       ranges.add(sl.range);
       for (ConsumerRecord<byte[], byte[]> raw : sl.records) {
-        K key;
-        V value;
+        // Taken, not read: a unit decoded again (replayed record by record) decodes afresh.
+        ConsumerRecord<K, V> ready = predecoded == null ? null : predecoded.remove(raw);
+        if (ready != null) {
+          out.add(ready);
+          continue;
+        }
+        ConsumerRecord<K, V> rec;
         try {
-          key = keys.deserialize(raw.topic(), raw.headers(), raw.key());
-          value = values.deserialize(raw.topic(), raw.headers(), raw.value());
+          rec = decoded(raw);
         } catch (RuntimeException e) {
           return new Decoded<>(null, raw, e);
         }
-        out.add(
-            new ConsumerRecord<>(
-                raw.topic(),
-                raw.partition(),
-                raw.offset(),
-                raw.timestamp(),
-                raw.timestampType(),
-                raw.serializedKeySize(),
-                raw.serializedValueSize(),
-                key,
-                value,
-                raw.headers(),
-                raw.leaderEpoch(),
-                raw.deliveryCount()));
+        out.add(rec);
       }
     }
     return new Decoded<>(Batch.of(ranges, out), null, null);

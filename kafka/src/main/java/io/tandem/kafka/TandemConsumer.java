@@ -549,8 +549,9 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
      * whose commit conflicted, that was revoked or lost, or whose commit failed are dropped
      * unprocessed and the partition is re-read from its stored position. A revocation waits for the
      * commit in flight before it returns. The processor, sink and dead-letter writer then always
-     * run on the commit thread, one batch at a time, never on the {@code run()} thread. Default
-     * {@link #DEFAULT_PIPELINED}.
+     * run on the commit thread, one batch at a time, never on the {@code run()} thread.
+     * Deserializers still run on the {@code run()} thread; a record decoded ahead and then dropped
+     * is decoded again when it is read again. Default {@link #DEFAULT_PIPELINED}.
      *
      * @param enabled true to overlap the commit with the next fetch, false to poll only after the
      *     commit

@@ -64,7 +64,13 @@ final class MockRun implements AutoCloseable {
    * retries; the caller adds the source and the processor or sink.
    */
   TandemConsumer.Builder<String, String, MemoryTransaction> builder() {
-    return TandemConsumer.builder(store, new StringDeserializer(), new StringDeserializer())
+    return builder(new StringDeserializer());
+  }
+
+  /** As {@link #builder()}, values read with {@code values}. */
+  TandemConsumer.Builder<String, String, MemoryTransaction> builder(
+      org.apache.kafka.common.serialization.Deserializer<String> values) {
+    return TandemConsumer.builder(store, new StringDeserializer(), values)
         .bootstrapServers("mock:9092")
         .group(GROUP)
         .retry(QUICK)

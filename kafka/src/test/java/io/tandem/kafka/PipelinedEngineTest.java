@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -75,6 +76,73 @@ class PipelinedEngineTest {
           .containsExactly(List.of(range(P0, 0, 2)), List.of(range(P0, 2, 3)));
       assertThat(run.kafka.seeks(TP0)).containsExactly(0L);
       assertThat(run.consumer().stats().records()).isEqualTo(3);
+    }
+  }
+
+  /** Values as strings; records every value it decoded, and refuses "undecodable". */
+  private static final class Recording extends StringDeserializer {
+    final List<String> decoded = new CopyOnWriteArrayList<>();
+
+    @Override
+    public String deserialize(String topic, byte[] data) {
+      String v = super.deserialize(topic, data);
+      if ("undecodable".equals(v)) {
+        throw new IllegalArgumentException("cannot decode " + v);
+      }
+      decoded.add(v);
+      return v;
+    }
+  }
+
+  @Test
+  void theNextBatchIsDecodedWhileACommitRuns() throws Exception {
+    Recording values = new Recording();
+    try (MockRun run = new MockRun()) {
+      run.kafka.partition(TP0, 0);
+      run.kafka.append(TP0, "a", "b");
+      // The commit of "a", "b" is held until "c" was decoded: only decoding ahead gets there.
+      run.store.beforeNextCommit(
+          real -> {
+            run.kafka.append(TP0, "c");
+            await().atMost(WAIT).until(() -> values.decoded.contains("c"));
+          });
+      run.start(run.builder(values).assign(List.of(P0)).pipelined(true).processor(recording()));
+
+      run.awaitStored(Map.of(P0, 3L));
+      assertThat(processed).containsExactly("0@0", "0@1", "0@2");
+      // Decoded ahead once, and not again when processed.
+      assertThat(values.decoded).containsExactly("a", "b", "c");
+      assertThat(run.memory.results())
+          .containsOnly(Map.entry("t-0@0", "a"), Map.entry("t-0@1", "b"), Map.entry("t-0@2", "c"));
+    }
+  }
+
+  @Test
+  void anUndecodableRecordDecodedAheadTakesThePoisonPathInItsPlace() throws Exception {
+    Recording values = new Recording();
+    try (MockRun run = new MockRun()) {
+      run.kafka.partition(TP0, 0);
+      run.kafka.append(TP0, "a");
+      run.store.beforeNextCommit(
+          real -> {
+            run.kafka.append(TP0, "b", "undecodable", "c");
+            await().atMost(WAIT).until(() -> values.decoded.contains("b"));
+          });
+      List<DeadLetter<String, String>> letters = new CopyOnWriteArrayList<>();
+      run.start(
+          run.builder(values)
+              .assign(List.of(P0))
+              .pipelined(true)
+              .deadLetters((letter, tx) -> letters.add(letter))
+              .processor(recording()));
+
+      run.awaitStored(Map.of(P0, 4L));
+      assertThat(letters).extracting(DeadLetter::offset).containsExactly(2L);
+      assertThat(letters)
+          .extracting(DeadLetter::stage)
+          .containsExactly(DeadLetter.Stage.DESERIALIZATION);
+      assertThat(processed).containsExactly("0@0", "0@1", "0@3");
+      assertThat(run.memory.results()).containsOnlyKeys("t-0@0", "t-0@1", "t-0@3");
     }
   }
 
