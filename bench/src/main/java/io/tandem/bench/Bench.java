@@ -243,11 +243,15 @@ public final class Bench {
       notes.add(
           "At max.poll.records "
               + Report.REFERENCE_POLL
-              + " each variant ran "
+              + " with 1 and 2 consumers each variant ran "
               + repeat
-              + " times, interleaved (tandem, at-least-once, hand-written, no-kafka, tandem, ...);"
-              + " the table shows the median run by records/s (bench.repeat); a store run without"
-              + " that poll size repeats its first. Other points ran once.");
+              + " times, interleaved (tandem, at-least-once, hand-written, tandem-subscribed, ...,"
+              + " no-kafka, tandem, ...); the table shows the median run by records/s"
+              + " (bench.repeat); a store run without that poll size repeats its first. Other"
+              + " points ran once. The subscribed variants run with 1 consumer only (their"
+              + " targets). Each batch's rows are written in key order (records of different"
+              + " partitions share keys: without it concurrent hand-written consumers deadlocked"
+              + " on PostgreSQL).");
     }
     List<PipelineResult> results = new ArrayList<>();
     try (Kafka kafka = Kafka.start(System.getProperty("bench.broker.heap", "768m"))) {
@@ -339,33 +343,40 @@ public final class Bench {
                 storePolls.contains(Report.REFERENCE_POLL)
                     ? poll == Report.REFERENCE_POLL
                     : poll == storePolls.get(0);
-            int times = reference ? repeat : 1;
+            // Targets are ratios at 1 and 2 consumers: 4 consumers run once (contention counts).
+            int times = reference && c <= 2 ? repeat : 1;
             Map<String, List<PipelineResult>> runs = new LinkedHashMap<>();
+            Runs guard = new Runs(store, c, poll, notes);
             for (int i = 0; i < times; i++) {
               // The no-Kafka variant commits batches of the size Tandem's polls had.
               double meanBatch = poll;
               if (wanted.test("tandem")) {
-                PipelineResult t = p.tandem(backend, c, poll);
-                runs.computeIfAbsent("tandem", k -> new ArrayList<>()).add(t);
-                meanBatch = t.meanBatch();
+                PipelineResult t = guard.run("tandem", () -> p.tandem(backend, c, poll));
+                if (t != null) {
+                  runs.computeIfAbsent("tandem", k -> new ArrayList<>()).add(t);
+                  meanBatch = t.meanBatch();
+                }
               }
               if (wanted.test("at-least-once")) {
-                runs.computeIfAbsent("at-least-once", k -> new ArrayList<>())
-                    .add(p.atLeastOnce(backend, c, poll));
+                guard.add(runs, "at-least-once", () -> p.atLeastOnce(backend, c, poll));
               }
               if (backend instanceof PostgresBackend pg) {
                 if (wanted.test("hand-written")) {
-                  runs.computeIfAbsent("hand-written", k -> new ArrayList<>())
-                      .add(p.handWritten(pg, c, poll));
+                  guard.add(runs, "hand-written", () -> p.handWritten(pg, c, poll));
                 }
-                if (reference && subscribed) {
+                // Subscribed variants: their targets are at one consumer.
+                if (reference && subscribed && c == 1) {
                   // As users run a consumer: subscribe(), group join included in the time.
                   for (Boolean pipelined : new Boolean[] {null, true, false}) {
                     String v =
                         "tandem-subscribed"
                             + (pipelined == null ? "" : pipelined ? "-pipelined" : "-serial");
                     if (wanted.test(v)) {
-                      PipelineResult t = p.tandem(backend, c, poll, true, pipelined);
+                      PipelineResult t =
+                          guard.run(v, () -> p.tandem(backend, c, poll, true, pipelined));
+                      if (t == null) {
+                        continue;
+                      }
                       runs.computeIfAbsent(v, k -> new ArrayList<>()).add(t);
                       if (!wanted.test("tandem")) {
                         meanBatch = t.meanBatch();
@@ -373,13 +384,13 @@ public final class Bench {
                     }
                   }
                   if (wanted.test("hand-written-subscribed")) {
-                    runs.computeIfAbsent("hand-written-subscribed", k -> new ArrayList<>())
-                        .add(p.handWritten(pg, c, poll, true));
+                    guard.add(
+                        runs, "hand-written-subscribed", () -> p.handWritten(pg, c, poll, true));
                   }
                 }
                 if (wanted.test("no-kafka")) {
-                  runs.computeIfAbsent("no-kafka", k -> new ArrayList<>())
-                      .add(p.noKafka(backend, c, poll, (int) Math.max(1, Math.round(meanBatch))));
+                  int batch = (int) Math.max(1, Math.round(meanBatch));
+                  guard.add(runs, "no-kafka", () -> p.noKafka(backend, c, poll, batch));
                 }
               }
             }
@@ -393,6 +404,43 @@ public final class Bench {
       }
     }
     return results;
+  }
+
+  /** A pipeline run to do. */
+  private interface RunBody {
+    PipelineResult run() throws Exception;
+  }
+
+  /**
+   * Runs a variant; a run that fails (a timeout, a server error) is logged and noted in the report
+   * and the benchmark goes on without it, so one failure does not discard an hour of results.
+   */
+  private record Runs(String store, int consumers, int poll, List<String> notes) {
+    PipelineResult run(String variant, RunBody body) {
+      try {
+        return body.run();
+      } catch (Exception e) {
+        log.warn("{} {} consumers={} poll={} failed", store, variant, consumers, poll, e);
+        notes.add(
+            store
+                + " "
+                + variant
+                + " ("
+                + consumers
+                + " consumer(s), poll "
+                + poll
+                + "): a run failed and is left out: "
+                + e);
+        return null;
+      }
+    }
+
+    void add(Map<String, List<PipelineResult>> runs, String variant, RunBody body) {
+      PipelineResult r = run(variant, body);
+      if (r != null) {
+        runs.computeIfAbsent(variant, k -> new ArrayList<>()).add(r);
+      }
+    }
   }
 
   static PipelineResult median(List<PipelineResult> runs) {
