@@ -382,7 +382,9 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
     /**
      * Reads exactly these partitions, without Kafka group management (no rebalances). The Tandem
      * {@link #group(String)} still names the positions in the store, so two consumers assigned the
-     * same partition under one group conflict in the store instead of duplicating work.
+     * same partition under one group conflict in the store instead of duplicating work. The group
+     * is the Kafka consumer's {@code group.id} as well (never joined: it names whose committed
+     * offsets the {@link #mirrorOffsets(boolean) mirror} writes, so lag tools see the group).
      *
      * @param partitions the partitions; not empty
      * @return this builder
@@ -881,9 +883,9 @@ public final class TandemConsumer<K, V, T> implements AutoCloseable {
       // by the runtime, through the store's initialize().
       props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      if (assignment == null) {
-        props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-      }
+      // With assign() too: a consumer that assigns never joins the group, but without a group.id
+      // Kafka refuses every mirror commit (InvalidGroupIdException) and lag tools see nothing.
+      props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
       props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "tandem-" + group);
       return props;
     }

@@ -8,6 +8,7 @@ import io.tandem.tck.memory.MemoryOffsetStore;
 import io.tandem.tck.memory.MemoryTransaction;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -87,6 +88,26 @@ class OffsetMirrorIT {
     }
     ConsumerRuntimeIT.assertEachOnce(store, "a", 100);
     ConsumerRuntimeIT.assertEachOnce(store, "b", 100);
+  }
+
+  @Test
+  void anAssigningConsumerIsMirroredToo() throws Exception {
+    // assign() joins no group, but its positions are still the group's: lag tools must see them.
+    String topic = Kit.topic("mirrorassign", 2);
+    String group = Kit.unique("g");
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    Kit.produce(topic, 2, "a", 40);
+    TandemConsumer<String, String, MemoryTransaction> c =
+        ConsumerRuntimeIT.builder(store, group)
+            .assign(List.of(Partition.of(topic, 0), Partition.of(topic, 1)))
+            .processor(ConsumerRuntimeIT.recording())
+            .build();
+    try (Kit.Running r = Kit.start(c)) {
+      ConsumerRuntimeIT.awaitCounted(store, "a", 40);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(() -> assertThat(kafkaOffsets(group)).isEqualTo(store.positions(group)));
+    }
   }
 
   @Test
