@@ -170,12 +170,14 @@ final class Report {
       // Members on disjoint partitions never meet: no failed commit, no retry in the store.
       int sp = pollOf(store);
       double worst = Double.NaN;
+      boolean uncounted = false;
       for (PipelineResult r : pipeline) {
         if (r.store().equals(store)
             && r.variant().equals("tandem")
             && r.poll() == sp
             && r.consumers() > 1
             && !Double.isNaN(r.conflictsPerCommit())) {
+          uncounted |= Double.isNaN(r.retriesPerCommit());
           double both =
               r.conflictsPerCommit()
                   + (Double.isNaN(r.retriesPerCommit()) ? 0 : r.retriesPerCommit());
@@ -188,7 +190,9 @@ final class Report {
               store
                   + ": failed commits + store retries per commit, 2 and more consumers (poll "
                   + sp
-                  + ", worst run)",
+                  + ", worst run"
+                  + (uncounted ? "; the store counts no retries of its own" : "")
+                  + ")",
               "= 0",
               f(worst, 4),
               worst == 0 ? "yes" : "**no**"
