@@ -73,17 +73,17 @@ import org.slf4j.LoggerFactory;
  * CassandraLayout}:
  *
  * <ul>
- *   <li>{@link CassandraLayout#PARTITION} (default): partition key {@code (group_id, topic,
- *       partition_id)}. Each Kafka partition's position is its own Cassandra partition, so each
- *       range of a commit is its own LWT and members of a group that own disjoint partitions never
- *       compete for one Paxos round. A commit of several ranges is not atomic across them ({@code
+ *   <li>{@link CassandraLayout#PARTITION}: partition key {@code (group_id, topic, partition_id)}.
+ *       Each Kafka partition's position is its own Cassandra partition, so each range of a commit
+ *       is its own LWT and members of a group that own disjoint partitions never compete for one
+ *       Paxos round. A commit of several ranges is not atomic across them ({@code
  *       atomicAcrossPartitions} false; the runtime commits one partition per call). Listing a
  *       group's partitions scans the table's partition keys (administration only).
- *   <li>{@link CassandraLayout#GROUP}: partition key {@code group_id}, clustering {@code (topic,
- *       partition_id)}. A group's positions are rows of one Cassandra partition, so one conditional
- *       batch moves any number of them: Cassandra applies a conditional batch on one partition
- *       through one Paxos round, all rows or none. Every member of the group competes for that
- *       partition's Paxos round.
+ *   <li>{@link CassandraLayout#GROUP} (default): partition key {@code group_id}, clustering {@code
+ *       (topic, partition_id)}. A group's positions are rows of one Cassandra partition, so one
+ *       conditional batch moves any number of them: Cassandra applies a conditional batch on one
+ *       partition through one Paxos round, all rows or none. Every member of the group competes for
+ *       that partition's Paxos round.
  * </ul>
  *
  * Below, "the conditional batch" is the group's one batch, or each range's own in the partition
@@ -1358,9 +1358,9 @@ public final class CassandraOffsetStore implements OffsetStore<CassandraResults>
   }
 
   /**
-   * Refuses a table whose primary key belongs to the other layout (a table created before the
-   * default became {@link CassandraLayout#PARTITION}, say), naming the option that fits it. Skipped
-   * when the session keeps no schema metadata or the table does not exist yet.
+   * Refuses a table whose primary key belongs to the other layout (a table created with {@code
+   * layout=partition} opened with the default, say), naming the option that fits it. Skipped when
+   * the session keeps no schema metadata or the table does not exist yet.
    */
   private void checkLayout() {
     Optional<TableMetadata> table;
